@@ -1,0 +1,1 @@
+"""The engine: Tensor, Function, the backward walk and its Trace."""

@@ -1,0 +1,232 @@
+"""The backward walk: upstream × local = downstream, node by node, in reverse topological order.
+
+One code path serves ``Tensor.backward`` (run every Step at once), ``gl.backward_steps``
+(one Step at a time, for the REPL and the walk diagrams) and ``gl.grad`` (gradients
+returned instead of stored). The walk is iterative, so a 100,000-deep chain needs no
+recursion; fan-out contributions are summed before a node is processed (the copy gate
+is an adder) and the Step keeps them.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import numpy as np
+
+from graphlab.autodiff.function import check_finite
+from graphlab.autodiff.tensor import Tensor
+from graphlab.autodiff.trace import Step, Trace
+from graphlab.config import config, enable_grad
+from graphlab.errors import BackwardError, ShapeError
+
+
+def topological_order(roots: Iterable[Tensor]) -> list:
+    """Every node that needs a gradient, each after all of its inputs (iterative DFS)."""
+    order = []
+    visited = set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if node.id in visited:
+            continue
+        visited.add(node.id)
+        stack.append((node, True))
+        creator = node.creator
+        if creator is not None:
+            for parent in creator.inputs:
+                if parent.requires_grad and parent.id not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def sum_to(gradient, shape: tuple):
+    """Undo numpy broadcasting: sum ``gradient`` down to ``shape`` (arrays or Tensors)."""
+    if gradient.shape == shape:
+        return gradient
+    extra = gradient.ndim - len(shape)
+    if extra < 0:
+        raise ShapeError(f"backward: gradient of shape {gradient.shape} cannot be summed to the "
+                         f"input's shape {shape}; the op's backward returned too few dimensions")
+    axes = tuple(range(extra)) + tuple(
+        extra + axis for axis, size in enumerate(shape) if size == 1 and gradient.shape[extra + axis] != 1)
+    summed = gradient.sum(axis=axes, keepdims=True) if axes else gradient
+    try:
+        return summed.reshape(shape)
+    except ValueError as error:
+        raise ShapeError(f"backward: gradient of shape {gradient.shape} does not broadcast to the input's "
+                         f"shape {shape}; the op's backward returned a wrong shape") from error
+
+
+def _seed(root: Tensor, grad, create_graph: bool):
+    if grad is None:
+        if root.data.size != 1:
+            raise BackwardError(
+                f"backward: {root.label} has shape {root.shape}, and a gradient can only be created "
+                f"implicitly for one number. Reduce it first (e.g. {root.label}.sum()) or pass "
+                f"grad= an array of shape {root.shape}")
+        seed = np.ones(root.shape, dtype=root.dtype)
+    else:
+        seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        if seed.shape != root.shape:
+            raise ShapeError(f"backward: grad has shape {seed.shape} but {root.label} has shape "
+                             f"{root.shape}; pass a gradient of the output's shape")
+        seed = seed.astype(root.dtype, copy=False)
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor._from_op(seed, None, False)
+    return seed
+
+
+def _why_no_grad(root: Tensor) -> str:
+    """Explain why ``root`` has no graph: name a comparison on the way if there is one."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if node.id in seen or node.creator is None:
+            continue
+        seen.add(node.id)
+        if not node.creator.differentiable:
+            return (f"it depends on {node.label} = {node.op}(...), a comparison, which has no gradient; "
+                    f"use the comparison as a mask (e.g. gl.where(cond, a, b)) instead of differentiating it")
+        stack.extend(node.creator.inputs)
+    return ("no input requires a gradient; create leaves with requires_grad=True (gl.scalar does) "
+            "and do not build the graph under gl.no_grad()")
+
+
+class BackwardWalk:
+    """The backward walk as an iterator of Steps; ``run()`` does every step.
+
+    >>> import graphlab as gl
+    >>> x = gl.scalar(3.0, name="x")
+    >>> walk = gl.backward_steps((x * x).named("y"))
+    >>> print(next(walk))
+    y = mul(x, x): upstream 1 × local (3, 3) = downstream (3, 3)
+    >>> print(next(walk))
+    x (leaf): gradient 6 [fan-out adds 3 + 3]
+    """
+
+    def __init__(self, roots, seeds, *, create_graph: bool = False, store_grads: bool = True):
+        for root in roots:
+            if not root.requires_grad:
+                raise BackwardError(f"backward: {root.label} does not require grad: {_why_no_grad(root)}")
+        self.create_graph = create_graph
+        self.store_grads = store_grads
+        self.order = topological_order(roots)[::-1]   # outputs first
+        self.trace = Trace()
+        self.gradients = {}                            # node id -> final gradient (for gl.grad)
+        self._pending = {}                             # node id -> [(consumer, gradient), ...]
+        for root, seed in zip(roots, seeds):
+            self._pending.setdefault(root.id, []).append((None, seed))
+        self._position = 0
+
+    @property
+    def done(self) -> bool:
+        return self._position >= len(self.order)
+
+    @property
+    def pending(self) -> list:
+        """Nodes that have received some gradient but are not processed yet (the queue)."""
+        return [node for node in self.order[self._position:] if node.id in self._pending]
+
+    def __iter__(self):
+        return self
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def run(self) -> Trace:
+        for _ in self:
+            pass
+        return self.trace
+
+    def __next__(self) -> Step:
+        while self._position < len(self.order):
+            node = self.order[self._position]
+            self._position += 1
+            contributions = self._pending.pop(node.id, None)
+            if contributions is None:     # every consumer returned None for it: no gradient
+                if self.store_grads and node.creator is not None:
+                    node.grad = None
+                continue
+            return self._process(node, contributions)
+        raise StopIteration
+
+    def _process(self, node: Tensor, contributions: list) -> Step:
+        upstream = contributions[0][1]
+        for _, gradient in contributions[1:]:
+            upstream = upstream + gradient        # copy gate: fan-out gradients add up
+        self.gradients[node.id] = upstream
+        creator = node.creator
+        step = Step(len(self.trace), node, upstream, (), tuple(contributions) if len(contributions) > 1 else (),
+                    creator)
+        self.trace.append(step)
+        upstream_array = upstream.data if self.create_graph else upstream
+        if creator is None:
+            if self.store_grads:   # leaves accumulate, as in PyTorch
+                node.grad = upstream_array.copy() if node.grad is None else node.grad + upstream_array
+            return step
+        if self.store_grads:
+            node.grad = upstream_array    # intermediate nodes: fresh on every walk
+        step.downstream = self._downstream(node, creator, upstream)
+        return step
+
+    def _downstream(self, node: Tensor, creator, upstream) -> tuple:
+        op_class = type(creator)
+        if self.create_graph:
+            if not op_class.higher_order:
+                raise BackwardError(
+                    f"{creator.name}: its backward is not differentiable, so create_graph=True (gradients "
+                    f"of gradients) cannot pass through {node.label}. Use create_graph=False, or write "
+                    f"its backward with Tensor operations and set higher_order = True")
+            inputs = creator.inputs
+
+            def lift(array):
+                for tensor in inputs:
+                    if array is tensor.data:
+                        return tensor
+                if array is node.data:
+                    return node
+                return Tensor._from_op(array, None, False)
+
+            creator._lift = lift
+            try:
+                with enable_grad():
+                    downstream = op_class.backward(creator, upstream)
+            finally:
+                creator._lift = None
+        else:
+            downstream = op_class.backward(creator, upstream)
+        if type(downstream) is not tuple:
+            downstream = (downstream,)
+        if len(downstream) != len(creator.inputs):
+            raise BackwardError(f"{creator.name}: backward returned {len(downstream)} gradients for "
+                                f"{len(creator.inputs)} inputs; return one per input (None for constants)")
+        result = []
+        for tensor, gradient in zip(creator.inputs, downstream):
+            if gradient is None or not tensor.requires_grad:
+                result.append(None)
+                continue
+            if self.create_graph and not isinstance(gradient, Tensor):
+                gradient = Tensor._from_op(np.asarray(gradient), None, False)
+            elif not self.create_graph and type(gradient) is not np.ndarray:
+                gradient = np.asarray(gradient)
+            if gradient.shape != tensor.data.shape:
+                gradient = sum_to(gradient, tensor.data.shape)
+            if gradient.dtype != tensor.data.dtype:
+                gradient = gradient.astype(tensor.data.dtype)
+            if config.anomaly:
+                check_finite(gradient, creator.name, f"backward (gradient for {tensor.label})", creator)
+            self._pending.setdefault(tensor.id, []).append((node, gradient))
+            result.append(gradient)
+        return tuple(result)
+
+
+def backward(root: Tensor, grad=None, *, create_graph: bool = False) -> Trace:
+    """Run the whole walk from ``root``; see ``Tensor.backward``."""
+    return BackwardWalk([root], [_seed(root, grad, create_graph)], create_graph=create_graph).run()
+
+
+def backward_steps(root: Tensor, grad=None) -> BackwardWalk:
+    """The same walk as ``root.backward()``, one Step per ``next()``; it ends in the same gradients."""
+    return BackwardWalk([root], [_seed(root, grad, False)])

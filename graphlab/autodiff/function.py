@@ -1,0 +1,168 @@
+"""Function: the base of every op, built-in or user-defined (PyTorch's autograd.Function API).
+
+An op is one small class::
+
+    class Square(gl.Function):
+        @staticmethod
+        def forward(ctx, x):            # numpy arrays in, one array out
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def local(ctx):                 # d out / d x, shown in Traces and diagrams
+            (x,) = ctx.saved_tensors
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, upstream):    # one downstream gradient per input
+            return upstream * Square.local(ctx)
+
+    y = Square.apply(x)
+
+``apply`` wraps and unwraps Tensors, checks dtypes, records the node; the engine handles
+broadcasting and accumulation, so ``backward`` returns gradients shaped like the forward's
+arrays before broadcasting is undone.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Optional
+
+import numpy as np
+
+from graphlab.config import config
+from graphlab.errors import AnomalyError, DtypeError, GraphlabError, ShapeError
+
+
+class Function:
+    """Base class of ops. Subclasses define static ``forward``/``backward`` (and ``local``, ``symbolic``)."""
+
+    #: op name shown in Traces and diagrams; defaults to the class name in lower case
+    name: ClassVar[str] = "function"
+    #: gate pattern of the lecture: "distributor" (add), "swap" (mul), "router" (max)
+    pattern: ClassVar[Optional[str]] = None
+    #: False for comparisons and other piecewise-constant ops: their output needs no grad
+    differentiable: ClassVar[bool] = True
+    #: True when ``backward`` is written with operators that also work on Tensors, so that
+    #: ``create_graph=True`` can differentiate it again (higher-order gradients)
+    higher_order: ClassVar[bool] = False
+    #: every Function subclass by name (verification and the REPL look ops up here)
+    registry: ClassVar[dict] = {}
+
+    local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
+    symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
+
+    # set by the engine while it runs backward with create_graph=True (see saved_tensors)
+    _lift = None
+    _saved: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__.lower()
+        Function.registry[cls.name] = cls
+
+    @staticmethod
+    def forward(ctx, *arrays, **params):
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx, upstream):
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, upstream)")
+
+    # -- the ctx side: what forward leaves for backward -----------------------------------
+    def save_for_backward(self, *arrays) -> None:
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved. Under ``create_graph=True`` each array comes back as a Tensor
+        (the op's own input or output where it is one), so backward builds a graph too."""
+        if self._lift is None:
+            return self._saved
+        return tuple(self._lift(array) for array in self._saved)
+
+    def local_gradients(self) -> Optional[tuple]:
+        """The op's ``local`` as a tuple (one entry per input), or None when it has none."""
+        local = type(self).local
+        if local is None:
+            return None
+        saved_lift, self._lift = self._lift, None  # display values are always plain arrays
+        try:
+            result = local(self)
+        finally:
+            self._lift = saved_lift
+        return result if isinstance(result, tuple) else (result,)
+
+    # -- building the graph ---------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **params):
+        """Run ``forward`` on the arrays of ``args`` and return the output Tensor.
+
+        Positional arguments are the op's inputs (Tensors, or numbers and arrays that become
+        constants); keyword arguments are settings passed to ``forward`` unchanged.
+        """
+        float_dtype = None
+        saw_tensor = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                saw_tensor = True
+                dtype = arg.data.dtype
+                if dtype.kind == "f":
+                    if float_dtype is None:
+                        float_dtype = dtype
+                    elif dtype != float_dtype:
+                        raise DtypeError(
+                            f"{cls.name}: inputs mix {float_dtype} and {dtype}; graphlab never upcasts "
+                            f"silently. Cast one side first, e.g. x.astype('{float_dtype}')")
+        # constants take the float inputs' dtype; with no tensor at all, the default dtype
+        constant_dtype = float_dtype if float_dtype is not None else (None if saw_tensor else config.default_dtype)
+        inputs = tuple(arg if isinstance(arg, Tensor) else Tensor._constant(arg, constant_dtype, cls.name)
+                       for arg in args)
+        if float_dtype is not None and cls.differentiable:
+            # integer tensors joining float math become constants of the float dtype
+            inputs = tuple(tensor if tensor.data.dtype.kind in "fb" else tensor.astype(float_dtype)
+                           for tensor in inputs)
+        arrays = [tensor.data for tensor in inputs]
+        ctx = object.__new__(cls)
+        ctx.inputs = inputs
+        try:
+            output = cls.forward(ctx, *arrays, **params)
+        except GraphlabError:
+            raise
+        except (ValueError, IndexError) as error:
+            shapes = ", ".join(str(array.shape) for array in arrays)
+            raise ShapeError(f"{cls.name}: cannot apply to inputs of shapes {shapes}: {error}") from error
+        if type(output) is not np.ndarray:
+            output = np.asarray(output)
+        if float_dtype is not None and output.dtype.kind == "f" and output.dtype != float_dtype \
+                and cls.name != "astype":
+            output = output.astype(float_dtype)  # a forward may not widen float32 to float64
+        if config.anomaly:
+            check_finite(output, cls.name, "forward", ctx)
+        tracks = config.grad_enabled and any(tensor.requires_grad for tensor in inputs)
+        requires_grad = tracks and cls.differentiable
+        return Tensor._from_op(output, ctx if tracks else None, requires_grad)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"
+
+
+def check_finite(array, op_name: str, phase: str, ctx) -> None:
+    """Raise AnomalyError naming the op, its inputs and their ranges if ``array`` has NaN/inf."""
+    data = getattr(array, "data", array)
+    if np.asarray(data).dtype.kind != "f" or np.isfinite(data).all():
+        return
+    ranges = []
+    for tensor in ctx.inputs:
+        values = tensor.data
+        if values.size and values.dtype.kind in "fiu":
+            ranges.append(f"{tensor.label} {values.shape} in [{np.nanmin(values):.4g}, {np.nanmax(values):.4g}]")
+        else:
+            ranges.append(f"{tensor.label} {values.shape}")
+    bad = "NaN" if np.isnan(data).any() else "inf"
+    raise AnomalyError(
+        f"{op_name}: {phase} produced {bad}. Inputs: {'; '.join(ranges)}. "
+        f"Check the inputs' domain (log/sqrt of <= 0, division by 0, overflow in exp).")
+
+
+from graphlab.autodiff.tensor import Tensor  # noqa: E402  (Tensor's methods call ops built on Function)

@@ -1,0 +1,261 @@
+"""Tensor: an array that remembers the op that made it, and keeps its gradient.
+
+Scalars are 0-d tensors, so scalar graphs (the lecture's ``(x + y) * z``) and CNN graphs
+share one code path.
+
+>>> import graphlab as gl
+>>> x, y, z = gl.scalar(-2, name="x"), gl.scalar(5, name="y"), gl.scalar(-4, name="z")
+>>> f = ((x + y).named("q") * z).named("f")
+>>> trace = f.backward()
+>>> x.grad, y.grad, z.grad
+(array(-4., dtype=float32), array(-4., dtype=float32), array(3., dtype=float32))
+"""
+from __future__ import annotations
+
+import itertools
+import numbers
+from typing import Optional
+
+import numpy as np
+
+from graphlab.config import config
+from graphlab.errors import BackwardError, DtypeError
+
+_node_ids = itertools.count()
+
+
+def _as_array(data, dtype, where: str) -> np.ndarray:
+    """numpy array from user data; Python numbers take the default float dtype."""
+    if isinstance(data, str) or isinstance(data, bytes):
+        raise DtypeError(f"{where}: cannot make a tensor from the string {data!r}; pass numbers, "
+                         f"(nested) lists of numbers or a numpy array")
+    from_python = not isinstance(data, (np.ndarray, np.generic))
+    try:
+        array = np.asarray(data)
+    except ValueError as error:  # ragged nested lists
+        raise DtypeError(f"{where}: cannot make a tensor from {type(data).__name__} data ({error}); "
+                         f"nested lists must be rectangular") from error
+    if array.dtype.kind not in "biuf":
+        raise DtypeError(f"{where}: data of dtype {array.dtype} ({type(data).__name__}) is not numeric; "
+                         f"pass numbers, lists of numbers or a numeric numpy array")
+    if dtype is not None:
+        return array.astype(dtype, copy=False)
+    if from_python and array.dtype.kind in "iuf":
+        return array.astype(config.default_dtype)
+    return array
+
+
+class Tensor:
+    """A node of the graph: ``data`` (numpy array), ``grad``, and the ``creator`` op."""
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor -> Tensor
+
+    def __init__(self, data, requires_grad: bool = False, name: Optional[str] = None, dtype=None):
+        self.data = np.array(_as_array(data, dtype, "tensor"), copy=True)
+        self.grad = None
+        self.requires_grad = False
+        self.name = name
+        self.creator = None
+        self.id = next(_node_ids)
+        if requires_grad:
+            self.requires_grad_()
+
+    @classmethod
+    def _from_op(cls, data: np.ndarray, creator, requires_grad: bool) -> "Tensor":
+        tensor = object.__new__(cls)
+        tensor.data = data
+        tensor.grad = None
+        tensor.requires_grad = requires_grad
+        tensor.name = None
+        tensor.creator = creator
+        tensor.id = next(_node_ids)
+        return tensor
+
+    @classmethod
+    def _constant(cls, value, dtype, op_name: str) -> "Tensor":
+        array = _as_array(value, None, op_name)
+        if dtype is not None and array.dtype.kind in "iuf":
+            array = array.astype(dtype, copy=False)
+        return cls._from_op(array, None, False)
+
+    # -- what a node is ------------------------------------------------------------------
+    @property
+    def op(self) -> Optional[str]:
+        """Name of the op that made this tensor; None for leaves."""
+        return None if self.creator is None else self.creator.name
+
+    @property
+    def parents(self) -> tuple:
+        return () if self.creator is None else self.creator.inputs
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None or not self.requires_grad
+
+    @property
+    def label(self) -> str:
+        """The name if it has one, else a stable id such as ``t12``."""
+        return self.name if self.name is not None else f"t{self.id}"
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor; use .item() for its value")
+        return len(self.data)
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    __hash__ = object.__hash__  # == builds a comparison Tensor, so hash by identity
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        parts = [body]
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
+        if self.op is not None:
+            parts.append(f"op={self.op}")
+        if self.data.ndim:
+            parts.append(f"shape={self.shape}")
+        if self.data.dtype != config.default_dtype:
+            parts.append(f"dtype={self.dtype}")
+        if self.requires_grad and self.creator is None:
+            parts.append("requires_grad=True")
+        return f"Tensor({', '.join(parts)})"
+
+    # -- methods of PyTorch's Tensor -----------------------------------------------------
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: tensor of shape {self.shape} has {self.data.size} elements, not 1; "
+                             f"index it or reduce it first (e.g. .sum())")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph."""
+        return Tensor._from_op(self.data, None, False).named(self.name)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def named(self, name: Optional[str]) -> "Tensor":
+        """Give this node a name for Traces and diagrams; returns self so it chains."""
+        self.name = name
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind != "f":
+            raise DtypeError(f"requires_grad: only float tensors can require gradients, this one is "
+                             f"{self.dtype}; create it with dtype=float32 (or call .astype('float32'))")
+        if self.creator is not None and not requires_grad:
+            raise BackwardError(f"requires_grad_: {self.label} is made by {self.op}; detach() it instead")
+        self.requires_grad = requires_grad
+        return self
+
+    def backward(self, grad=None, create_graph: bool = False):
+        """Backpropagate from this tensor; returns the Trace of every Step.
+
+        Leaves accumulate into ``.grad`` across calls (as in PyTorch: call ``zero_grad`` between
+        steps); every intermediate node gets a fresh ``.grad`` on each call.
+        """
+        from graphlab.autodiff.engine import backward
+        return backward(self, grad, create_graph=create_graph)
+
+    # -- operators ------------------------------------------------------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __lt__(self, other): return _ops.lt(self, other)
+    def __le__(self, other): return _ops.le(self, other)
+    def __gt__(self, other): return _ops.gt(self, other)
+    def __ge__(self, other): return _ops.ge(self, other)
+    def __eq__(self, other): return _ops.eq(self, other)
+    def __ne__(self, other): return _ops.ne(self, other)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    # -- elementwise ------------------------------------------------------------------------
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    def maximum(self, other): return _ops.maximum(self, other)
+    def minimum(self, other): return _ops.minimum(self, other)
+    def astype(self, dtype): return _ops.astype(self, dtype)
+    def float(self): return _ops.astype(self, np.float32)
+    def double(self): return _ops.astype(self, np.float64)
+
+    # -- reductions -------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, keepdims=False, ddof=0): return _ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+    def logsumexp(self, axis=None, keepdims=False): return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)
+    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis=axis)
+
+    # -- shapes -----------------------------------------------------------------------------
+    def reshape(self, *shape): return _ops.reshape(self, *shape)
+    def transpose(self, *axes): return _ops.transpose(self, *axes)
+    def permute(self, *dims): return _ops.permute(self, *dims)
+    def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
+    def unsqueeze(self, axis): return _ops.unsqueeze(self, axis)
+    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
+    def matmul(self, other): return _ops.matmul(self, other)
+
+    @property
+    def T(self): return _ops.transpose(self)
+
+
+from graphlab import ops as _ops  # noqa: E402  (ops are built on Function, which needs Tensor)

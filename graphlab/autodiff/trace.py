@@ -1,0 +1,140 @@
+"""Step and Trace: the backward walk kept as plain data.
+
+A Step is one node of the walk: the gradient that arrived (``upstream``), the op's own
+derivative (``local``, computed only when looked at) and what it sent to each input
+(``downstream``). Diagrams, the REPL and lessons read Steps; nothing here draws or
+differentiates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+#: lecture names of the gate patterns (CS231n lecture 4)
+PATTERN_NAMES = {
+    "distributor": "add gate: gradient distributor",
+    "swap": "mul gate: swap multiplier",
+    "router": "max gate: gradient router",
+    "adder": "copy (fan-out): gradient adder",
+}
+
+_MAX_SHOWN = 6
+
+
+def format_value(value: Any, precision: int = 4) -> str:
+    """Short text for a number, a small array or a big array's summary."""
+    if value is None:
+        return "?"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(format_value(item, precision) for item in value) + ")"
+    data = getattr(value, "data", value)  # Tensor -> its array
+    array = np.asarray(data)
+    if array.ndim == 0:
+        number = array.item()
+        if isinstance(number, bool):
+            return str(number)
+        text = f"{number:.{precision}g}"
+        return "0" if text == "-0" else text
+    if array.size <= _MAX_SHOWN:
+        flat = [format_value(item, precision) for item in array.reshape(-1)]
+        if array.ndim == 1:
+            return "[" + ", ".join(flat) + "]"
+        return f"[{', '.join(flat)}] shape {array.shape}"
+    as_float = array.astype(np.float64)
+    return f"<{array.shape} mean {as_float.mean():.{precision}g} norm {np.linalg.norm(as_float):.{precision}g}>"
+
+
+@dataclass
+class Step:
+    """One node of a backward walk: ``downstream[i] = upstream × local[i]`` (for elementwise ops)."""
+
+    index: int
+    node: Any                      # the Tensor whose gradient is final at this step
+    upstream: Any                  # dL/dnode: the sum of ``contributions``
+    downstream: tuple = ()         # dL/dinput per input (None where the input needs no grad)
+    contributions: tuple = ()      # (consumer label, gradient) pairs summed into upstream
+    _creator: Any = field(default=None, repr=False)
+    _local: Any = field(default=None, repr=False)
+
+    @property
+    def op(self) -> Optional[str]:
+        return None if self._creator is None else self._creator.name
+
+    @property
+    def inputs(self) -> tuple:
+        return () if self._creator is None else self._creator.inputs
+
+    @property
+    def pattern(self) -> Optional[str]:
+        """The gate pattern: the op's own (distributor, swap, router), or 'adder' at a fan-out."""
+        if self._creator is not None and self._creator.pattern:
+            return self._creator.pattern
+        return "adder" if self.is_fan_out else None
+
+    @property
+    def is_fan_out(self) -> bool:
+        return len(self.contributions) > 1
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._creator is None
+
+    @property
+    def local(self) -> Optional[tuple]:
+        """d node / d input for each input, or None when the op defines no ``local``."""
+        if self._local is None and self._creator is not None:
+            self._local = self._creator.local_gradients()
+        return self._local
+
+    def __str__(self) -> str:
+        label = self.node.label
+        fan_in = ""
+        if self.is_fan_out:
+            parts = " + ".join(format_value(grad) for _, grad in self.contributions)
+            fan_in = f" [fan-out adds {parts}]"
+        if self.is_leaf:
+            return f"{label} (leaf): gradient {format_value(self.upstream)}{fan_in}"
+        names = ", ".join(tensor.label for tensor in self.inputs)
+        text = f"{label} = {self.op}({names}): upstream {format_value(self.upstream)}"
+        local = self.local
+        if local is not None:
+            text += f" × local {format_value(tuple(local))}"
+        return text + f" = downstream {format_value(tuple(self.downstream))}{fan_in}"
+
+
+class Trace(list):
+    """The Steps of one backward walk, in processing order (output first)."""
+
+    def step_for(self, node) -> Step:
+        for step in self:
+            if step.node is node:
+                return step
+        raise KeyError(f"Trace: {getattr(node, 'label', node)} is not in this backward walk")
+
+    def table(self, precision: int = 4) -> str:
+        """All steps as an aligned text table (also what ``print(trace)`` shows)."""
+        header = ("#", "node", "op", "upstream", "local", "downstream", "pattern")
+        rows = [header]
+        for step in self:
+            local = step.local
+            rows.append((
+                str(step.index),
+                step.node.label,
+                step.op or "leaf",
+                format_value(step.upstream, precision),
+                "" if local is None else format_value(tuple(local), precision),
+                "" if step.is_leaf else format_value(tuple(step.downstream), precision),
+                step.pattern or "",
+            ))
+        widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"Trace of {len(self)} steps\n{self.table()}"
