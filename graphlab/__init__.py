@@ -5,12 +5,13 @@
 >>> q = (x + y).named("q")
 >>> f = (q * z).named("f")
 >>> print(f.backward())
-#  node  op   upstream  local   downstream  pattern
--  ----  ---  --------  ------  ----------  -----------
-0  f     mul  1         (-4, 3)  (-4, 3)     swap
-1  q     add  -4        (1, 1)  (-4, -4)    distributor
-2  z     leaf 3
-...
+#  node  op    upstream  local    downstream  pattern
+-  ----  ----  --------  -------  ----------  -----------
+0  f     mul   1         (-4, 3)  (-4, 3)     swap
+1  q     add   -4        (1, 1)   (-4, -4)    distributor
+2  x     leaf  -4
+3  y     leaf  -4
+4  z     leaf  3
 """
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.function import Function

@@ -13,6 +13,7 @@ def tensor(data, requires_grad: bool = False, name: Optional[str] = None, dtype=
     """A leaf tensor holding a copy of ``data``. Python numbers become the default float dtype
     (float32); numpy arrays keep theirs.
 
+    >>> import graphlab as gl
     >>> gl.tensor([[1, 2], [3, 4]]).dtype
     dtype('float32')
     """
@@ -24,6 +25,7 @@ def tensor(data, requires_grad: bool = False, name: Optional[str] = None, dtype=
 def scalar(value, name: Optional[str] = None, requires_grad: bool = True, dtype=None) -> Tensor:
     """A 0-d leaf tensor that requires grad by default: the lecture's x, y, z.
 
+    >>> import graphlab as gl
     >>> gl.scalar(-2, name="x")
     Tensor(-2., name='x', requires_grad=True)
     """

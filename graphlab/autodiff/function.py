@@ -133,14 +133,20 @@ class Function:
             shapes = ", ".join(str(array.shape) for array in arrays)
             raise ShapeError(f"{cls.name}: cannot apply to inputs of shapes {shapes}: {error}") from error
         if type(output) is not np.ndarray:
-            output = np.asarray(output)
+            returned, output = output, np.asarray(output)
+            if ctx._saved:  # numpy gives scalars for 0-d math: keep "saved output is output" true
+                ctx._saved = tuple(output if item is returned else item for item in ctx._saved)
         if float_dtype is not None and output.dtype.kind == "f" and output.dtype != float_dtype \
                 and cls.name != "astype":
             output = output.astype(float_dtype)  # a forward may not widen float32 to float64
         if config.anomaly:
             check_finite(output, cls.name, "forward", ctx)
-        tracks = config.grad_enabled and any(tensor.requires_grad for tensor in inputs)
-        requires_grad = tracks and cls.differentiable
+        # a node is recorded when an input needs a gradient, and also below a comparison
+        # (which needs none) so that backward can name the comparison that cut the graph
+        tracks = config.grad_enabled and any(tensor.requires_grad or tensor.creator is not None
+                                             for tensor in inputs)
+        requires_grad = tracks and cls.differentiable and output.dtype.kind == "f" \
+            and any(tensor.requires_grad for tensor in inputs)
         return Tensor._from_op(output, ctx if tracks else None, requires_grad)
 
     def __repr__(self) -> str:

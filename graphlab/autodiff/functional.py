@@ -20,6 +20,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_u
     With ``create_graph=True`` the returned gradients are part of the graph and can be
     differentiated again (second derivatives, Hessian-vector products).
 
+    >>> import graphlab as gl
     >>> x = gl.scalar(2.0)
     >>> (dy_dx,) = gl.grad(x ** 3, x, create_graph=True)
     >>> dy_dx.item(), gl.grad(dy_dx, x)[0].item()
@@ -70,6 +71,7 @@ def jacobian(function: Callable, inputs):
 
     One array for one input, a tuple for several.
 
+    >>> import graphlab as gl
     >>> gl.jacobian(lambda v: v.relu(), gl.tensor([1., -2., 3., -1.]))
     array([[1., 0., 0., 0.],
            [0., 0., 0., 0.],

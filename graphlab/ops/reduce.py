@@ -114,13 +114,15 @@ class LogSumExp(Function):
         shift = np.max(x, axis=axis, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)
         output = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
-        ctx.save_for_backward(x, output)
-        return output if keepdims else np.squeeze(output, axis=axis)
+        if not keepdims:
+            output = np.squeeze(output, axis=axis)
+        ctx.save_for_backward(x, output)   # the returned array itself, so create_graph can lift it
+        return output
 
     @staticmethod
     def backward(ctx, upstream):
         x, output = ctx.saved_tensors
-        softmax = dual.exp(x - output)
+        softmax = dual.exp(x - dual.expand_reduced(output, x.shape, ctx.axis, ctx.keepdims))
         return dual.expand_reduced(upstream, x.shape, ctx.axis, ctx.keepdims) * softmax
 
 

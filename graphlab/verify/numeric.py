@@ -47,6 +47,7 @@ def gradcheck(function: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     Returns True, or raises GradcheckError with a table of the worst mismatches
     (input, index, analytic, numeric). Constants created inside ``function`` are float64 too.
 
+    >>> import graphlab as gl
     >>> gl.gradcheck(lambda x: (x * x.sigmoid()).sum(), [gl.randn(3, dtype="float64")])
     True
     """
@@ -55,8 +56,6 @@ def gradcheck(function: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     with default_dtype(np.float64):
         analytic = jacobian(function, leaves)
         numeric = numeric_jacobian(function, leaves, eps=eps)
-    if len(leaves) == 1:
-        analytic, numeric = (analytic,), (numeric,)
     rows = []
     for original, analytic_part, numeric_part in zip(originals, analytic, numeric):
         error = np.abs(analytic_part - numeric_part)
