@@ -61,7 +61,7 @@ def test_leaves_accumulate_and_intermediates_are_fresh():
     y = (hidden * 2).named("y")
     y.backward()
     y.backward()
-    assert x.grad == 24           # 12 + 12: leaves accumulate, as in PyTorch
+    assert x.grad == 24 and type(x.grad) is np.ndarray   # 12 + 12: leaves accumulate, as in PyTorch
     assert hidden.grad == 2       # not 4: an intermediate gets a fresh gradient each walk
     x.zero_grad()
     y.backward()
@@ -115,7 +115,7 @@ def test_fan_out_step_shows_the_sum():
     step = trace.step_for(x)
     assert step.is_fan_out and len(step.contributions) == 3
     assert sorted(float(grad) for _, grad in step.contributions) == [1, 2, 2]
-    assert x.grad == 5
+    assert x.grad == 5 and type(x.grad) is np.ndarray and type(step.upstream) is np.ndarray
     assert "fan-out adds" in str(step)
     assert "x" in trace.table() and trace.table().splitlines()[0].split()[:3] == ["#", "node", "op"]
 

@@ -154,8 +154,11 @@ class BackwardWalk:
 
     def _process(self, node: Tensor, contributions: list) -> Step:
         upstream = contributions[0][1]
-        for _, gradient in contributions[1:]:
-            upstream = upstream + gradient        # copy gate: fan-out gradients add up
+        if len(contributions) > 1:
+            for _, gradient in contributions[1:]:
+                upstream = upstream + gradient    # copy gate: fan-out gradients add up
+            if not self.create_graph and type(upstream) is not np.ndarray:
+                upstream = np.asarray(upstream)   # 0-d sums come back as numpy scalars
         self.gradients[node.id] = upstream
         creator = node.creator
         step = Step(len(self.trace), node, upstream, (), tuple(contributions) if len(contributions) > 1 else (),
@@ -164,7 +167,7 @@ class BackwardWalk:
         upstream_array = upstream.data if self.create_graph else upstream
         if creator is None:
             if self.store_grads:   # leaves accumulate, as in PyTorch
-                node.grad = upstream_array.copy() if node.grad is None else node.grad + upstream_array
+                node.grad = upstream_array.copy() if node.grad is None else np.asarray(node.grad + upstream_array)
             return step
         if self.store_grads:
             node.grad = upstream_array    # intermediate nodes: fresh on every walk
