@@ -9,9 +9,9 @@
 -  ----  ----  --------  -------  ----------  -----------
 0  f     mul   1         (-4, 3)  (-4, 3)     swap
 1  q     add   -4        (1, 1)   (-4, -4)    distributor
-2  x     leaf  -4
+2  z     leaf  3
 3  y     leaf  -4
-4  z     leaf  3
+4  x     leaf  -4
 """
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.function import Function

@@ -8,6 +8,7 @@ is an adder) and the Step keeps them.
 """
 from __future__ import annotations
 
+import gc
 from typing import Iterable, Optional
 
 import numpy as np
@@ -20,25 +21,26 @@ from graphlab.errors import BackwardError, ShapeError
 
 
 def topological_order(roots: Iterable[Tensor]) -> list:
-    """Every node that needs a gradient, each after all of its inputs (iterative DFS)."""
-    order = []
-    visited = set()
-    stack = [(root, False) for root in roots]
+    """Every node that needs a gradient, each after all of its inputs.
+
+    A node's ``id`` comes from a creation counter and every input exists before the op that
+    uses it, so sorting by id is a topological order (DeZero's "generation", for free). The
+    search is iterative: a 100,000-deep chain needs no recursion.
+    """
+    found = {}
+    stack = []
+    for root in roots:
+        if root.id not in found:
+            found[root.id] = root
+            stack.append(root)
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if node.id in visited:
-            continue
-        visited.add(node.id)
-        stack.append((node, True))
-        creator = node.creator
+        creator = stack.pop().creator
         if creator is not None:
             for parent in creator.inputs:
-                if parent.requires_grad and parent.id not in visited:
-                    stack.append((parent, False))
-    return order
+                if parent.requires_grad and parent.id not in found:
+                    found[parent.id] = parent
+                    stack.append(parent)
+    return [found[node_id] for node_id in sorted(found)]
 
 
 def sum_to(gradient, shape: tuple):
@@ -114,11 +116,21 @@ class BackwardWalk:
         self.store_grads = store_grads
         self.order = topological_order(roots)[::-1]   # outputs first
         self.trace = Trace()
-        self.gradients = {}                            # node id -> final gradient (for gl.grad)
-        self._pending = {}                             # node id -> [(consumer, gradient), ...]
+        self.gradients = {}          # node id -> final gradient, kept only for gl.grad
+        # node id -> (consumer, gradient) for one contribution, a list of them at a fan-out
+        self._pending = {}
         for root, seed in zip(roots, seeds):
-            self._pending.setdefault(root.id, []).append((None, seed))
+            self._receive(root.id, None, seed)
         self._position = 0
+
+    def _receive(self, node_id: int, consumer, gradient) -> None:
+        waiting = self._pending.get(node_id)
+        if waiting is None:
+            self._pending[node_id] = (consumer, gradient)
+        elif type(waiting) is tuple:
+            self._pending[node_id] = [waiting, (consumer, gradient)]
+        else:
+            waiting.append((consumer, gradient))
 
     @property
     def done(self) -> bool:
@@ -136,42 +148,54 @@ class BackwardWalk:
         return len(self.order)
 
     def run(self) -> Trace:
-        for _ in self:
-            pass
+        # The walk allocates only acyclic objects (Steps, gradients), which reference counting
+        # frees; pausing the cyclic collector spares a 100,000-node walk its full-heap passes.
+        collector_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            for _ in self:
+                pass
+        finally:
+            if collector_was_on:
+                gc.enable()
         return self.trace
 
     def __next__(self) -> Step:
-        while self._position < len(self.order):
-            node = self.order[self._position]
+        order, pending = self.order, self._pending
+        while self._position < len(order):
+            node = order[self._position]
             self._position += 1
-            contributions = self._pending.pop(node.id, None)
-            if contributions is None:     # every consumer returned None for it: no gradient
+            waiting = pending.pop(node.id, None)
+            if waiting is None:     # every consumer returned None for it: no gradient
                 if self.store_grads and node.creator is not None:
                     node.grad = None
                 continue
-            return self._process(node, contributions)
+            return self._process(node, waiting)
         raise StopIteration
 
-    def _process(self, node: Tensor, contributions: list) -> Step:
-        upstream = contributions[0][1]
-        if len(contributions) > 1:
+    def _process(self, node: Tensor, waiting) -> Step:
+        if type(waiting) is tuple:
+            upstream = waiting[1]
+            contributions = ()
+        else:
+            contributions = tuple(waiting)
+            upstream = contributions[0][1]
             for _, gradient in contributions[1:]:
                 upstream = upstream + gradient    # copy gate: fan-out gradients add up
             if not self.create_graph and type(upstream) is not np.ndarray:
                 upstream = np.asarray(upstream)   # 0-d sums come back as numpy scalars
-        self.gradients[node.id] = upstream
         creator = node.creator
-        step = Step(len(self.trace), node, upstream, (), tuple(contributions) if len(contributions) > 1 else (),
-                    creator)
+        step = Step(len(self.trace), node, upstream, (), contributions, creator)
         self.trace.append(step)
         upstream_array = upstream.data if self.create_graph else upstream
-        if creator is None:
-            if self.store_grads:   # leaves accumulate, as in PyTorch
-                node.grad = upstream_array.copy() if node.grad is None else np.asarray(node.grad + upstream_array)
-            return step
-        if self.store_grads:
-            node.grad = upstream_array    # intermediate nodes: fresh on every walk
-        step.downstream = self._downstream(node, creator, upstream)
+        if not self.store_grads:
+            self.gradients[node.id] = upstream
+        elif creator is None:      # leaves accumulate, as in PyTorch
+            node.grad = upstream_array.copy() if node.grad is None else np.asarray(node.grad + upstream_array)
+        else:                      # intermediate nodes: fresh on every walk
+            node.grad = upstream_array
+        if creator is not None:
+            step.downstream = self._downstream(node, creator, upstream)
         return step
 
     def _downstream(self, node: Tensor, creator, upstream) -> tuple:
@@ -188,7 +212,7 @@ class BackwardWalk:
                 for tensor in inputs:
                     if array is tensor.data:
                         return tensor
-                if array is node.data:
+                if array is node.data or array is creator._returned:
                     return node
                 return Tensor._from_op(array, None, False)
 
@@ -206,21 +230,24 @@ class BackwardWalk:
             raise BackwardError(f"{creator.name}: backward returned {len(downstream)} gradients for "
                                 f"{len(creator.inputs)} inputs; return one per input (None for constants)")
         result = []
+        create_graph, anomaly = self.create_graph, config.anomaly
         for tensor, gradient in zip(creator.inputs, downstream):
             if gradient is None or not tensor.requires_grad:
                 result.append(None)
                 continue
-            if self.create_graph and not isinstance(gradient, Tensor):
-                gradient = Tensor._from_op(np.asarray(gradient), None, False)
-            elif not self.create_graph and type(gradient) is not np.ndarray:
-                gradient = np.asarray(gradient)
-            if gradient.shape != tensor.data.shape:
-                gradient = sum_to(gradient, tensor.data.shape)
-            if gradient.dtype != tensor.data.dtype:
-                gradient = gradient.astype(tensor.data.dtype)
-            if config.anomaly:
+            if create_graph:
+                if not isinstance(gradient, Tensor):
+                    gradient = Tensor._from_op(np.asarray(gradient), None, False)
+            elif type(gradient) is not np.ndarray:
+                gradient = np.asarray(gradient)   # numpy returns scalars for 0-d math
+            data = tensor.data
+            if gradient.shape != data.shape:
+                gradient = sum_to(gradient, data.shape)
+            if gradient.dtype is not data.dtype and gradient.dtype != data.dtype:
+                gradient = gradient.astype(data.dtype)
+            if anomaly:
                 check_finite(gradient, creator.name, f"backward (gradient for {tensor.label})", creator)
-            self._pending.setdefault(tensor.id, []).append((node, gradient))
+            self._receive(tensor.id, node, gradient)
             result.append(gradient)
         return tuple(result)
 

@@ -45,6 +45,8 @@ class Function:
     #: True when ``backward`` is written with operators that also work on Tensors, so that
     #: ``create_graph=True`` can differentiate it again (higher-order gradients)
     higher_order: ClassVar[bool] = False
+    #: False for ops whose output dtype differs from the inputs' on purpose (astype)
+    keeps_dtype: ClassVar[bool] = True
     #: every Function subclass by name (verification and the REPL look ops up here)
     registry: ClassVar[dict] = {}
 
@@ -54,6 +56,7 @@ class Function:
     # set by the engine while it runs backward with create_graph=True (see saved_tensors)
     _lift = None
     _saved: tuple = ()
+    _returned = None   # forward's own return value when apply had to convert it to an array
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -101,53 +104,70 @@ class Function:
         Positional arguments are the op's inputs (Tensors, or numbers and arrays that become
         constants); keyword arguments are settings passed to ``forward`` unchanged.
         """
+        # One pass over the inputs: the common case (Tensors of one float dtype) stays cheap,
+        # because every scalar op of a 100,000-node graph comes through here.
         float_dtype = None
-        saw_tensor = False
+        requires_grad = tracks = convert = False
         for arg in args:
-            if isinstance(arg, Tensor):
-                saw_tensor = True
-                dtype = arg.data.dtype
-                if dtype.kind == "f":
-                    if float_dtype is None:
-                        float_dtype = dtype
-                    elif dtype != float_dtype:
-                        raise DtypeError(
-                            f"{cls.name}: inputs mix {float_dtype} and {dtype}; graphlab never upcasts "
-                            f"silently. Cast one side first, e.g. x.astype('{float_dtype}')")
+            if not isinstance(arg, Tensor):
+                convert = True
+                continue
+            dtype = arg.data.dtype
+            if dtype is not float_dtype:
+                if dtype.kind != "f":
+                    convert = True
+                elif float_dtype is None:
+                    float_dtype = dtype
+                elif dtype != float_dtype:
+                    raise DtypeError(
+                        f"{cls.name}: inputs mix {float_dtype} and {dtype}; graphlab never upcasts "
+                        f"silently. Cast one side first, e.g. x.astype('{float_dtype}')")
+            if arg.requires_grad:
+                requires_grad = True
+            elif arg.creator is not None:
+                tracks = True
+        inputs = cls._convert_inputs(args, float_dtype) if convert else args
+        ctx = object.__new__(cls)
+        ctx.inputs = inputs
+        try:
+            output = cls.forward(ctx, *[tensor.data for tensor in inputs], **params)
+        except GraphlabError:
+            raise
+        except (ValueError, IndexError) as error:
+            shapes = ", ".join(str(tensor.shape) for tensor in inputs)
+            raise ShapeError(f"{cls.name}: cannot apply to inputs of shapes {shapes}: {error}") from error
+        if type(output) is not np.ndarray:
+            # numpy gives scalars for 0-d math; remember the scalar so that create_graph still
+            # recognises a saved output as the output (see engine.BackwardWalk._downstream)
+            ctx._returned = output
+            output = np.asarray(output)
+        output_dtype = output.dtype
+        if output_dtype is not float_dtype and float_dtype is not None and output_dtype.kind == "f" \
+                and cls.keeps_dtype:
+            output = output.astype(float_dtype)  # a forward may not widen float32 to float64
+            output_dtype = float_dtype
+        if config.anomaly:
+            check_finite(output, cls.name, "forward", ctx)
+        if not config.grad_enabled:
+            return Tensor._from_op(output, None, False)
+        # a node is recorded when an input needs a gradient, and also below a comparison
+        # (which needs none) so that backward can name the comparison that cut the graph
+        creator = ctx if requires_grad or tracks else None
+        requires_grad = requires_grad and cls.differentiable and output_dtype.kind == "f"
+        return Tensor._from_op(output, creator, requires_grad)
+
+    @classmethod
+    def _convert_inputs(cls, args: tuple, float_dtype) -> tuple:
+        """Numbers and arrays become constants; integer tensors join float math as floats."""
+        saw_tensor = any(isinstance(arg, Tensor) for arg in args)
         # constants take the float inputs' dtype; with no tensor at all, the default dtype
         constant_dtype = float_dtype if float_dtype is not None else (None if saw_tensor else config.default_dtype)
         inputs = tuple(arg if isinstance(arg, Tensor) else Tensor._constant(arg, constant_dtype, cls.name)
                        for arg in args)
         if float_dtype is not None and cls.differentiable:
-            # integer tensors joining float math become constants of the float dtype
             inputs = tuple(tensor if tensor.data.dtype.kind in "fb" else tensor.astype(float_dtype)
                            for tensor in inputs)
-        arrays = [tensor.data for tensor in inputs]
-        ctx = object.__new__(cls)
-        ctx.inputs = inputs
-        try:
-            output = cls.forward(ctx, *arrays, **params)
-        except GraphlabError:
-            raise
-        except (ValueError, IndexError) as error:
-            shapes = ", ".join(str(array.shape) for array in arrays)
-            raise ShapeError(f"{cls.name}: cannot apply to inputs of shapes {shapes}: {error}") from error
-        if type(output) is not np.ndarray:
-            returned, output = output, np.asarray(output)
-            if ctx._saved:  # numpy gives scalars for 0-d math: keep "saved output is output" true
-                ctx._saved = tuple(output if item is returned else item for item in ctx._saved)
-        if float_dtype is not None and output.dtype.kind == "f" and output.dtype != float_dtype \
-                and cls.name != "astype":
-            output = output.astype(float_dtype)  # a forward may not widen float32 to float64
-        if config.anomaly:
-            check_finite(output, cls.name, "forward", ctx)
-        # a node is recorded when an input needs a gradient, and also below a comparison
-        # (which needs none) so that backward can name the comparison that cut the graph
-        tracks = config.grad_enabled and any(tensor.requires_grad or tensor.creator is not None
-                                             for tensor in inputs)
-        requires_grad = tracks and cls.differentiable and output.dtype.kind == "f" \
-            and any(tensor.requires_grad for tensor in inputs)
-        return Tensor._from_op(output, ctx if tracks else None, requires_grad)
+        return inputs
 
     def __repr__(self) -> str:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"

@@ -24,8 +24,9 @@ from graphlab.errors import BackwardError, DtypeError
 _node_ids = itertools.count()
 
 
-def _as_array(data, dtype, where: str) -> np.ndarray:
-    """numpy array from user data; Python numbers take the default float dtype."""
+def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarray:
+    """numpy array from user data; Python numbers take the default float dtype
+    (unless ``python_default`` is False, as for constants that adopt a tensor's dtype)."""
     if isinstance(data, str) or isinstance(data, bytes):
         raise DtypeError(f"{where}: cannot make a tensor from the string {data!r}; pass numbers, "
                          f"(nested) lists of numbers or a numpy array")
@@ -40,7 +41,7 @@ def _as_array(data, dtype, where: str) -> np.ndarray:
                          f"pass numbers, lists of numbers or a numeric numpy array")
     if dtype is not None:
         return array.astype(dtype, copy=False)
-    if from_python and array.dtype.kind in "iuf":
+    if python_default and from_python and array.dtype.kind in "iuf":
         return array.astype(config.default_dtype)
     return array
 
@@ -74,7 +75,7 @@ class Tensor:
 
     @classmethod
     def _constant(cls, value, dtype, op_name: str) -> "Tensor":
-        array = _as_array(value, None, op_name)
+        array = _as_array(value, None, op_name, python_default=dtype is None)
         if dtype is not None and array.dtype.kind in "iuf":
             array = array.astype(dtype, copy=False)
         return cls._from_op(array, None, False)

@@ -7,7 +7,6 @@ differentiates.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
@@ -46,17 +45,28 @@ def format_value(value: Any, precision: int = 4) -> str:
     return f"<{array.shape} mean {as_float.mean():.{precision}g} norm {np.linalg.norm(as_float):.{precision}g}>"
 
 
-@dataclass
 class Step:
-    """One node of a backward walk: ``downstream[i] = upstream × local[i]`` (for elementwise ops)."""
+    """One node of a backward walk: ``downstream[i] = upstream × local[i]`` (for elementwise ops).
 
-    index: int
-    node: Any                      # the Tensor whose gradient is final at this step
-    upstream: Any                  # dL/dnode: the sum of ``contributions``
-    downstream: tuple = ()         # dL/dinput per input (None where the input needs no grad)
-    contributions: tuple = ()      # (consumer label, gradient) pairs summed into upstream
-    _creator: Any = field(default=None, repr=False)
-    _local: Any = field(default=None, repr=False)
+    ``node`` is the Tensor whose gradient is final at this step, ``upstream`` that gradient (the
+    sum of ``contributions``, the (consumer, gradient) pairs at a fan-out), ``downstream`` what
+    went to each input (None where an input needs no gradient).
+    """
+
+    __slots__ = ("index", "node", "upstream", "downstream", "contributions", "_creator", "_local")
+
+    def __init__(self, index: int, node, upstream, downstream: tuple = (), contributions: tuple = (),
+                 creator=None):
+        self.index = index
+        self.node = node
+        self.upstream = upstream
+        self.downstream = downstream
+        self.contributions = contributions
+        self._creator = creator
+        self._local = None
+
+    def __repr__(self) -> str:
+        return f"<Step {self.index}: {self}>"
 
     @property
     def op(self) -> Optional[str]:

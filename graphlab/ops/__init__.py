@@ -18,6 +18,7 @@ from graphlab.ops.elementwise import (
 from graphlab.ops.linalg import MatMul
 from graphlab.ops.reduce import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
 from graphlab.ops.shape import BroadcastTo, Concat, GetItem, Pad, Reshape, Stack, Transpose
+from graphlab.ops.shape import normalize_axis as _normalize_axis
 
 # -- elementwise ------------------------------------------------------------------------------
 add = Add.apply
@@ -137,7 +138,10 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     shape = x.shape
     if len(shape) == 0:
         return reshape(x, (1,))
-    start, end = start_dim % len(shape), end_dim % len(shape)
+    start = _normalize_axis(start_dim, len(shape), "flatten")
+    end = _normalize_axis(end_dim, len(shape), "flatten")
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
     merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
     return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
 
@@ -146,7 +150,7 @@ def squeeze(x, axis=None):
     shape = x.shape
     if axis is None:
         return reshape(x, tuple(size for size in shape if size != 1))
-    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    axes = {_normalize_axis(a, len(shape), "squeeze") for a in ((axis,) if isinstance(axis, int) else axis)}
     for a in axes:
         if shape[a] != 1:
             raise ShapeError(f"squeeze: axis {a} of shape {shape} has size {shape[a]}, not 1")
@@ -155,7 +159,7 @@ def squeeze(x, axis=None):
 
 def unsqueeze(x, axis: int):
     shape = list(x.shape)
-    position = axis if axis >= 0 else len(shape) + 1 + axis
+    position = _normalize_axis(axis, len(shape) + 1, "unsqueeze")
     shape.insert(position, 1)
     return reshape(x, tuple(shape))
 

@@ -20,6 +20,14 @@ def log(value):
     return value.log() if isinstance(value, Tensor) else np.log(value)
 
 
+def where(condition, a, b):
+    """numpy's where; a Tensor branch makes it the differentiable ``gl.where``."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from graphlab.ops import where as tensor_where
+        return tensor_where(condition, a, b)
+    return np.where(condition, a, b)
+
+
 def broadcast_to(value, shape: tuple):
     return value.broadcast_to(shape) if isinstance(value, Tensor) else np.broadcast_to(value, shape)
 

@@ -125,7 +125,12 @@ class Pow(Function):
     def local(ctx):
         x, y = ctx.saved_tensors
         # ln x only where it is defined: an exponent that needs no gradient must not make NaNs
-        exponent_local = x ** y * dual.log(x) if ctx.inputs[1].requires_grad else None
+        exponent_local = None
+        if ctx.inputs[1].requires_grad:
+            # at x = 0 (y >= 0) the slope is 0 ** y · ln 0 -> 0, as in PyTorch: take ln 1 there, not 0 · -inf
+            zero_base = (ctx.inputs[0].data == 0) & (ctx.inputs[1].data >= 0)
+            log_base = dual.log(dual.where(zero_base, 1, x) if zero_base.any() else x)
+            exponent_local = x ** y * log_base
         return y * x ** (y - 1), exponent_local
 
     @staticmethod
@@ -258,8 +263,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # 0.5 (1 + tanh(x/2)) equals 1/(1+e^-x) and never overflows for large |x|
-        output = 0.5 * (np.tanh(0.5 * x) + 1)
+        # e^-|x| never overflows, and e^x / (1 + e^x) for x < 0 keeps the far left tail exact
+        # (0.5 (1 + tanh(x/2)) would round sigmoid(-20) to 0 in float32)
+        decay = np.exp(-np.abs(x))
+        output = np.where(x >= 0, 1, decay) / (1 + decay)
         ctx.save_for_backward(output)
         return output
 
@@ -432,6 +439,7 @@ class Where(Function):
 class Astype(Function):
     """Cast to another dtype; the gradient is cast back to the input's dtype by the engine."""
     higher_order = True
+    keeps_dtype = False
 
     @staticmethod
     def forward(ctx, x, dtype=np.float32):

@@ -12,6 +12,14 @@ from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
 
 
+def normalize_axis(axis: int, ndim: int, op_name: str) -> int:
+    """``axis`` in [-ndim, ndim) as an index from 0; anything else is an error, never wrapped around."""
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{op_name}: axis {axis} is out of range for {ndim} dimensions "
+                         f"(valid: {-ndim}..{ndim - 1})")
+    return axis % ndim
+
+
 class Reshape(Function):
     higher_order = True
 
@@ -36,7 +44,8 @@ class Transpose(Function):
     def forward(ctx, x, axes=None):
         if axes is None:
             axes = tuple(reversed(range(x.ndim)))
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
+        if len(axes) != x.ndim or not all(-x.ndim <= a < x.ndim for a in axes) \
+                or sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
             raise ShapeError(f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
                              f"of shape {x.shape}; give each axis 0..{x.ndim - 1} once")
         ctx.axes = tuple(a % x.ndim for a in axes)
@@ -123,7 +132,7 @@ class Concat(Function):
             raise ShapeError(f"concat: inputs of shapes {[a.shape for a in arrays]} must all have the same "
                              f"number (>= 1) of dimensions; reshape or use stack for 0-d tensors")
         ndim = ranks.pop()
-        ctx.axis = axis % ndim
+        ctx.axis = normalize_axis(axis, ndim, "concat")
         others = {a.shape[:ctx.axis] + a.shape[ctx.axis + 1:] for a in arrays}
         if len(others) != 1:
             raise ShapeError(f"concat: shapes {[a.shape for a in arrays]} differ outside axis {axis}; "
@@ -150,7 +159,7 @@ class Stack(Function):
         if len({array.shape for array in arrays}) != 1:
             raise ShapeError(f"stack: shapes {[a.shape for a in arrays]} differ; stack needs equal shapes "
                              f"(concat joins along an existing axis)")
-        ctx.axis = axis % (arrays[0].ndim + 1)
+        ctx.axis = normalize_axis(axis, arrays[0].ndim + 1, "stack")
         return np.stack(arrays, axis=ctx.axis)
 
     @staticmethod

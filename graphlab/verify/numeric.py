@@ -60,7 +60,7 @@ def gradcheck(function: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     for original, analytic_part, numeric_part in zip(originals, analytic, numeric):
         error = np.abs(analytic_part - numeric_part)
         bad = error > atol + rtol * np.abs(numeric_part)
-        for position in zip(*np.nonzero(bad)):
+        for position in map(tuple, np.argwhere(bad)):   # argwhere also handles 0-d Jacobians
             rows.append((float(error[position]), original.label, position, analytic_part[position], numeric_part[position]))
     if not rows:
         return True
