@@ -23,7 +23,7 @@ from graphlab.autodiff.creation import (
 from graphlab.autodiff.functional import grad, hessian, hvp, jacobian
 from graphlab.config import (
     config, default_dtype, detect_anomaly, enable_grad, get_default_dtype, is_grad_enabled,
-    manual_seed, no_grad, set_default_dtype,
+    manual_seed, no_grad, scope, set_default_dtype,
 )
 from graphlab.errors import (
     AnomalyError, BackwardError, DtypeError, GradcheckError, GraphlabError, ShapeError,

@@ -21,6 +21,8 @@ class Config:
     anomaly: bool = False
     default_dtype: np.dtype = np.dtype(np.float32)
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    #: names of the enclosing scopes (nn modules) recorded on every node created inside them
+    scope: tuple = ()
 
 
 config = Config()
@@ -78,6 +80,18 @@ def get_default_dtype() -> np.dtype:
 def default_dtype(dtype):
     """Context manager form of ``set_default_dtype``."""
     return _setting("default_dtype", _float_dtype(dtype))
+
+
+def scope(name: str):
+    """Context manager: nodes created inside carry ``name`` in their ``.scope`` (innermost last).
+
+    >>> import graphlab as gl
+    >>> with gl.scope("block1"), gl.scope("conv"):
+    ...     y = gl.scalar(2.0) * 3
+    >>> y.scope
+    ('block1', 'conv')
+    """
+    return _setting("scope", config.scope + (name,))
 
 
 def manual_seed(seed: int) -> None:

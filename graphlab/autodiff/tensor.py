@@ -49,7 +49,7 @@ def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarra
 class Tensor:
     """A node of the graph: ``data`` (numpy array), ``grad``, and the ``creator`` op."""
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False, name: Optional[str] = None, dtype=None):
@@ -59,6 +59,7 @@ class Tensor:
         self.name = name
         self.creator = None
         self.id = next(_node_ids)
+        self.scope = config.scope
         if requires_grad:
             self.requires_grad_()
 
@@ -71,6 +72,7 @@ class Tensor:
         tensor.name = None
         tensor.creator = creator
         tensor.id = next(_node_ids)
+        tensor.scope = config.scope
         return tensor
 
     @classmethod
