@@ -230,7 +230,7 @@ class BackwardWalk:
             raise BackwardError(f"{creator.name}: backward returned {len(downstream)} gradients for "
                                 f"{len(creator.inputs)} inputs; return one per input (None for constants)")
         result = []
-        create_graph, anomaly = self.create_graph, config.anomaly
+        create_graph, anomaly, pending = self.create_graph, config.anomaly, self._pending
         for tensor, gradient in zip(creator.inputs, downstream):
             if gradient is None or not tensor.requires_grad:
                 result.append(None)
@@ -247,7 +247,13 @@ class BackwardWalk:
                 gradient = gradient.astype(data.dtype)
             if anomaly:
                 check_finite(gradient, creator.name, f"backward (gradient for {tensor.label})", creator)
-            self._receive(tensor.id, node, gradient)
+            waiting = pending.get(tensor.id)     # self._receive, inlined on this hot path
+            if waiting is None:
+                pending[tensor.id] = (node, gradient)
+            elif type(waiting) is tuple:
+                pending[tensor.id] = [waiting, (node, gradient)]
+            else:
+                waiting.append((node, gradient))
             result.append(gradient)
         return tuple(result)
 

@@ -159,15 +159,24 @@ class Function:
     @classmethod
     def _convert_inputs(cls, args: tuple, float_dtype) -> tuple:
         """Numbers and arrays become constants; integer tensors join float math as floats."""
-        saw_tensor = any(isinstance(arg, Tensor) for arg in args)
+        saw_tensor = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                saw_tensor = True
+                break
         # constants take the float inputs' dtype; with no tensor at all, the default dtype
         constant_dtype = float_dtype if float_dtype is not None else (None if saw_tensor else config.default_dtype)
-        inputs = tuple(arg if isinstance(arg, Tensor) else Tensor._constant(arg, constant_dtype, cls.name)
-                       for arg in args)
-        if float_dtype is not None and cls.differentiable:
-            inputs = tuple(tensor if tensor.data.dtype.kind in "fb" else tensor.astype(float_dtype)
-                           for tensor in inputs)
-        return inputs
+        inputs = []
+        for arg in args:
+            kind = type(arg)
+            if kind is float or kind is int:     # the common case, x * 0.5: no validation needed
+                arg = Tensor._from_op(np.array(arg, dtype=constant_dtype), None, False)
+            elif not isinstance(arg, Tensor):
+                arg = Tensor._constant(arg, constant_dtype, cls.name)
+            if float_dtype is not None and cls.differentiable and arg.data.dtype.kind not in "fb":
+                arg = arg.astype(float_dtype)      # integer tensors join float math as floats
+            inputs.append(arg)
+        return tuple(inputs)
 
     def __repr__(self) -> str:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"

@@ -1,0 +1,41 @@
+"""The scalar-graph benchmark runs end to end (``--quick``); timings are never asserted."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "scalar_graph.py")
+
+
+def _tables(out: str) -> dict:
+    """{table title: [rows]} for the per-(shape, N) tables."""
+    tables, title = {}, None
+    for line in out.splitlines():
+        if line.startswith("== chain, N=") or line.startswith("== tree, N="):
+            title = line
+            tables[title] = []
+        elif title is not None and not line.strip():
+            title = None
+        elif title is not None:
+            tables[title].append(line)
+    return tables
+
+
+@pytest.mark.skipif(not os.path.exists(SCRIPT), reason="benchmarks/ is not in this checkout")
+def test_scalar_graph_benchmark_quick_runs():
+    completed = subprocess.run([sys.executable, SCRIPT, "--quick"], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    out = completed.stdout
+    assert "== environment ==" in out and "numpy" in out
+    tables = _tables(out)
+    assert {title.split(",")[0] for title in tables} == {"== chain", "== tree"}, out
+    for title, rows in tables.items():
+        graphlab = [row for row in rows if row.split()[:1] == ["graphlab"]]
+        assert len(graphlab) == 1, (title, rows)
+        build, backward, free, total = graphlab[0].split()[1:5]
+        for cell in (build, backward, free, total):
+            float(cell.replace(",", ""))       # numbers, whatever their size
+    assert "== ratios graphlab / other" in out
+    assert "no super-linear growth" in out
+    assert "graphlab runs in the main thread" in out
