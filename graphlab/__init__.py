@@ -35,5 +35,6 @@ from graphlab.ops import (
     transpose, unsqueeze, var, where,
 )
 from graphlab.verify.numeric import gradcheck, numeric_jacobian
+from graphlab import examples
 
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -14,6 +15,19 @@ def _demo(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _repl(arguments: argparse.Namespace) -> int:
+    from graphlab.repl import Workspace, app
+    return app.run(Workspace(preload=arguments.lesson))
+
+
+def _main_job(arguments: argparse.Namespace) -> int:
+    """No subcommand: the REPL with the lecture graph loaded; the demo when stdin is no terminal."""
+    from graphlab.repl import Workspace, app
+    if app.wants_simple_prompt(sys.stdin):
+        return _demo(arguments)
+    return app.run(Workspace(preload="scalar"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphlab", description="See backpropagation node by node.")
     parser.add_argument("--version", action="version", version=f"graphlab {graphlab.__version__}")
@@ -22,18 +36,27 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Build the lecture graph f = (x + y) * z, run backward and print "
                                            "every Step: upstream × local = downstream.")
     demo.set_defaults(handler=_demo)
+    repl = commands.add_parser("repl", help="the interactive REPL (reads a session from stdin when piped)",
+                               description="Python with gl and np loaded, plus colon commands (:help). "
+                                           "With stdin from a file or pipe it runs the lines and exits "
+                                           "non-zero if any failed: graphlab repl < lecture.session")
+    repl.add_argument("--lesson", metavar="NAME", help="load a lecture graph first (scalar, sigmoid, vector, ...)")
+    repl.set_defaults(handler=_repl)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    handler = getattr(arguments, "handler", _demo)   # no subcommand: the main job (the demo for now)
+    handler = getattr(arguments, "handler", _main_job)
     try:
         return handler(arguments)
     except graphlab.GraphlabError as error:
         print(f"graphlab: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # `graphlab demo | head`: the reader left, which is fine
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":

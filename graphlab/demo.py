@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import graphlab as gl
+from graphlab import examples
 
 
 def lecture_graph():
     """x = -2, y = 5, z = -4; q = x + y = 3; f = q z = -12 (CS231n lecture 4, E01)."""
-    x, y, z = gl.scalar(-2, name="x"), gl.scalar(5, name="y"), gl.scalar(-4, name="z")
-    q = (x + y).named("q")
-    f = (q * z).named("f")
-    return f, {"x": x, "y": y, "z": z, "q": q, "f": f}
+    nodes = examples.add_then_multiply()
+    return nodes["f"], nodes
 
 
 def run(print_line=print) -> gl.Trace:

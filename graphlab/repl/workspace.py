@@ -1,0 +1,346 @@
+"""The REPL's state and its one entry point, ``Workspace.execute(source) -> Output``.
+
+Plain Python, no prompt-toolkit: the interactive shell, the stdin runner and the tests all
+drive the same object.
+
+>>> from graphlab.repl import Workspace
+>>> workspace = Workspace()
+>>> _ = workspace.execute("x = gl.scalar(-2); y = gl.scalar(5); z = gl.scalar(-4)")
+>>> _ = workspace.execute("f = (x + y) * z")
+>>> print(workspace.execute(":step").text.splitlines()[0])
+step 1 of 5: f = mul(t..., z): upstream 1 × local (-4, 3) = downstream (-4, 3)
+"""
+from __future__ import annotations
+
+import ast
+import codeop
+import contextlib
+import difflib
+import io
+import os
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional
+
+import numpy as np
+
+import graphlab as gl
+from graphlab.autodiff.engine import topological_order
+from graphlab.autodiff.tensor import Tensor
+from graphlab.errors import GraphlabError
+from graphlab.repl import commands
+
+SOURCE_NAME = "<graphlab>"
+SESSION_HEADER = "# graphlab session: replay with  graphlab repl < FILE  or  :load FILE\n"
+#: commands that are not replayed by :save (they act on the session itself)
+_NOT_SAVED = (":save", ":load", ":quit", ":history", ":help")
+
+
+@dataclass
+class Output:
+    """What one input produced: the text to show, whether it worked, whether to leave."""
+    text: str
+    ok: bool = True
+    quit: bool = False
+
+
+class WalkState:
+    """``:step`` / ``:step back``: a BackwardWalk that can also go back (by replaying)."""
+
+    def __init__(self, root: Tensor):
+        self.root = root
+        self.steps: List = []
+        self._restart()
+
+    def _restart(self) -> None:
+        for node in topological_order([self.root]):
+            node.grad = None          # a walk starts from nothing, so each step shows what it adds
+        self.walk = gl.backward_steps(self.root)
+        self.steps = []
+
+    @property
+    def total(self) -> int:
+        return len(self.walk)
+
+    @property
+    def position(self) -> int:
+        return len(self.steps)
+
+    def forward(self):
+        if self.walk.done:
+            raise commands.CommandError("the walk is done; :reset starts again, :step back goes back")
+        try:
+            self.steps.append(next(self.walk))
+        except StopIteration:
+            raise commands.CommandError("the walk is done; :reset starts again") from None
+        return self.steps[-1]
+
+    def back(self):
+        target = max(self.position - 1, 0)
+        self._restart()
+        for _ in range(target):
+            self.steps.append(next(self.walk))
+        return self.steps[-1] if self.steps else None
+
+    def pending(self) -> list:
+        return self.walk.pending
+
+
+def iter_blocks(lines: Iterable[str]) -> Iterator[str]:
+    """Group input lines the way Python's interactive prompt does: a colon command or a simple
+    statement is one block; a compound statement runs until a blank line."""
+    block: List[str] = []
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if not block:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if line.lstrip().startswith(":"):
+                yield line.strip()
+                continue
+        elif not line.strip():
+            yield "\n".join(block)
+            block = []
+            continue
+        block.append(line)
+        if not is_incomplete("\n".join(block)):
+            yield "\n".join(block)
+            block = []
+    if block:
+        yield "\n".join(block)
+
+
+def is_incomplete(source: str) -> bool:
+    """True while ``source`` needs more lines (an open bracket or a block without its body)."""
+    if source.lstrip().startswith(":"):
+        return False
+    try:
+        return codeop.compile_command(source, SOURCE_NAME, "single") is None
+    except (SyntaxError, ValueError, OverflowError):
+        return False   # an error is complete: running it reports the error
+
+
+class Workspace:
+    """A namespace with ``gl`` and ``np``, the current graph, the walk, and the session's lines."""
+
+    def __init__(self, preload: Optional[str] = None):
+        self.namespace: Dict[str, object] = {"gl": gl, "np": np, "__name__": "__graphlab__"}
+        self.root_name: Optional[str] = None
+        self.last_trace = None
+        self._walk: Optional[WalkState] = None
+        self.inputs: List[str] = []
+        self.failures = 0
+        self.quitting = False
+        if preload:
+            self.execute(f":lesson {preload}")
+
+    # -- running one input -----------------------------------------------------------------------
+    def execute(self, source: str) -> Output:
+        stripped = source.strip()
+        if not stripped:
+            return Output("")
+        if stripped.startswith(":"):
+            output = self._run_command(stripped)
+        else:
+            output = self._run_python(source)
+        if output.ok and not stripped.startswith(_NOT_SAVED):
+            self.inputs.append(source.rstrip())
+        if not output.ok:
+            self.failures += 1
+        output.quit = self.quitting
+        return output
+
+    def _run_command(self, line: str) -> Output:
+        try:
+            return Output(commands.dispatch(self, line))
+        except (GraphlabError, KeyError, ValueError, OSError, ImportError) as error:
+            return Output(_error_text(error), ok=False)
+
+    def _run_python(self, source: str) -> Output:
+        captured = io.StringIO()
+        try:
+            tree = ast.parse(source, SOURCE_NAME, "exec")
+        except SyntaxError as error:
+            return Output(_syntax_error_text(error), ok=False)
+        is_expression = len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
+        try:
+            with contextlib.redirect_stdout(captured):
+                if is_expression:
+                    value = eval(compile(ast.Expression(tree.body[0].value), SOURCE_NAME, "eval"), self.namespace)
+                else:
+                    exec(compile(tree, SOURCE_NAME, "exec"), self.namespace)
+                    value = None
+        except KeyboardInterrupt:
+            return Output(captured.getvalue() + "KeyboardInterrupt", ok=False)
+        except Exception as error:  # user code: report and go on
+            return Output(captured.getvalue() + self._traceback_text(error), ok=False)
+        self._name_tensors(tree)
+        text = captured.getvalue()
+        if value is not None:
+            self.namespace["_"] = value
+            text += repr(value)
+        return Output(text.rstrip("\n"))
+
+    def _name_tensors(self, tree: ast.Module) -> None:
+        """``q = x + y`` names the node ``q``; the last graph output assigned becomes the root."""
+        for statement in tree.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else \
+                [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else []
+            for target in targets:
+                for node in ast.walk(target):
+                    if isinstance(node, ast.Name):
+                        value = self.namespace.get(node.id)
+                        if isinstance(value, Tensor):
+                            if value.name is None:
+                                value.name = node.id
+                            if value.creator is not None and value.requires_grad:
+                                self.set_root(value)
+
+    def _traceback_text(self, error: BaseException) -> str:
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == SOURCE_NAME]
+        lines = [f"  line {frame.lineno}" for frame in frames[-3:]]
+        message = f"{type(error).__name__}: {error}"
+        hint = self._hint(error)
+        return "\n".join(lines + [message] + ([f"hint: {hint}"] if hint else []))
+
+    def _hint(self, error: BaseException) -> Optional[str]:
+        if isinstance(error, NameError):
+            missing = getattr(error, "name", None) or str(error).split("'")[1] if "'" in str(error) else None
+            close = difflib.get_close_matches(missing or "", [n for n in self.namespace if not n.startswith("__")], n=1)
+            return f"did you mean {close[0]}?" if close else ":vars lists the names you have"
+        if isinstance(error, AttributeError):
+            attribute = getattr(error, "name", None)
+            if attribute:
+                close = difflib.get_close_matches(attribute, [n for n in dir(Tensor) if not n.startswith("_")] +
+                                                  [n for n in dir(gl) if not n.startswith("_")], n=1)
+                if close:
+                    return f"did you mean {close[0]}?"
+            return None
+        if isinstance(error, GraphlabError):
+            return None   # graphlab's own messages already say the fix
+        return ":help lists the commands; Tab completes names"
+
+    # -- what commands use ----------------------------------------------------------------------
+    def tensors(self) -> Dict[str, Tensor]:
+        return {name: value for name, value in self.namespace.items()
+                if isinstance(value, Tensor) and not name.startswith("_")}
+
+    def tensor(self, name: str) -> Tensor:
+        value = self.namespace.get(name)
+        if not isinstance(value, Tensor):
+            close = difflib.get_close_matches(name, list(self.tensors()), n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; :vars lists them"
+            raise commands.CommandError(f"{name!r} is not a tensor in the workspace{hint}")
+        return value
+
+    def current_root(self) -> Tensor:
+        if self.root_name is None:
+            raise commands.CommandError("no graph yet: assign one (f = (x + y) * z) or :lesson scalar")
+        return self.tensor(self.root_name)
+
+    def root_label(self) -> str:
+        return self.root_name or "f"
+
+    def set_root(self, tensor: Tensor) -> None:
+        name = next((key for key, value in self.namespace.items() if value is tensor), tensor.label)
+        if name != self.root_name:
+            self.clear_walk()
+            self.last_trace = None
+        self.root_name = name
+
+    def graph_nodes(self, root: Tensor) -> List[Tensor]:
+        """All nodes of ``root``'s graph, constants included, inputs first."""
+        found, stack = {root.id: root}, [root]
+        while stack:
+            for parent in stack.pop().parents:
+                if parent.id not in found:
+                    found[parent.id] = parent
+                    stack.append(parent)
+        return [found[key] for key in sorted(found)]
+
+    def node(self, label: str) -> Tensor:
+        if isinstance(self.namespace.get(label), Tensor):
+            return self.namespace[label]
+        for tensor in self.tensors().values():
+            for node in self.graph_nodes(tensor):
+                if node.label == label:
+                    return node
+        raise commands.CommandError(f"no node {label!r}; :nodes lists the nodes of the current graph")
+
+    def walk_state(self) -> WalkState:
+        root = self.current_root()
+        if self._walk is None or self._walk.root is not root:
+            self._walk = WalkState(root)
+            self.last_trace = self._walk.walk.trace
+        return self._walk
+
+    def clear_walk(self) -> None:
+        self._walk = None
+
+    def load_example(self, name: str) -> str:
+        nodes = gl.examples.build(name)
+        self.namespace.update(nodes)
+        self.set_root(nodes["f"])
+        self.clear_walk()
+        self.last_trace = None
+        title = gl.examples.GRAPHS[name][0]
+        return f"loaded {title}\n  nodes: {', '.join(nodes)}; root f = {gl.autodiff.trace.format_value(nodes['f'].data)}" \
+               f"\n  try :backward, :step, :graph, :render"
+
+    def toolbar(self) -> str:
+        if self.root_name is None or not isinstance(self.namespace.get(self.root_name), Tensor):
+            return " no graph yet: f = (x + y) * z, or :lesson scalar  |  :help"
+        root = self.namespace[self.root_name]
+        nodes = len(self.graph_nodes(root))
+        done = "done" if root.grad is not None and (self._walk is None or self._walk.walk.done) else "not yet"
+        walk = f"  |  step {self._walk.position} of {self._walk.total}" if self._walk is not None else ""
+        return f" root: {self.root_name}  |  nodes: {nodes}  |  backward: {done}{walk}  |  :help"
+
+    # -- sessions -------------------------------------------------------------------------------
+    def save(self, path: str, overwrite: bool = False) -> str:
+        target = Path(path).expanduser()
+        if target.exists() and not overwrite:
+            raise commands.CommandError(f"{target} exists; nothing was written. Use :save {path} --force to replace it")
+        body = SESSION_HEADER + "".join(block + ("\n\n" if "\n" in block else "\n") for block in self.inputs)
+        # write beside the target, then rename: a crash never leaves half a file behind
+        handle, temporary = tempfile.mkstemp(prefix=".graphlab-", dir=str(target.parent.resolve()))
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(body)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return f"saved {len(self.inputs)} inputs to {target}"
+
+    def load(self, path: str) -> str:
+        source = Path(path).expanduser()
+        if not source.is_file():
+            raise commands.CommandError(f"no session file {source}")
+        texts, failed = [], 0
+        for block in iter_blocks(source.read_text(encoding="utf-8").splitlines()):
+            output = self.execute(block)
+            texts.append(f">>> {block}" + (f"\n{output.text}" if output.text else ""))
+            failed += not output.ok
+        texts.append(f"replayed {source}: {failed} error(s)" if failed else f"replayed {source}")
+        return "\n".join(texts)
+
+
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, KeyError) and error.args:
+        return f"error: {error.args[0]}"
+    return f"error: {error}"
+
+
+def _syntax_error_text(error: SyntaxError) -> str:
+    lines = []
+    if error.text:
+        lines.append("  " + error.text.rstrip("\n"))
+        if error.offset:
+            lines.append("  " + " " * (error.offset - 1) + "^")
+    lines.append(f"SyntaxError: {error.msg}")
+    lines.append("hint: a colon command starts with ':' (e.g. :help); Python needs balanced brackets")
+    return "\n".join(lines)
