@@ -1,0 +1,47 @@
+"""The graphlab command: subcommands, the main job, and sessions piped into the REPL."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def graphlab(*arguments, stdin: str = "", cwd=None):
+    return subprocess.run([sys.executable, "-m", "graphlab", *arguments], input=stdin, capture_output=True,
+                          text=True, cwd=cwd or ROOT, timeout=120)
+
+
+def test_version_and_help():
+    assert graphlab("--version").stdout.startswith("graphlab 0.1.0")
+    for subcommand in ["demo", "repl"]:
+        result = graphlab(subcommand, "--help")
+        assert result.returncode == 0 and "usage: graphlab " + subcommand in result.stdout
+
+
+def test_main_job_without_a_terminal_runs_the_demo():
+    result = graphlab()
+    assert result.returncode == 0
+    assert "f = mul(q, z): upstream 1 × local (-4, 3) = downstream (-4, 3)" in result.stdout
+    assert "df/dx = -4, df/dy = -4, df/dz = 3" in result.stdout
+
+
+def test_lecture_session_file_replays_with_the_lecture_numbers():
+    session = (ROOT / "examples" / "lecture.session").read_text()
+    result = graphlab("repl", stdin=session)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Tensor(-12., name='f', op=mul)" in result.stdout
+    assert "step 2 of 5: q = add(x, y): upstream -4 × local (1, 1) = downstream (-4, -4)" in result.stdout
+    assert "(array(-4., dtype=float32), array(-4., dtype=float32), array(3., dtype=float32))" in result.stdout
+
+
+def test_an_error_in_the_middle_runs_the_rest_and_exits_non_zero():
+    result = graphlab("repl", stdin="x = gl.scalar(2.0)\nx.no_such_thing\ny = x * x\n:backward y\nx.grad\n")
+    assert result.returncode == 1
+    assert "AttributeError" in result.stdout and "array(4., dtype=float32)" in result.stdout
+
+
+def test_repl_can_preload_a_lesson():
+    result = graphlab("repl", "--lesson", "vector", stdin=":backward\nW.grad\n")
+    assert result.returncode == 0 and "0.088" in result.stdout
