@@ -97,4 +97,4 @@ def test_stream_runner_reports_failures_in_its_exit_status():
     out = io.StringIO()
     status = run_stream(Workspace(), io.StringIO("x = gl.scalar(1.0)\nbroken(\n\ny = x * 2\n:backward y\n"), out)
     assert status == 1
-    assert ">>> :backward y" in out.getvalue() and "SyntaxError" in out.getvalue()
+    assert "gl> :backward y" in out.getvalue() and "SyntaxError" in out.getvalue()

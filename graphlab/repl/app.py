@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Optional, TextIO
 
-from graphlab.repl.workspace import Workspace, is_incomplete, iter_blocks
+from graphlab.repl.workspace import CONTINUATION, PROMPT, Workspace, is_incomplete, iter_blocks
 
 HINT = "graphlab REPL: Python with gl and np loaded. :help lists commands; try :backward, :step, :render."
 
@@ -30,7 +30,7 @@ def run_stream(workspace: Workspace, stream: TextIO, out: TextIO) -> int:
     for block in iter_blocks(stream):
         output = workspace.execute(block)
         first, *rest = block.splitlines()
-        out.write(f">>> {first}\n" + "".join(f"... {line}\n" for line in rest))
+        out.write(f"{PROMPT}{first}\n" + "".join(f"{CONTINUATION}{line}\n" for line in rest))
         if output.text:
             out.write(output.text + "\n")
         out.flush()
@@ -77,7 +77,7 @@ def build_session(workspace: Workspace, input=None, output=None, history=None):
         pass
 
     return PromptSession(
-        message=">>> ", multiline=True, prompt_continuation="... ", key_bindings=bindings,
+        message=PROMPT, multiline=True, prompt_continuation=CONTINUATION, key_bindings=bindings,
         history=history, auto_suggest=AutoSuggestFromHistory(), completer=ReplCompleter(workspace),
         complete_while_typing=False, lexer=lexer, bottom_toolbar=workspace.toolbar,
         input=input, output=output)

@@ -255,8 +255,11 @@ def jacobian_command(workspace, argument: str) -> str:
     names = [name.strip() for name in names_text.split(",") if name.strip()]
     at = [workspace.tensor(name) for name in names]
 
+    def evaluate(*values):
+        return eval(expression, dict(workspace.namespace, **dict(zip(names, values))))
+
     def function(*values):
-        result = eval(expression, dict(workspace.namespace, **dict(zip(names, values))))
+        result = evaluate(*values)
         return gl.stack(list(result)) if isinstance(result, (list, tuple)) else result
 
     numeric = gl.jacobian(function, [gl.tensor(tensor.data, dtype=np.float64) for tensor in at])
@@ -269,8 +272,9 @@ def jacobian_command(workspace, argument: str) -> str:
     else:
         lines += [f"  wrt {name}: {np.array2string(np.asarray(part), precision=6)}" for name, part in zip(names, numeric)]
     verify = getattr(gl, "verify", None)
-    if verify is not None and hasattr(verify, "jacobian"):
-        report = verify.jacobian(expression, names, {name: tensor.data for name, tensor in zip(names, at)})
+    if verify is not None and hasattr(verify, "jacobian") and all(tensor.ndim == 0 for tensor in at):
+        # the same Python expression, evaluated on SymPy symbols, gives the exact Jacobian
+        report = verify.jacobian(evaluate, names, {name: tensor.item() for name, tensor in zip(names, at)})
         lines.append(str(report))
     return "\n".join(lines)
 

@@ -33,6 +33,8 @@ from graphlab.errors import GraphlabError
 from graphlab.repl import commands
 
 SOURCE_NAME = "<graphlab>"
+#: the prompt: not Python's ">>>", so transcripts in the docs are not mistaken for doctests
+PROMPT, CONTINUATION = "gl> ", "..> "
 SESSION_HEADER = "# graphlab session: replay with  graphlab repl < FILE  or  :load FILE\n"
 #: commands that are not replayed by :save (they act on the session itself)
 _NOT_SAVED = (":save", ":load", ":quit", ":history", ":help")
@@ -323,7 +325,7 @@ class Workspace:
         texts, failed = [], 0
         for block in iter_blocks(source.read_text(encoding="utf-8").splitlines()):
             output = self.execute(block)
-            texts.append(f">>> {block}" + (f"\n{output.text}" if output.text else ""))
+            texts.append(f"{PROMPT}{block}" + (f"\n{output.text}" if output.text else ""))
             failed += not output.ok
         texts.append(f"replayed {source}: {failed} error(s)" if failed else f"replayed {source}")
         return "\n".join(texts)
