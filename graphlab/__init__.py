@@ -35,6 +35,7 @@ from graphlab.ops import (
     transpose, unsqueeze, var, where,
 )
 from graphlab.verify.numeric import gradcheck, numeric_jacobian
+from graphlab import verify                           # gl.verify.op/graph/jacobian/structure (SymPy on first use)
 from graphlab import examples
 
 __version__ = "0.1.0"

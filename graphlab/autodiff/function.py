@@ -22,6 +22,30 @@ An op is one small class::
 ``apply`` wraps and unwraps Tensors, checks dtypes, records the node; the engine handles
 broadcasting and accumulation, so ``backward`` returns gradients shaped like the forward's
 arrays before broadcasting is undone.
+
+The SymPy twin (``symbolic``), used only by ``gl.verify`` (``graphlab/verify/symbolic.py``),
+states the op's math so that SymPy can differentiate it exactly::
+
+        elementwise = True              # the twin works on one element at a time
+        @staticmethod
+        def symbolic(x):                # sympy expression(s) in, sympy expression out
+            return x * x
+
+* It takes the same arguments as ``forward``: one value per input, then forward's parameters
+  (``axis=``, ``exponent=``, ...) with the same names and values.
+* An op with ``elementwise = True`` gets sympy scalars (one element of each input, after
+  broadcasting) and returns one sympy expression; verify maps it over every element.
+* Every other op gets numpy arrays of ``dtype=object`` holding sympy expressions, shaped like
+  its inputs, and returns such an array shaped like its output (nested lists, a sympy scalar or
+  Matrix are accepted too). numpy's own indexing, broadcasting, reshape, transpose, ``matmul``
+  and ``sum`` work on these arrays, so a twin borrows numpy's shape rules and states the math.
+* Non-smooth ops use ``Piecewise``/``Max``/``Min``: SymPy's conventions at the kinks (relu'(0) = 0,
+  sign(0) = 0, Heaviside(0) = 1/2 for a tie) are the engine's, and the tests check they agree.
+* Constant inputs (masks, comparison results) arrive as exact numbers or ``sympy.true``/``false``.
+* Import SymPy inside the twin (``from graphlab.verify import sym``: SymPy's functions plus
+  helpers such as ``sym.reduce``), never at module level, so ``import graphlab`` stays light.
+* So that ``gl.verify.graph`` can rebuild a recorded node, forward keeps every parameter on ctx
+  under its own name (``ctx.axis = axis``).
 """
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ class Add(Function):
     """z = x + y. Gate pattern: distributor (both inputs get the upstream gradient)."""
     pattern = "distributor"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -29,11 +30,16 @@ class Add(Function):
     def backward(ctx, upstream):
         return upstream, upstream
 
+    @staticmethod
+    def symbolic(x, y):
+        return x + y
+
 
 class Sub(Function):
     """z = x - y: dz/dx = 1, dz/dy = -1."""
     pattern = "distributor"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -48,11 +54,16 @@ class Sub(Function):
     def backward(ctx, upstream):
         return upstream, -upstream
 
+    @staticmethod
+    def symbolic(x, y):
+        return x - y
+
 
 class Mul(Function):
     """z = x * y. Gate pattern: swap multiplier (each input gets upstream × the other input)."""
     pattern = "swap"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -69,10 +80,15 @@ class Mul(Function):
         x, y = ctx.saved_tensors
         return upstream * y, upstream * x
 
+    @staticmethod
+    def symbolic(x, y):
+        return x * y
+
 
 class Div(Function):
     """z = x / y: dz/dx = 1/y, dz/dy = -x/y²."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -89,11 +105,16 @@ class Div(Function):
         x, y = ctx.saved_tensors
         return upstream / y, -upstream * x / (y * y)
 
+    @staticmethod
+    def symbolic(x, y):
+        return x / y
+
 
 class PowScalar(Function):
     """z = x ** p for a constant p: dz/dx = p x^(p-1)."""
     name = "pow"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, exponent: float):
@@ -110,11 +131,17 @@ class PowScalar(Function):
     def backward(ctx, upstream):
         return upstream * PowScalar.local(ctx)
 
+    @staticmethod
+    def symbolic(x, exponent: float):
+        from graphlab.verify import sym
+        return x ** sym.number(exponent)
+
 
 class Pow(Function):
     """z = x ** y for a tensor exponent: dz/dx = y x^(y-1), dz/dy = z ln x (x > 0)."""
     name = "pow_tensor"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -138,9 +165,14 @@ class Pow(Function):
         local_x, local_y = Pow.local(ctx)
         return upstream * local_x, None if local_y is None else upstream * local_y
 
+    @staticmethod
+    def symbolic(x, y):
+        return x ** y
+
 
 class Neg(Function):
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -154,10 +186,15 @@ class Neg(Function):
     def backward(ctx, upstream):
         return -upstream
 
+    @staticmethod
+    def symbolic(x):
+        return -x
+
 
 class Exp(Function):
     """z = e^x: the local gradient is the output itself."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -175,10 +212,16 @@ class Exp(Function):
         (output,) = ctx.saved_tensors
         return upstream * output
 
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.exp(x)
+
 
 class Log(Function):
     """z = ln x: dz/dx = 1/x."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -195,10 +238,16 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return upstream / x
 
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.log(x)
+
 
 class Sqrt(Function):
     """z = √x: dz/dx = 1 / (2√x)."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -216,10 +265,16 @@ class Sqrt(Function):
         (output,) = ctx.saved_tensors
         return upstream * 0.5 / output
 
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.sqrt(x)
+
 
 class Abs(Function):
     """z = |x|: dz/dx = sign(x) (0 at 0, as in PyTorch)."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -236,10 +291,16 @@ class Abs(Function):
         (sign,) = ctx.saved_tensors
         return upstream * sign
 
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.Abs(x)       # d|x|/dx = sign(x), and SymPy's sign(0) = 0 too
+
 
 class Tanh(Function):
     """z = tanh x: dz/dx = 1 - z²."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -256,10 +317,16 @@ class Tanh(Function):
     def backward(ctx, upstream):
         return upstream * Tanh.local(ctx)
 
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.tanh(x)
+
 
 class Sigmoid(Function):
     """σ(x) = 1 / (1 + e^-x), fused: dσ/dx = (1 - σ) σ (lecture 4's sigmoid gate)."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -279,11 +346,17 @@ class Sigmoid(Function):
     def backward(ctx, upstream):
         return upstream * Sigmoid.local(ctx)
 
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return 1 / (1 + sym.exp(-x))   # the composed formula the fused gate must equal
+
 
 class Relu(Function):
     """max(0, x): local gradient 1 where x > 0, else 0 (a diagonal Jacobian, never built)."""
     pattern = "router"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
@@ -300,13 +373,20 @@ class Relu(Function):
         (mask,) = ctx.saved_tensors
         return upstream * mask
 
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.Piecewise((x, x > 0), (0, True))
+
 
 class LeakyRelu(Function):
     """x if x > 0 else slope·x."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, negative_slope: float = 0.01):
+        ctx.negative_slope = negative_slope     # parameters stay on ctx: verify.graph reads them
         ctx.save_for_backward(np.where(x > 0, 1, negative_slope).astype(x.dtype))
         return np.where(x > 0, x, negative_slope * x)
 
@@ -320,10 +400,16 @@ class LeakyRelu(Function):
         (slope,) = ctx.saved_tensors
         return upstream * slope
 
+    @staticmethod
+    def symbolic(x, negative_slope: float = 0.01):
+        from graphlab.verify import sym
+        return sym.Piecewise((x, x > 0), (sym.number(negative_slope) * x, True))
+
 
 class Elu(Function):
     """x if x > 0 else α(e^x - 1); local 1 or (output + α)."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, alpha: float = 1.0):
@@ -342,13 +428,20 @@ class Elu(Function):
     def backward(ctx, upstream):
         return upstream * Elu.local(ctx)
 
+    @staticmethod
+    def symbolic(x, alpha: float = 1.0):
+        from graphlab.verify import sym
+        return sym.Piecewise((x, x > 0), (sym.number(alpha) * (sym.exp(x) - 1), True))
+
 
 class Clip(Function):
     """Clamp to [low, high]; local 1 inside (bounds included, as PyTorch's clamp), 0 outside."""
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, low=None, high=None):
+        ctx.low, ctx.high = low, high
         inside = np.ones_like(x)
         if low is not None:
             inside = inside * (x >= low)
@@ -367,6 +460,13 @@ class Clip(Function):
         (inside,) = ctx.saved_tensors
         return upstream * inside
 
+    @staticmethod
+    def symbolic(x, low=None, high=None):
+        from graphlab.verify import sym
+        low, high = sym.number(low), sym.number(high)
+        pieces = ([(low, x < low)] if low is not None else []) + ([(high, x > high)] if high is not None else [])
+        return sym.Piecewise(*pieces, (x, True))
+
 
 def _route(first_wins, ties):
     """Masks of the max/min gate: the winner gets the gradient, a tie splits it evenly."""
@@ -378,6 +478,7 @@ class Maximum(Function):
     """Elementwise max(x, y). Gate pattern: router (the larger input gets all the gradient)."""
     pattern = "router"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -395,11 +496,17 @@ class Maximum(Function):
         to_x, to_y = ctx.saved_tensors
         return upstream * to_x, upstream * to_y
 
+    @staticmethod
+    def symbolic(x, y):
+        from graphlab.verify import sym
+        return sym.Max(x, y)    # d/dx = Heaviside(x - y), and SymPy's Heaviside(0) = 1/2: a tie splits too
+
 
 class Minimum(Function):
     """Elementwise min(x, y). Gate pattern: router (the smaller input gets all the gradient)."""
     pattern = "router"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -411,11 +518,17 @@ class Minimum(Function):
     local = Maximum.local
     backward = Maximum.backward
 
+    @staticmethod
+    def symbolic(x, y):
+        from graphlab.verify import sym
+        return sym.Min(x, y)
+
 
 class Where(Function):
     """where(condition, a, b): a router driven by a boolean mask (not differentiated)."""
     pattern = "router"
     higher_order = True
+    elementwise = True
 
     @staticmethod
     def forward(ctx, condition, a, b):
@@ -435,14 +548,21 @@ class Where(Function):
         (chosen,) = ctx.saved_tensors
         return None, upstream * chosen, upstream * (1 - chosen)
 
+    @staticmethod
+    def symbolic(condition, a, b):
+        from graphlab.verify import sym
+        return sym.Piecewise((a, condition), (b, True))
+
 
 class Astype(Function):
     """Cast to another dtype; the gradient is cast back to the input's dtype by the engine."""
     higher_order = True
+    elementwise = True
     keeps_dtype = False
 
     @staticmethod
     def forward(ctx, x, dtype=np.float32):
+        ctx.dtype = dtype
         return x.astype(dtype)
 
     @staticmethod
@@ -452,6 +572,10 @@ class Astype(Function):
     @staticmethod
     def backward(ctx, upstream):
         return upstream
+
+    @staticmethod
+    def symbolic(x, dtype=np.float32):
+        return x                # a cast changes the precision, not the number
 
 
 # -- comparisons: piecewise constant, so they have no gradient (differentiable = False) -------

@@ -60,3 +60,7 @@ class MatMul(Function):
         downstream_b = dual.swap_last_axes(a_matrix) @ upstream       # (..., n, p)
         return (sum_to(downstream_a, a_matrix.shape).reshape(a.shape),
                 sum_to(downstream_b, b_matrix.shape).reshape(b.shape))
+
+    @staticmethod
+    def symbolic(a, b):
+        return np.matmul(a, b)   # Σ_k a[..., i, k] b[..., k, j], numpy's 1-D and batch rules

@@ -30,6 +30,11 @@ class Sum(Function):
         shape = ctx.inputs[0].shape
         return dual.broadcast_to(dual.expand_reduced(upstream, shape, ctx.axis, ctx.keepdims), shape)
 
+    @staticmethod
+    def symbolic(x, axis=None, keepdims=False):
+        from graphlab.verify import sym
+        return sym.reduce(x, axis, keepdims, sym.Add)
+
 
 class Mean(Function):
     """Mean over ``axis``: every element gets upstream / n."""
@@ -46,6 +51,11 @@ class Mean(Function):
         shape = ctx.inputs[0].shape
         spread = dual.broadcast_to(dual.expand_reduced(upstream, shape, ctx.axis, ctx.keepdims), shape)
         return spread / _count(shape, ctx.axis)
+
+    @staticmethod
+    def symbolic(x, axis=None, keepdims=False):
+        from graphlab.verify import sym
+        return sym.reduce(x, axis, keepdims, sym.mean)
 
 
 class Max(Function):
@@ -71,6 +81,11 @@ class Max(Function):
         shape = ctx.inputs[0].shape
         return dual.expand_reduced(upstream, shape, ctx.axis, ctx.keepdims) * share
 
+    @staticmethod
+    def symbolic(x, axis=None, keepdims=False):
+        from graphlab.verify import sym
+        return sym.reduce(x, axis, keepdims, sym.Max)
+
 
 class Min(Function):
     """Min over ``axis``. Gate pattern: router."""
@@ -84,6 +99,11 @@ class Min(Function):
         return output
 
     backward = Max.backward
+
+    @staticmethod
+    def symbolic(x, axis=None, keepdims=False):
+        from graphlab.verify import sym
+        return sym.reduce(x, axis, keepdims, sym.Min)
 
 
 class Var(Function):
@@ -102,6 +122,15 @@ class Var(Function):
         centered = x - x.mean(axis=ctx.axis, keepdims=True)
         scale = 2.0 / (_count(x.shape, ctx.axis) - ctx.ddof)
         return dual.expand_reduced(upstream, x.shape, ctx.axis, ctx.keepdims) * centered * scale
+
+    @staticmethod
+    def symbolic(x, axis=None, keepdims=False, ddof=0):
+        from graphlab.verify import sym
+
+        def variance(*elements):   # Σ (x - mean)² / (n - ddof)
+            centre = sym.mean(*elements)
+            return sym.Add(*[(element - centre) ** 2 for element in elements]) / (len(elements) - ddof)
+        return sym.reduce(x, axis, keepdims, variance)
 
 
 class LogSumExp(Function):
@@ -125,6 +154,11 @@ class LogSumExp(Function):
         softmax = dual.exp(x - dual.expand_reduced(output, x.shape, ctx.axis, ctx.keepdims))
         return dual.expand_reduced(upstream, x.shape, ctx.axis, ctx.keepdims) * softmax
 
+    @staticmethod
+    def symbolic(x, axis=None, keepdims=False):
+        from graphlab.verify import sym
+        return sym.reduce(x, axis, keepdims, sym.logsumexp)   # log Σ e^x, no shift: it is exact
+
 
 class Softmax(Function):
     """softmax along ``axis``: d/dx = s ⊙ (upstream - Σ upstream ⊙ s)."""
@@ -143,6 +177,12 @@ class Softmax(Function):
         (output,) = ctx.saved_tensors
         return output * (upstream - (upstream * output).sum(axis=ctx.axis, keepdims=True))
 
+    @staticmethod
+    def symbolic(x, axis=-1):
+        from graphlab.verify import sym
+        powers = sym.elementwise(sym.exp, [x], {})
+        return powers / sym.reduce(powers, axis, True, sym.Add)   # e^x_i / Σ_j e^x_j
+
 
 class LogSoftmax(Function):
     """x - logsumexp(x) along ``axis``: d/dx = upstream - softmax ⊙ Σ upstream."""
@@ -160,3 +200,8 @@ class LogSoftmax(Function):
     def backward(ctx, upstream):
         (output,) = ctx.saved_tensors
         return upstream - dual.exp(output) * upstream.sum(axis=ctx.axis, keepdims=True)
+
+    @staticmethod
+    def symbolic(x, axis=-1):
+        from graphlab.verify import sym
+        return x - sym.reduce(x, axis, True, sym.logsumexp)

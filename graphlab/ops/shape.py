@@ -25,6 +25,7 @@ class Reshape(Function):
 
     @staticmethod
     def forward(ctx, x, shape=()):
+        ctx.shape = shape                       # parameters stay on ctx: verify.graph reads them
         try:
             return x.reshape(shape)
         except ValueError:
@@ -34,6 +35,10 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, upstream):
         return upstream.reshape(ctx.inputs[0].shape)
+
+    @staticmethod
+    def symbolic(x, shape=()):
+        return x.reshape(shape)
 
 
 class Transpose(Function):
@@ -55,6 +60,10 @@ class Transpose(Function):
     def backward(ctx, upstream):
         return upstream.transpose(tuple(np.argsort(ctx.axes)))
 
+    @staticmethod
+    def symbolic(x, axes=None):
+        return x.transpose(axes)
+
 
 class BroadcastTo(Function):
     """Repeat along new or size-1 axes; backward sums the copies (the copy gate's adder)."""
@@ -63,12 +72,17 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx, x, shape=()):
+        ctx.shape = shape
         return np.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, upstream):
         from graphlab.autodiff.engine import sum_to
         return sum_to(upstream, ctx.inputs[0].shape)
+
+    @staticmethod
+    def symbolic(x, shape=()):
+        return np.broadcast_to(x, shape)
 
 
 def scatter_numpy(upstream: np.ndarray, index, shape: tuple) -> np.ndarray:
@@ -105,6 +119,10 @@ class GetItem(Function):
             return ScatterAdd.apply(upstream, index=ctx.index, shape=shape)
         return scatter_numpy(upstream, ctx.index, shape)
 
+    @staticmethod
+    def symbolic(x, index=()):
+        return x[index]
+
 
 class ScatterAdd(Function):
     """The backward of getitem as an op of its own, so second derivatives pass through it."""
@@ -113,12 +131,16 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, upstream, index=(), shape=()):
-        ctx.index = index
+        ctx.index, ctx.shape = index, shape
         return scatter_numpy(upstream, index, shape)
 
     @staticmethod
     def backward(ctx, upstream):
         return upstream[ctx.index]
+
+    @staticmethod
+    def symbolic(upstream, index=(), shape=()):
+        return scatter_numpy(upstream, index, shape)   # zeros (0 objects) with the elements added in
 
 
 class Concat(Function):
@@ -149,6 +171,10 @@ class Concat(Function):
             start += size
         return tuple(pieces)
 
+    @staticmethod
+    def symbolic(*arrays, axis=0):
+        return np.concatenate(arrays, axis=axis)
+
 
 class Stack(Function):
     """Join same-shaped tensors along a new axis."""
@@ -167,6 +193,10 @@ class Stack(Function):
         lead = (slice(None),) * ctx.axis
         return tuple(upstream[lead + (position,)] for position in range(len(ctx.inputs)))
 
+    @staticmethod
+    def symbolic(*arrays, axis=0):
+        return np.stack(arrays, axis=axis)
+
 
 class Pad(Function):
     """Constant padding with numpy's ``pad_width``; backward crops the gradient."""
@@ -174,6 +204,7 @@ class Pad(Function):
 
     @staticmethod
     def forward(ctx, x, pad_width=0, value=0.0):
+        ctx.pad_width, ctx.value = pad_width, value
         try:
             widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
         except ValueError:
@@ -187,3 +218,8 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, upstream):
         return upstream[ctx.crop]
+
+    @staticmethod
+    def symbolic(x, pad_width=0, value=0.0):
+        from graphlab.verify import sym
+        return np.pad(x, pad_width, mode="constant", constant_values=sym.number(value))

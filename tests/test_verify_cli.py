@@ -1,0 +1,48 @@
+"""graphlab verify: the table of every op, and one op's full report."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from graphlab import cli
+from graphlab.verify import cases, symbolic
+
+
+def test_graphlab_verify_table_covers_every_op_and_exits_by_the_result(capsys):
+    started = time.perf_counter()
+    status = cli.main(["verify"])
+    seconds = time.perf_counter() - started
+    output = capsys.readouterr().out
+    header = output.splitlines()[0].split()
+    assert header[:5] == ["op", "input", "shapes", "max", "error"] and "status" in header and "time" in header
+    listed = {line.split()[0].split(".")[0] for line in output.splitlines()[2:] if line.strip() and
+              not line[0].isdigit()}
+    assert set(symbolic.builtin_ops()) <= listed                      # 100% of the built-in ops
+    failing = [line for line in output.splitlines() if " FAIL " in f" {line} "]
+    assert status == (1 if failing else 0)
+    for name in cases.EXEMPT:
+        assert any(line.startswith(name + " ") and "exempt" in line for line in output.splitlines())
+    assert "checks pass" in output
+    assert seconds < 60, f"graphlab verify took {seconds:.1f} s; keep the whole table under a minute"
+
+
+def test_graphlab_verify_one_op_prints_its_full_report(capsys):
+    assert cli.main(["verify", "log_softmax"]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith("verify.op logsoftmax (2, 3): pass")
+    assert "symbolic twin" in output and "exact at the inputs" in output and "engine matches SymPy" in output
+
+
+def test_graphlab_verify_with_shapes_and_errors(capsys):
+    assert cli.main(["verify", "matmul", "--shapes", "2", "2,3"]) == 0
+    assert "verify.op matmul (2,), (2, 3): pass" in capsys.readouterr().out
+    assert cli.main(["verify", "no_such_op"]) == 2
+    assert "no op named 'no_such_op'" in capsys.readouterr().err
+
+
+def test_graphlab_verify_runs_as_a_command():
+    result = subprocess.run([sys.executable, "-m", "graphlab", "verify", "relu"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "verify.op relu (2, 3): pass" in result.stdout
