@@ -1,4 +1,4 @@
-"""The ``graphlab`` command: ``graphlab demo``, ``graphlab --version`` (more subcommands as they land)."""
+"""The ``graphlab`` command: repl (the default), demo, verify, bench, ... each with ``--help``."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,97 @@ def _verify(arguments: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _bench(arguments: argparse.Namespace) -> int:
+    """Run benchmark scripts from the source tree's benchmarks/ folder (each prints its ratios)."""
+    import subprocess
+    from pathlib import Path
+    folder = Path(graphlab.__file__).resolve().parents[1] / "benchmarks"
+    available = sorted(path.stem for path in folder.glob("*.py")) if folder.is_dir() else []
+    if not available:
+        raise graphlab.GraphlabError(f"bench: no benchmarks/ folder beside the package ({folder}); the "
+                                     f"benchmarks ship with the source tree: run from a clone")
+    if not arguments.names:
+        print("benchmarks: " + ", ".join(available) + "\nrun one with: graphlab bench NAME [--quick]")
+        return 0
+    unknown = [name for name in arguments.names if name not in available]
+    if unknown:
+        raise graphlab.GraphlabError(f"bench: no benchmark {', '.join(unknown)}; choose from {', '.join(available)}")
+    status = 0
+    for name in arguments.names:
+        command = [sys.executable, str(folder / f"{name}.py")] + (["--quick"] if arguments.quick else [])
+        status = max(status, subprocess.run(command).returncode)
+    return status
+
+
+def _parse_settings(text: str) -> dict:
+    """``x=-2,y=5,W=[[1,2],[3,4]]`` -> {name: value}; commas inside brackets belong to the value."""
+    import ast
+    settings, depth, start = {}, 0, 0
+    pieces = []
+    for position, character in enumerate(text + ","):
+        if character in "[(":
+            depth += 1
+        elif character in "])":
+            depth -= 1
+        elif character == "," and depth == 0:
+            pieces.append(text[start:position])
+            start = position + 1
+    for piece in filter(str.strip, pieces):
+        name, equals, value = piece.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise graphlab.GraphlabError(f"render: --set takes NAME=VALUE pairs separated by commas, got {piece!r}")
+        try:
+            settings[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise graphlab.GraphlabError(f"render: the value of {name.strip()} ({value.strip()!r}) is not a number "
+                                         f"or a list of numbers") from None
+    return settings
+
+
+def _render(arguments: argparse.Namespace) -> int:
+    """Draw an expression (its names set with --set) or the last graph a script builds."""
+    import ast
+    import builtins
+    from pathlib import Path
+    from graphlab.repl import Workspace
+    from graphlab.repl.workspace import iter_blocks
+    workspace = Workspace()
+    source = Path(arguments.source)
+    if source.suffix in (".py", ".session") and source.is_file():
+        for block in iter_blocks(source.read_text(encoding="utf-8").splitlines()):
+            output = workspace.execute(block)
+            if not output.ok:
+                raise graphlab.GraphlabError(f"render: {source} failed at {block.splitlines()[0]!r}:\n{output.text}")
+        root = workspace.current_root()
+    else:
+        try:
+            tree = ast.parse(arguments.source, mode="eval")
+        except SyntaxError as error:
+            raise graphlab.GraphlabError(f"render: {arguments.source!r} is not an expression ({error.msg}); "
+                                         f"write it in Python, e.g. \"(x + y) * z\"") from None
+        settings = _parse_settings(arguments.set or "")
+        names = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+                       - set(workspace.namespace) - set(dir(builtins)))
+        missing = [name for name in names if name not in settings]
+        if missing:
+            raise graphlab.GraphlabError(f"render: give {', '.join(missing)} a value, e.g. --set "
+                                         + ",".join(f"{name}=1" for name in missing))
+        for name in names:
+            value = settings[name]
+            workspace.namespace[name] = graphlab.tensor(value, requires_grad=True, name=name)
+        output_name = "f" if "f" not in names else "out"
+        result = workspace.execute(f"{output_name} = {arguments.source}")
+        if not result.ok:
+            raise graphlab.GraphlabError(f"render: {arguments.source!r} failed:\n{result.text}")
+        root = workspace.tensor(output_name)
+    if arguments.backward:
+        root.backward()
+    focus = workspace.node(arguments.focus) if arguments.focus else None
+    written = graphlab.render(root, arguments.output, patterns=arguments.patterns, focus=focus)
+    print(f"wrote {written}")
+    return 0
+
+
 def _main_job(arguments: argparse.Namespace) -> int:
     """No subcommand: the REPL with the lecture graph loaded; the demo when stdin is no terminal."""
     from graphlab.repl import Workspace, app
@@ -68,6 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--shapes", nargs="+", metavar="SHAPE", help="input shapes such as 2,3 3,2 (with OP)")
     verify.add_argument("--seed", type=int, default=0, help="seed of the rational input values (with OP)")
     verify.set_defaults(handler=_verify)
+    render = commands.add_parser("render", help="draw an expression or a script's graph to SVG/PNG/PDF",
+                                 description="Draw EXPR with its names set by --set, or the last graph a script "
+                                             "(.py or .session) builds: graphlab render \"(x + y) * z\" "
+                                             "--set x=-2,y=5,z=-4 --backward -o flow.svg")
+    render.add_argument("source", metavar="EXPR_OR_SCRIPT", help="a Python expression, or a .py/.session file")
+    render.add_argument("--set", metavar="NAME=VALUE,...", help="values of the expression's names")
+    render.add_argument("--backward", action="store_true", help="run backward first, so gradients show")
+    render.add_argument("--patterns", action="store_true", help="label the gates with their gradient patterns")
+    render.add_argument("--focus", metavar="NODE", help="show one node's upstream × local = downstream")
+    render.add_argument("-o", "--output", default="graph.svg", help="the file to write (.svg, .png, .pdf, .dot)")
+    render.set_defaults(handler=_render)
+    bench = commands.add_parser("bench", help="run the benchmarks (ratios against references timed in the same run)",
+                                description="Without NAME: list the benchmarks. With NAME(s): run them; --quick "
+                                            "for a fast smoke run.")
+    bench.add_argument("names", nargs="*", metavar="NAME", help="benchmark names, e.g. scalar_graph")
+    bench.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    bench.set_defaults(handler=_bench)
     return parser
 
 

@@ -45,3 +45,38 @@ def test_an_error_in_the_middle_runs_the_rest_and_exits_non_zero():
 def test_repl_can_preload_a_lesson():
     result = graphlab("repl", "--lesson", "vector", stdin=":backward\nW.grad\n")
     assert result.returncode == 0 and "0.088" in result.stdout
+
+
+def test_bench_lists_and_rejects_unknown_names():
+    listing = graphlab("bench")
+    assert listing.returncode == 0 and "scalar_graph" in listing.stdout
+    unknown = graphlab("bench", "no_such_bench")
+    assert unknown.returncode == 2 and "no benchmark no_such_bench; choose from" in unknown.stderr
+
+
+def test_render_an_expression_with_its_gradients(tmp_path):
+    result = graphlab("render", "(x + y) * z", "--set", "x=-2,y=5,z=-4", "--backward", "-o", "flow.svg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    svg = (tmp_path / "flow.svg").read_text()
+    assert svg.lstrip().startswith(("<?xml", "<svg")) and "-12" in svg and "-4" in svg
+
+
+def test_render_a_script_and_a_matrix_expression(tmp_path):
+    script = tmp_path / "neuron.py"
+    script.write_text("w = gl.scalar(2.0)\nx = gl.scalar(-1.0)\nf = (w * x).sigmoid()\n")
+    result = graphlab("render", str(script), "--backward", "-o", "neuron.svg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "0.1192" in (tmp_path / "neuron.svg").read_text()          # sigmoid(-2)
+    matrix = graphlab("render", "(W @ v).sum()", "--set", "W=[[0.1,0.5],[-0.3,0.8]],v=[0.2,0.4]",
+                      "-o", "mv.svg", cwd=tmp_path)
+    assert matrix.returncode == 0 and (tmp_path / "mv.svg").stat().st_size > 0
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["(x + y"], "is not an expression"),
+    (["(x + y) * z", "--set", "x=1"], "give y, z a value, e.g. --set y=1,z=1"),
+    (["x * 2", "--set", "x=abc"], "is not a number"),
+])
+def test_render_explains_bad_input(arguments, message, tmp_path):
+    result = graphlab("render", *arguments, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr

@@ -159,3 +159,37 @@ def test_vector_graph_through_the_repl():
     workspace = Workspace(preload="vector")
     workspace.execute(":backward")
     np.testing.assert_allclose(workspace.namespace["W"].grad, [[0.088, 0.176], [0.104, 0.208]], rtol=1e-5)
+
+
+def test_graph_prints_the_text_diagram(lecture):
+    lecture.execute(":backward")
+    text = lecture.execute(":graph").text
+    assert text.splitlines()[0].split() == ["f", "=", "q", "*", "z", "value", "-12", "grad", "1"]
+    assert "x      value -2   grad -4" in text
+
+
+def test_verify_checks_the_graph_and_ops_exactly(lecture):
+    graph = lecture.execute(":verify").text
+    assert graph.startswith("verify.graph f: pass") and "df/dz =" in graph
+    op = lecture.execute(":verify relu")
+    assert op.ok and op.text.startswith("verify.op relu") and ": pass" in op.text.splitlines()[0]
+    assert not lecture.execute(":verify no_such_op").ok
+
+
+def test_jacobian_shows_the_exact_sympy_matrix():
+    workspace = Workspace()
+    run(workspace, "x = gl.scalar(1.0)", "y = gl.scalar(2.0)")
+    text = workspace.execute(":jacobian [x**4 + 3*y**2*x, 5*y**2 - 2*x*y + 1] wrt x, y").text
+    assert "matches (max error 0)" in text
+
+
+def test_render_and_walk_write_files(lecture, tmp_path):
+    lecture.execute(":backward")
+    svg = tmp_path / "flow.svg"
+    assert lecture.execute(f":render f {svg}").text.startswith(f"wrote {svg}")
+    assert "-12" in svg.read_text()
+    walk_dir = tmp_path / "walk"
+    assert lecture.execute(f":walk {walk_dir}").ok
+    assert (walk_dir / "index.html").is_file()
+    bad = lecture.execute(f":render f {tmp_path}/flow.xyz")
+    assert not bad.ok and "xyz" in bad.text

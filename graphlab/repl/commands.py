@@ -131,11 +131,7 @@ def show_command(workspace, argument: str) -> str:
 
 @command("graph", ":graph [var]", "the graph as text, with values and gradients", argument="tensor")
 def graph_command(workspace, argument: str) -> str:
-    root = _root(workspace, argument)
-    viz = getattr(gl, "viz", None)
-    if viz is None or not hasattr(viz, "text"):
-        return nodes_command(workspace, argument)
-    return viz.text(root)
+    return gl.viz.diagram(_root(workspace, argument))
 
 
 # -- backward and the step-by-step walk -----------------------------------------------------------
@@ -271,25 +267,21 @@ def jacobian_command(workspace, argument: str) -> str:
         lines.append(np.array2string(matrix, precision=6))
     else:
         lines += [f"  wrt {name}: {np.array2string(np.asarray(part), precision=6)}" for name, part in zip(names, numeric)]
-    verify = getattr(gl, "verify", None)
-    if verify is not None and hasattr(verify, "jacobian") and all(tensor.ndim == 0 for tensor in at):
+    if all(tensor.ndim == 0 for tensor in at):
         # the same Python expression, evaluated on SymPy symbols, gives the exact Jacobian
-        report = verify.jacobian(evaluate, names, {name: tensor.item() for name, tensor in zip(names, at)})
+        report = gl.verify.jacobian(evaluate, names, {name: tensor.item() for name, tensor in zip(names, at)})
         lines.append(str(report))
     return "\n".join(lines)
 
 
 @command("verify", ":verify [var|op]", "check gradients exactly with SymPy (a graph, or an op by name)", argument="op")
 def verify_command(workspace, argument: str) -> str:
-    verify = getattr(gl, "verify", None)
-    if verify is None or not hasattr(verify, "graph"):
-        raise CommandError("SymPy verification is not available in this build")
     if argument and argument not in workspace.namespace:
-        return str(verify.op(argument))
+        return str(gl.verify.op(argument))
     root = _root(workspace, argument)
     if root.grad is None:
         root.backward()
-    return str(verify.graph(root))
+    return str(gl.verify.graph(root))
 
 
 # -- lessons and sessions ----------------------------------------------------------------------------
