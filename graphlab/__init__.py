@@ -35,6 +35,8 @@ from graphlab.ops import (
     transpose, unsqueeze, var, where,
 )
 from graphlab.verify.numeric import gradcheck, numeric_jacobian
+from graphlab import functional                       # gl.functional: conv2d, batch_norm, cross_entropy, ... (F)
+from graphlab import nn                               # gl.nn: Module, layers, ResNet/DenseNet blocks, models
 from graphlab import viz                              # graphviz itself loads on the first diagram
 from graphlab.viz import draw, render, walk
 from graphlab import verify                           # gl.verify.op/graph/jacobian/structure (SymPy on first use)

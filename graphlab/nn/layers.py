@@ -1,0 +1,388 @@
+"""Layers: Linear, Conv2d, pooling, batch/layer norm, dropout, activations, Flatten.
+
+Each layer holds its Parameters and calls one ``gl.functional`` op, and knows its output
+shape without running (``output_shape``, used by ``gl.nn.summary``). Constructor arguments
+and defaults are PyTorch's, so a PyTorch model's ``state_dict`` loads into the same
+architecture built here.
+
+>>> import graphlab as gl
+>>> conv = gl.nn.Conv2d(3, 10, kernel_size=5, padding=2)     # E21/E22: ten 5x5 filters on 32x32x3
+>>> conv.infer_shape((1, 3, 32, 32)), conv.num_parameters()
+((1, 10, 32, 32), 760)
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from graphlab import functional as F
+from graphlab.autodiff.tensor import Tensor
+from graphlab.errors import ShapeError
+from graphlab.nn import init as initializers
+from graphlab.nn.module import Module, Parameter
+from graphlab.ops.conv import Window, check_conv_shapes, pair
+
+
+def _check_ndim(layer: str, shape: tuple, allowed: tuple, fix: str) -> None:
+    if len(shape) not in allowed:
+        wanted = " or ".join(f"{n}-D" for n in allowed)
+        raise ShapeError(f"{layer}: input of shape {tuple(shape)} is {len(shape)}-D, expected {wanted}; {fix}")
+
+
+class Linear(Module):
+    """y = x Wᵀ + b, W of shape (out_features, in_features)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Parameter.empty(self.out_features, self.in_features, dtype=dtype)
+        self.bias = Parameter.empty(self.out_features, dtype=dtype) if bias else None
+        initializers.default_layer_init(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def output_shape(self, input_shape):
+        if not input_shape or input_shape[-1] != self.in_features:
+            hint = " (flatten the image first: add gl.nn.Flatten())" if len(input_shape) > 2 else ""
+            raise ShapeError(f"linear: input of shape {input_shape} has {input_shape[-1] if input_shape else 0} "
+                             f"features but the layer expects in_features={self.in_features}{hint}")
+        return tuple(input_shape[:-1]) + (self.out_features,)
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}" + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C, H, W); weight (out_channels, in_channels / groups, kh, kw)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, dtype=None):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ShapeError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be "
+                             f"divisible by groups {groups}")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = pair(stride, "stride", "Conv2d", 1)
+        self.padding = pair(padding, "padding", "Conv2d", 0)
+        self.dilation = pair(dilation, "dilation", "Conv2d", 1)
+        self.weight = Parameter.empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
+        self.bias = Parameter.empty(out_channels, dtype=dtype) if bias else None
+        initializers.default_layer_init(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def output_shape(self, input_shape):
+        check_conv_shapes(input_shape, self.weight.shape, None, self.groups)
+        window = Window.of("conv2d", input_shape[2:], self.kernel_size, self.stride, self.padding, self.dilation)
+        return (input_shape[0], self.out_channels) + window.out_size
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        for name, default in (("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1))):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class _Pool(Module):
+    function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = pair(kernel_size, "kernel_size", type(self).__name__, 1)
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", type(self).__name__, 1)
+        self.padding = pair(padding, "padding", type(self).__name__, 0)
+
+    def forward(self, x):
+        return type(self).function(x, self.kernel_size, self.stride, self.padding)
+
+    def output_shape(self, input_shape):
+        _check_ndim(type(self).__name__, input_shape, (4,), "pool (N, C, H, W) images")
+        window = Window.of(type(self).__name__, input_shape[2:], self.kernel_size, self.stride, self.padding)
+        return tuple(input_shape[:2]) + window.out_size
+
+    def extra_repr(self):
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}"
+        return text + (f", padding={self.padding}" if self.padding != (0, 0) else "")
+
+
+class MaxPool2d(_Pool):
+    """Max over kh x kw windows (stride defaults to the kernel size)."""
+    function = staticmethod(F.max_pool2d)
+
+
+class AvgPool2d(_Pool):
+    """Mean over kh x kw windows (stride defaults to the kernel size)."""
+    function = staticmethod(F.avg_pool2d)
+
+
+class GlobalAvgPool2d(Module):
+    """(N, C, H, W) -> (N, C): the mean of each feature map."""
+
+    def forward(self, x):
+        return F.global_avg_pool2d(x)
+
+    def output_shape(self, input_shape):
+        _check_ndim("GlobalAvgPool2d", input_shape, (4,), "it averages (N, C, H, W) feature maps")
+        return tuple(input_shape[:2])
+
+
+class AdaptiveAvgPool2d(Module):
+    """PyTorch's AdaptiveAvgPool2d for output size 1: (N, C, H, W) -> (N, C, 1, 1)."""
+
+    def __init__(self, output_size=1):
+        super().__init__()
+        self.output_size = output_size
+        if pair(output_size, "output_size", "AdaptiveAvgPool2d", 1) != (1, 1):
+            raise ShapeError("AdaptiveAvgPool2d: only output_size=1 is supported; use AvgPool2d otherwise")
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def output_shape(self, input_shape):
+        _check_ndim("AdaptiveAvgPool2d", input_shape, (4,), "it averages (N, C, H, W) feature maps")
+        return tuple(input_shape[:2]) + (1, 1)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class _BatchNorm(Module):
+    dims = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter.empty(num_features, dtype=dtype) if affine else None
+        self.bias = Parameter.empty(num_features, dtype=dtype) if affine else None
+        if affine:
+            initializers.ones(self.weight)
+            initializers.zeros(self.bias)
+        if track_running_stats:
+            dtype = np.dtype(dtype) if dtype is not None else None
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features), dtype=dtype or np.float32))
+            self.register_buffer("running_var", Tensor(np.ones(num_features), dtype=dtype or np.float32))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+
+    def forward(self, x):
+        _check_ndim(type(self).__name__, x.shape, self.dims, self._fix)
+        tracking = self.track_running_stats
+        momentum = self.momentum
+        if self.training and tracking:
+            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            if momentum is None:        # cumulative moving average, as in PyTorch
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        return F.batch_norm(x, self.running_mean if tracking else None, self.running_var if tracking else None,
+                            self.weight, self.bias, training=self.training or not tracking,
+                            momentum=momentum, eps=self.eps)
+
+    def output_shape(self, input_shape):
+        _check_ndim(type(self).__name__, input_shape, self.dims, self._fix)
+        if input_shape[1] != self.num_features:
+            raise ShapeError(f"batch_norm: input {input_shape} has {input_shape[1]} channels but the layer was "
+                             f"built with num_features={self.num_features}")
+        return tuple(input_shape)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of (N, C) or (N, C, L) features, per feature C (E43)."""
+    dims = (2, 3)
+    _fix = "use BatchNorm2d for (N, C, H, W) images"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of (N, C, H, W) images, per channel over N, H, W (E45)."""
+    dims = (4,)
+    _fix = "use BatchNorm1d for (N, C) features (after Flatten/Linear)"
+
+
+class LayerNorm(Module):
+    """Normalize each sample over its last axes (``normalized_shape``)."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.weight = Parameter.empty(*shape, dtype=dtype) if elementwise_affine else None
+        self.bias = Parameter.empty(*shape, dtype=dtype) if elementwise_affine else None
+        if elementwise_affine:
+            initializers.ones(self.weight)
+            initializers.zeros(self.bias)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class _Elementwise(Module):
+    """A parameter-free layer that keeps the shape."""
+    counts_memory = False
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class Dropout(_Elementwise):
+    """Inverted dropout in training (zero with probability p, scale by 1/(1-p)); identity in eval."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p={p} is a probability and must be in [0, 1]")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Drops whole feature maps of (N, C, H, W) inputs."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
+
+
+class Identity(_Elementwise):
+    def forward(self, x):
+        return x
+
+
+class ReLU(_Elementwise):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(_Elementwise):
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class PReLU(_Elementwise):
+    """Leaky ReLU with a learned slope: one shared (num_parameters=1) or one per channel."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+        super().__init__()
+        self.weight = Parameter.empty(num_parameters, dtype=dtype)
+        initializers.constant(self.weight, init)
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.weight.shape[0]}"
+
+
+class ELU(_Elementwise):
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class SELU(_Elementwise):
+    def forward(self, x):
+        return F.selu(x)
+
+
+class GELU(_Elementwise):
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}" if self.approximate != "none" else ""
+
+
+class Sigmoid(_Elementwise):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(_Elementwise):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Softmax(_Elementwise):
+    def __init__(self, axis: int = -1):
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x):
+        return F.softmax(x, self.axis)
+
+    def extra_repr(self):
+        return f"axis={self.axis}"
+
+
+class Maxout(Module):
+    """Maxout unit (E36): max over ``pieces`` linear maps, max(w1ᵀx + b1, w2ᵀx + b2, ...).
+
+    One Linear layer to pieces x out_features, then the max over each group of pieces; it
+    has pieces times the parameters of a plain layer.
+    """
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2, dtype=None):
+        super().__init__()
+        self.out_features, self.pieces = int(out_features), int(pieces)
+        self.linear = Linear(in_features, out_features * pieces, dtype=dtype)
+
+    def forward(self, x):
+        return F.maxout(self.linear(x), self.pieces, axis=-1)
+
+    def output_shape(self, input_shape):
+        return tuple(self.linear.infer_shape(input_shape)[:-1]) + (self.out_features,)
+
+    def extra_repr(self):
+        return f"pieces={self.pieces}"
+
+
+class Flatten(_Elementwise):
+    """Merge axes start_dim..end_dim (from 1: keeps the batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return F.flatten(x, self.start_dim, self.end_dim)
+
+    def output_shape(self, input_shape):
+        ndim = len(input_shape)
+        start, end = self.start_dim % ndim, self.end_dim % ndim
+        merged = int(math.prod(input_shape[start:end + 1]))
+        return tuple(input_shape[:start]) + (merged,) + tuple(input_shape[end + 1:])

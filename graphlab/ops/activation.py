@@ -1,0 +1,224 @@
+"""The activations of lecture 6 beyond ReLU (E36): PReLU, SELU, GELU, Maxout.
+
+(ReLU, leaky ReLU, ELU, sigmoid and tanh live in ``elementwise.py``.)
+
+>>> import graphlab as gl
+>>> x = gl.tensor([-1.0, 0.0, 2.0], dtype="float64")
+>>> gl.functional.selu(x).data.round(6)
+array([-1.111331,  0.      ,  2.101402])
+>>> gl.functional.gelu(x).data.round(6)
+array([-0.158655,  0.      ,  1.9545  ])
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from graphlab.autodiff.function import Function
+from graphlab.errors import ShapeError
+
+# -- erf: numpy has none, so the Cephes rational approximations (double precision) ---------------
+_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
+          7.00332514112805075473e3, 5.55923013010394962768e4)
+_ERF_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
+          2.26290000613890934246e4, 4.92673942608635921086e4)
+_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
+           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
+           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
+_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
+           1.65666309194161350182e3, 5.57535340817727675546e2)
+_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
+           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
+_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
+           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
+
+
+def _polynomial(coefficients: tuple, x: np.ndarray) -> np.ndarray:
+    """Horner's rule, highest power first."""
+    result = np.full_like(x, coefficients[0])
+    for coefficient in coefficients[1:]:
+        result = result * x + coefficient
+    return result
+
+
+def erf(x) -> np.ndarray:
+    """The error function elementwise, to double precision (float64 result).
+
+    >>> bool(abs(erf(np.array([0.5]))[0] - math.erf(0.5)) < 1e-15)
+    True
+    """
+    x = np.asarray(x, dtype=np.float64)
+    magnitude = np.abs(x)
+    small = magnitude < 1.0
+    squared = x * x
+    inner = x * _polynomial(_ERF_T, squared) / _polynomial(_ERF_U, squared)
+    clipped = np.clip(magnitude, 1.0, 30.0)          # erfc underflows to 0 long before 30
+    decay = np.exp(-clipped * clipped)
+    near = decay * _polynomial(_ERFC_P, clipped) / _polynomial(_ERFC_Q, clipped)
+    far = decay * _polynomial(_ERFC_R, clipped) / _polynomial(_ERFC_S, clipped)
+    complement = np.where(clipped < 8.0, near, far)
+    outer = np.sign(x) * (1.0 - complement)
+    return np.where(small, inner, outer)
+
+
+def _channel_shape(x: np.ndarray, count: int) -> tuple:
+    """How a per-channel vector (axis 1) broadcasts against x."""
+    if count == 1 or x.ndim < 2:
+        return (1,) * max(x.ndim, 1) if x.ndim else ()
+    return (1, count) + (1,) * (x.ndim - 2)
+
+
+class PRelu(Function):
+    """PReLU: x if x > 0 else a·x, with the slope a learned (one per channel, or one shared)."""
+    name = "prelu"
+    verify_cases = [dict(shapes=[(2, 3), (3,)], domain=("nonzero", "real")),
+                    dict(shapes=[(2, 3), (1,)], domain=("kinks", "real"), variant="shared_kinks")]
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        count = weight.size
+        if weight.ndim != 1 or (count != 1 and (x.ndim < 2 or x.shape[1] != count)):
+            channels = x.shape[1] if x.ndim >= 2 else 1
+            raise ShapeError(f"prelu: weight of shape {weight.shape} must be (1,) or (channels,) = ({channels},) "
+                             f"for input {x.shape}; build PReLU(num_parameters={channels}) or PReLU()")
+        positive = x > 0
+        slope_shape = _channel_shape(x, count)
+        # slope where x <= 0 is a, else 1: blended arithmetically (numpy's where is slow on random masks)
+        slope = weight.reshape(slope_shape) + positive * (1 - weight.reshape(slope_shape))
+        ctx.save_for_backward(x, slope)
+        ctx.positive = positive
+        return x * slope
+
+    @staticmethod
+    def local(ctx):
+        x, slope = ctx.saved_tensors
+        return slope, x * ~ctx.positive
+
+    @staticmethod
+    def backward(ctx, upstream):
+        x, slope = ctx.saved_tensors
+        weight = ctx.inputs[1].data
+        negative_part = upstream * x * ~ctx.positive
+        if weight.size == 1:
+            d_weight = negative_part.sum().reshape(weight.shape)
+        else:
+            axes = (0,) + tuple(range(2, x.ndim))
+            d_weight = negative_part.sum(axis=axes)
+        return upstream * slope, d_weight
+
+    @staticmethod
+    def symbolic(x, weight):
+        from graphlab.verify import sym
+        slope = weight.reshape(_channel_shape(x, weight.size))
+        return sym.elementwise(lambda value, a: sym.Piecewise((value, value > 0), (a * value, True)), [x, slope], {})
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class Selu(Function):
+    """SELU: λ·x for x > 0, λ·α·(e^x - 1) otherwise; the constants make activations self-normalizing."""
+    name = "selu"
+    elementwise = True
+    verify_cases = [dict(shapes=[(2, 3)], domain="nonzero"), dict(shapes=[(3, 2)], domain="kinks", variant="kinks")]
+
+    @staticmethod
+    def forward(ctx, x):
+        positive = x > 0
+        negative = SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(x, 0))
+        output = np.where(positive, SELU_SCALE * x, negative)
+        ctx.save_for_backward(positive, output)
+        return output
+
+    @staticmethod
+    def local(ctx):
+        positive, output = ctx.saved_tensors
+        return np.where(positive, SELU_SCALE, output + SELU_SCALE * SELU_ALPHA)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        return upstream * Selu.local(ctx)
+
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        scale, alpha = sym.number(SELU_SCALE), sym.number(SELU_ALPHA)
+        return sym.Piecewise((scale * x, x > 0), (scale * alpha * (sym.exp(x) - 1), True))
+
+
+class Gelu(Function):
+    """GELU: x·Φ(x), Φ the standard normal CDF (exact, with erf), or the tanh approximation."""
+    name = "gelu"
+    elementwise = True
+    verify_cases = [dict(shapes=[(2, 3)]), dict(shapes=[(2, 3)], variant="tanh", params={"approximate": "tanh"})]
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+            return 0.5 * x * (1 + np.tanh(inner))
+        return (0.5 * x * (1 + erf(x * math.sqrt(0.5)))).astype(x.dtype)
+
+    @staticmethod
+    def local(ctx):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            tanh = np.tanh(k * (x + 0.044715 * x ** 3))
+            return 0.5 * (1 + tanh) + 0.5 * x * (1 - tanh * tanh) * k * (1 + 3 * 0.044715 * x * x)
+        cdf = 0.5 * (1 + erf(x * math.sqrt(0.5)))
+        density = np.exp(-0.5 * x.astype(np.float64) ** 2) / math.sqrt(2 * math.pi)
+        return (cdf + x * density).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        return upstream * Gelu.local(ctx)
+
+    @staticmethod
+    def symbolic(x, approximate="none"):
+        from graphlab.verify import sym
+        if approximate == "tanh":
+            return x / 2 * (1 + sym.tanh(sym.sqrt(2 / sym.pi) * (x + sym.number(0.044715) * x ** 3)))
+        return x / 2 * (1 + sym.erf(x / sym.sqrt(2)))          # x Φ(x)
+
+
+class Maxout(Function):
+    """Maxout over groups of ``pieces`` consecutive features on ``axis``:
+    (N, C·pieces, ...) -> (N, C, ...). Gate pattern: router (first maximum wins a tie)."""
+    name = "maxout"
+    verify_cases = [dict(shapes=[(2, 4)], domain="distinct", params={"pieces": 2}),
+                    dict(shapes=[(1, 2, 3)], domain="distinct", variant="axis_last", params={"pieces": 3, "axis": -1})]
+    pattern = "router"
+
+    @staticmethod
+    def forward(ctx, x, pieces=2, axis=1):
+        axis = axis % x.ndim if x.ndim else 0
+        if x.ndim == 0 or x.shape[axis] % pieces:
+            raise ShapeError(f"maxout: axis {axis} of shape {x.shape} must be divisible by pieces={pieces}; "
+                             f"the layer before must output pieces x features")
+        grouped = x.reshape(x.shape[:axis] + (x.shape[axis] // pieces, pieces) + x.shape[axis + 1:])
+        winner = np.argmax(grouped, axis=axis + 1)
+        ctx.axis, ctx.pieces, ctx.grouped_shape = axis, pieces, grouped.shape
+        ctx.save_for_backward(winner)
+        return np.take_along_axis(grouped, np.expand_dims(winner, axis + 1), axis=axis + 1).squeeze(axis + 1)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        (winner,) = ctx.saved_tensors
+        axis = ctx.axis
+        positions = np.arange(ctx.pieces).reshape((1,) * (axis + 1) + (ctx.pieces,) + (1,) * (upstream.ndim - axis - 1))
+        chosen = np.expand_dims(winner, axis + 1) == positions
+        gradient = np.expand_dims(upstream, axis + 1) * chosen
+        return gradient.reshape(ctx.inputs[0].shape)
+
+    @staticmethod
+    def symbolic(x, pieces=2, axis=1):
+        from graphlab.verify import sym
+        axis = axis % x.ndim
+        grouped = x.reshape(x.shape[:axis] + (x.shape[axis] // pieces, pieces) + x.shape[axis + 1:])
+        return sym.reduce(grouped, axis + 1, False, sym.Max)

@@ -1,0 +1,58 @@
+"""Inverted dropout (E67-E69): in training, zero each unit with probability p and scale the
+survivors by 1/(1 - p), so the expected output equals the input and eval needs no change.
+
+The mask comes from graphlab's generator (``gl.manual_seed``); the backward multiplies by the
+same scaled mask (a router: dropped units get no gradient).
+
+>>> import graphlab as gl
+>>> gl.manual_seed(0)
+>>> y = gl.functional.dropout(gl.ones(2, 4), p=0.5, training=True)
+>>> sorted(set(y.data.ravel().tolist()))     # kept units are scaled by 1 / (1 - 0.5)
+[0.0, 2.0]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphlab.autodiff.function import Function
+from graphlab.config import config
+
+
+class Dropout(Function):
+    """y = x ⊙ mask / (1 - p); ``channelwise`` drops whole (N, C) feature maps (Dropout2d)."""
+    name = "dropout"
+    # the mask is random, so only p = 0 (keep all) and p = 1 (drop all) have a symbolic twin
+    verify_cases = [dict(shapes=[(2, 3)], params={"p": 0.0}), dict(shapes=[(2, 3)], variant="drop_all", params={"p": 1.0})]
+    pattern = "router"
+    higher_order = True
+
+    @staticmethod
+    def forward(ctx, x, p=0.5, channelwise=False):
+        ctx.p, ctx.channelwise = p, channelwise     # parameters stay on ctx: verify.graph reads them
+        mask_shape = x.shape[:2] + (1,) * (x.ndim - 2) if channelwise else x.shape
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        if p >= 1:
+            mask = np.zeros(mask_shape, dtype=dtype)
+        else:
+            keep = config.rng.random(mask_shape, dtype=np.float32 if dtype == np.float32 else np.float64) >= p
+            mask = keep * dtype.type(1 / (1 - p))
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def local(ctx):
+        (mask,) = ctx.saved_tensors
+        return np.broadcast_to(mask, ctx.inputs[0].shape)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        (mask,) = ctx.saved_tensors
+        return upstream * mask
+
+    @staticmethod
+    def symbolic(x, p=0.5, channelwise=False):
+        from graphlab.verify import sym
+        if p == 0 or p >= 1:
+            return x * (1 if p == 0 else 0)
+        raise sym.VerifyError(f"dropout: with p={p} the mask is random, so dropout is no function of its input "
+                              f"alone; verify it with p=0 or p=1 (or check a fixed mask with gl.gradcheck)")

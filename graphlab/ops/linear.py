@@ -1,0 +1,57 @@
+"""The fully connected layer as one node: y = x Wᵀ + b (PyTorch's weight layout (out, in)).
+
+Backward (lecture 4's vectorized rule): dx = dy W, dW = dyᵀ x, db = Σ dy over the batch.
+Written with operators Tensors share, so it is differentiable again (``create_graph=True``).
+
+>>> import graphlab as gl
+>>> x = gl.ones(2, 3)
+>>> w = gl.ones(4, 3)                        # 3 -> 4 features
+>>> gl.functional.linear(x, w, gl.zeros(4)).shape
+(2, 4)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphlab.autodiff.function import Function
+from graphlab.errors import ShapeError
+
+
+class Linear(Function):
+    name = "linear"
+    verify_cases = [dict(shapes=[(2, 3), (4, 3), (4,)]), dict(shapes=[(3,), (2, 3)], variant="no_bias")]
+    higher_order = True
+
+    @staticmethod
+    def forward(ctx, x, weight, *bias):
+        if weight.ndim != 2:
+            raise ShapeError(f"linear: weight of shape {weight.shape} must be 2-D (out_features, in_features)")
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            hint = (f"; flatten images first (x.flatten(1) gives {x.shape[0]} x "
+                    f"{int(np.prod(x.shape[1:]))})" if x.ndim > 2 else "")
+            raise ShapeError(f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features but the "
+                             f"weight {weight.shape} expects in_features={weight.shape[1]}; make the layer's "
+                             f"in_features {x.shape[-1] if x.ndim else 0} or fix the layer before it{hint}")
+        if bias and bias[0].shape != (weight.shape[0],):
+            raise ShapeError(f"linear: bias of shape {bias[0].shape} must be ({weight.shape[0]},) = (out_features,)")
+        ctx.save_for_backward(x, weight)
+        output = x @ weight.T
+        if bias:
+            output += bias[0]
+        return output
+
+    @staticmethod
+    def backward(ctx, upstream):
+        x, weight = ctx.saved_tensors
+        out_features, in_features = weight.shape
+        rows_up = upstream.reshape((-1, out_features))
+        d_x = upstream @ weight if ctx.inputs[0].requires_grad else None
+        d_weight = rows_up.T @ x.reshape((-1, in_features))
+        if len(ctx.inputs) == 2:
+            return d_x, d_weight
+        return d_x, d_weight, rows_up.sum(axis=0)
+
+    @staticmethod
+    def symbolic(x, weight, *bias):
+        output = np.matmul(x, weight.T)                 # y = x Wᵀ + b
+        return output + bias[0] if bias else output

@@ -1,0 +1,266 @@
+"""Loss functions, fused and numerically stable: cross-entropy (softmax + NLL in one node),
+NLL, mean squared error, the multiclass hinge (CS231n's SVM loss), and binary cross-entropy
+on logits.
+
+Class targets are integer labels (not graph inputs: labels have no gradient); they are
+checked against the number of classes, so a wrong label is an error naming the loss, the
+shapes and the fix, never an index error deep inside numpy.
+
+>>> import graphlab as gl
+>>> logits = gl.tensor([[2.0, 1.0, 0.1]], requires_grad=True)
+>>> loss = gl.functional.cross_entropy(logits, [0])
+>>> round(loss.item(), 4)
+0.417
+>>> _ = loss.backward()
+>>> logits.grad.round(4)                      # softmax - one_hot
+array([[-0.341 ,  0.2424,  0.0986]], dtype=float32)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphlab.autodiff.function import Function
+from graphlab.autodiff.tensor import Tensor
+from graphlab.errors import ShapeError
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def class_labels(targets, scores_shape: tuple, op_name: str) -> np.ndarray:
+    """Integer labels of shape (N,), each in 0..K-1, for scores of shape (N, K)."""
+    labels = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if len(scores_shape) != 2:
+        raise ShapeError(f"{op_name}: scores of shape {scores_shape} must be 2-D (N, num_classes); "
+                         f"flatten the features first (e.g. x.flatten(1)) or add the batch axis")
+    batch, classes = scores_shape
+    if labels.shape != (batch,):
+        raise ShapeError(f"{op_name}: targets of shape {labels.shape} do not match scores {scores_shape}; "
+                         f"pass one class index per sample, shape ({batch},)")
+    if labels.dtype.kind == "f":
+        if not np.all(labels == np.round(labels)):
+            raise ShapeError(f"{op_name}: targets must be class indices (integers), got fractional values; "
+                             f"for class probabilities pass an array of shape {scores_shape}")
+        labels = labels.astype(np.int64)
+    elif labels.dtype.kind not in "iu":
+        raise ShapeError(f"{op_name}: targets of dtype {labels.dtype} are not class indices; pass integers")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)][0]
+        raise ShapeError(f"{op_name}: target label {int(bad)} is out of range for {classes} classes (scores "
+                         f"{scores_shape}); labels must be in 0..{classes - 1}: check the dataset's labels "
+                         f"or the last layer's out_features")
+    return labels
+
+
+def _reduce(per_sample: np.ndarray, reduction: str):
+    if reduction == "mean":
+        return per_sample.mean()
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample
+
+
+def _spread(upstream, reduction: str, count: int, ndim: int):
+    """The upstream gradient of a reduced loss, shaped to broadcast over the per-element terms."""
+    if reduction == "mean":
+        return upstream / count
+    if reduction == "sum":
+        return upstream
+    return upstream.reshape(upstream.shape + (1,) * (ndim - upstream.ndim))
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy on logits (N, K), fused: loss_i = logsumexp(s_i) - s_i[y_i].
+
+    Targets are class indices (N,) or class probabilities (N, K). ``label_smoothing`` ε mixes
+    the target with the uniform distribution, q = (1 - ε) q + ε / K (PyTorch's convention).
+    The gradient is (softmax - q) / N: one subtraction, however many classes.
+    """
+    name = "cross_entropy"
+    verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([0, 2])}),
+                    dict(shapes=[(2, 3)], variant="smoothing_sum", params={"targets": np.array([1, 1]), "label_smoothing": 0.25, "reduction": "sum"}),
+                    dict(shapes=[(2, 3)], variant="probabilities_none", params={"targets": np.array([[0.25, 0.75, 0.0], [0.5, 0.25, 0.25]]), "reduction": "none"})]
+
+    @staticmethod
+    def forward(ctx, logits, targets=None, label_smoothing=0.0, reduction="mean"):
+        ctx.targets, ctx.label_smoothing = targets, label_smoothing   # verify.graph reads them
+        target_array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+        soft = target_array.ndim == 2
+        if soft:
+            if target_array.shape != logits.shape:
+                raise ShapeError(f"cross_entropy: probability targets {target_array.shape} must match logits "
+                                 f"{logits.shape}")
+            ctx.probabilities = target_array.astype(logits.dtype)
+        else:
+            ctx.labels = class_labels(target_array, logits.shape, "cross_entropy")
+        batch, classes = logits.shape
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        smoothing = float(label_smoothing)
+        if soft:
+            target = ctx.probabilities * (1 - smoothing) + smoothing / classes
+            per_sample = -(target * log_probs).sum(axis=1)
+        else:
+            per_sample = -log_probs[np.arange(batch), ctx.labels] * (1 - smoothing)
+            if smoothing:
+                per_sample -= smoothing * log_probs.mean(axis=1)
+        ctx.soft, ctx.smoothing, ctx.reduction = soft, smoothing, reduction
+        ctx.save_for_backward(log_probs)
+        return _reduce(per_sample, reduction)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        (log_probs,) = ctx.saved_tensors
+        batch, classes = log_probs.shape
+        gradient = np.exp(log_probs)                               # softmax
+        if ctx.soft:
+            gradient -= ctx.probabilities * (1 - ctx.smoothing) + ctx.smoothing / classes
+        else:
+            gradient[np.arange(batch), ctx.labels] -= 1 - ctx.smoothing
+            if ctx.smoothing:
+                gradient -= ctx.smoothing / classes
+        return gradient * _spread(upstream, ctx.reduction, batch, 2)
+
+    @staticmethod
+    def symbolic(logits, targets=None, label_smoothing=0.0, reduction="mean"):
+        from graphlab.verify import sym
+        targets = np.asarray(getattr(targets, "data", targets))
+        classes = logits.shape[1]
+        target = sym.numbers_array(targets) if targets.ndim == 2 else sym.one_hot(targets, classes)
+        smoothing = sym.number(label_smoothing)
+        target = target * (1 - smoothing) + smoothing / classes
+        log_probs = logits - sym.reduce(logits, 1, True, sym.logsumexp)
+        return sym.reduce_loss(-(target * log_probs).sum(axis=1), reduction)     # -Σ q log softmax(s)
+
+
+class NllLoss(Function):
+    """Negative log-likelihood of log-probabilities (N, K): loss_i = -logp_i[y_i]."""
+    name = "nll_loss"
+    verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([1, 0])}),
+                    dict(shapes=[(3, 2)], variant="sum", params={"targets": np.array([1, 1, 0]), "reduction": "sum"})]
+
+    @staticmethod
+    def forward(ctx, log_probs, targets=None, reduction="mean"):
+        ctx.targets = targets
+        ctx.labels = class_labels(targets, log_probs.shape, "nll_loss")
+        ctx.reduction = reduction
+        return _reduce(-log_probs[np.arange(log_probs.shape[0]), ctx.labels], reduction)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        shape = ctx.inputs[0].shape
+        spread = _spread(upstream, ctx.reduction, shape[0], 1)
+        gradient = np.zeros(shape, dtype=upstream.dtype)
+        gradient[np.arange(shape[0]), ctx.labels] = -spread
+        return gradient
+
+    @staticmethod
+    def symbolic(log_probs, targets=None, reduction="mean"):
+        from graphlab.verify import sym
+        labels = np.asarray(getattr(targets, "data", targets), dtype=np.int64)
+        return sym.reduce_loss(-log_probs[np.arange(len(labels)), labels], reduction)
+
+
+def _same_shapes(a: np.ndarray, b: np.ndarray, op_name: str) -> None:
+    if a.shape != b.shape:
+        raise ShapeError(f"{op_name}: input {a.shape} and target {b.shape} have different shapes; "
+                         f"reshape the target to {a.shape} (broadcasting here is almost always a bug)")
+
+
+class MseLoss(Function):
+    """Mean squared error: mean((prediction - target)²); d/dprediction = 2 (prediction - target) / n."""
+    name = "mse_loss"
+    verify_cases = [dict(shapes=[(2, 3), (2, 3)]), dict(shapes=[(3,), (3,)], variant="none", params={"reduction": "none"})]
+    higher_order = True
+
+    @staticmethod
+    def forward(ctx, prediction, target, reduction="mean"):
+        _same_shapes(prediction, target, "mse_loss")
+        ctx.reduction = reduction
+        ctx.save_for_backward(prediction, target)
+        difference = prediction - target
+        return _reduce(difference * difference, reduction)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        prediction, target = ctx.saved_tensors
+        count = ctx.inputs[0].data.size
+        if ctx.reduction == "none":
+            gradient = upstream * 2 * (prediction - target)
+        else:
+            gradient = (prediction - target) * (upstream * (2 / count if ctx.reduction == "mean" else 2))
+        return gradient, -gradient
+
+    @staticmethod
+    def symbolic(prediction, target, reduction="mean"):
+        from graphlab.verify import sym
+        return sym.reduce_loss((prediction - target) ** 2, reduction)
+
+
+class MulticlassHinge(Function):
+    """CS231n's multiclass SVM loss: L_i = Σ_{j≠y_i} max(0, s_j - s_{y_i} + Δ).
+
+    Gradient: +1 to every class whose margin is violated, minus their count to the correct class.
+    """
+    name = "multiclass_hinge_loss"
+    verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([0, 2])}),
+                    dict(shapes=[(3, 3)], domain="ties", variant="margin_ties_sum", params={"targets": np.array([0, 1, 2]), "reduction": "sum"})]
+
+    @staticmethod
+    def forward(ctx, scores, targets=None, margin=1.0, reduction="mean"):
+        ctx.targets, ctx.margin = targets, margin
+        labels = class_labels(targets, scores.shape, "multiclass_hinge_loss")
+        rows = np.arange(scores.shape[0])
+        margins = scores - scores[rows, labels][:, None] + margin
+        violated = margins > 0
+        violated[rows, labels] = False
+        ctx.labels, ctx.reduction = labels, reduction
+        ctx.save_for_backward(violated)
+        return _reduce((margins * violated).sum(axis=1), reduction)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        (violated,) = ctx.saved_tensors
+        gradient = violated.astype(upstream.dtype)
+        rows = np.arange(gradient.shape[0])
+        gradient[rows, ctx.labels] = -violated.sum(axis=1)
+        return gradient * _spread(upstream, ctx.reduction, gradient.shape[0], 2)
+
+    @staticmethod
+    def symbolic(scores, targets=None, margin=1.0, reduction="mean"):
+        from graphlab.verify import sym
+        labels = np.asarray(getattr(targets, "data", targets), dtype=np.int64)
+        rows = np.arange(len(labels))
+        margins = scores - scores[rows, labels][:, None] + sym.number(margin)
+        hinge = sym.elementwise(lambda m: sym.Piecewise((m, m > 0), (0, True)), [margins], {})   # max(0, m)
+        hinge[rows, labels] = 0                         # j = y_i is not summed
+        return sym.reduce_loss(hinge.sum(axis=1), reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Sigmoid + binary cross-entropy in one stable node:
+    max(x, 0) - x·t + log(1 + e^-|x|); d/dx = σ(x) - t, d/dt = -x."""
+    name = "binary_cross_entropy_with_logits"
+    verify_cases = [dict(shapes=[(2, 3), (2, 3)], domain=("real", "positive")),
+                    dict(shapes=[(4,), (4,)], variant="none", params={"reduction": "none"})]
+
+    @staticmethod
+    def forward(ctx, logits, target, reduction="mean"):
+        _same_shapes(logits, target, "binary_cross_entropy_with_logits")
+        ctx.reduction = reduction
+        ctx.save_for_backward(logits, target)
+        per_element = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+        return _reduce(per_element, reduction)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        logits, target = ctx.saved_tensors
+        decay = np.exp(-np.abs(logits))
+        sigmoid = np.where(logits >= 0, 1, decay) / (1 + decay)
+        spread = _spread(upstream, ctx.reduction, logits.size, logits.ndim)
+        return (sigmoid - target) * spread, -logits * spread
+
+    @staticmethod
+    def symbolic(logits, target, reduction="mean"):
+        from graphlab.verify import sym
+        softplus = sym.elementwise(lambda x: sym.log(1 + sym.exp(x)), [logits], {})
+        return sym.reduce_loss(softplus - logits * target, reduction)   # -t log σ(x) - (1 - t) log(1 - σ(x))
