@@ -284,3 +284,22 @@ def test_graph_report_latex_and_leaf_name_clashes():
     assert report.passed
     assert sorted(leaf.label for leaf in report.leaves) == sorted([f"x@{first.id}", f"x@{second.id}"])
     assert report._repr_latex_().startswith("$") and r"\frac{\partial" in report._repr_latex_()
+
+
+def test_small_cnn_graph_conv_relu_pool_linear_cross_entropy():
+    """Lecture 5's pipeline end to end on a 3x3 image: every fused CNN node rebuilt and checked.
+    (The image is a constant, as data is; SymPy's work grows fast with the leaves it differentiates.)"""
+    functional = getattr(gl, "functional", None)
+    if not hasattr(functional, "conv2d"):
+        pytest.skip("no CNN ops (gl.functional.conv2d) in this build yet")
+    image = gl.tensor(np.array([[[[1.0, -0.5, 2.0], [0.25, 1.5, -1.0], [0.75, -2.0, 0.5]]]]), name="image")
+    kernel = gl.tensor(np.array([[[[0.5, -1.0], [1.0, 0.25]]], [[[-0.75, 0.5], [0.25, 1.0]]]]), requires_grad=True,
+                       name="k")
+    weight = gl.tensor(np.array([[1.0, -0.5], [0.25, 0.75], [-1.0, 0.5]]), requires_grad=True, name="W")
+    bias = gl.tensor(np.array([0.1, -0.2, 0.3]), requires_grad=True, name="b")
+    features = functional.max_pool2d(functional.conv2d(image, kernel).relu(), 2)         # (1, 2, 1, 1)
+    scores = functional.linear(features.reshape(1, 2), weight, bias)                      # (1, 3)
+    loss = functional.cross_entropy(scores, [1]).named("loss")
+    report = gl.verify.graph(loss)
+    assert report.passed, str(report)
+    assert {"conv2d", "relu", "max_pool2d", "reshape", "linear", "cross_entropy"} <= _ops_in(report)

@@ -5,8 +5,10 @@ Shapes stay small on purpose: SymPy differentiates every output element with res
 input element, so the work grows with (output size) × (input size). An op that normally runs on
 large tensors (conv, pooling) is verified here on a few elements; its code is the same.
 
-A new op gets a ``symbolic`` twin next to its forward and a line in ``CASES`` below;
-``tests/test_verify_coverage.py`` fails until it has both (or a written reason in ``EXEMPT``).
+A new op gets a ``symbolic`` twin next to its forward and a line in ``CASES`` below, or a
+``verify_cases`` attribute on its class (a list of ``dict(shapes=..., params=..., domain=...,
+variant=...)``) for op families that keep everything in their own file;
+``tests/test_verify_ops.py`` fails until it has both (or a written reason in ``EXEMPT``).
 """
 from __future__ import annotations
 

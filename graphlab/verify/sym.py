@@ -25,7 +25,35 @@ from fractions import Fraction
 
 import numpy as np
 import sympy
-from sympy import Abs, Add, Heaviside, Integer, Max, Min, Piecewise, Rational, exp, log, sqrt, tanh  # noqa: F401
+from sympy import Abs, Add, Heaviside, Integer, Piecewise, Rational, erf, exp, log, oo, pi, sqrt, tanh  # noqa: F401
+
+from graphlab.errors import GraphlabError
+
+
+class VerifyError(GraphlabError, ValueError):
+    """A verification that cannot run: no twin, unknown op, shapes too large for SymPy, an op
+    whose output is not a function of its inputs alone (a random mask)."""
+
+
+def Max(*args):
+    """SymPy's Max, built pairwise and left unevaluated: Max(Max(a, b), c).
+
+    Same value and derivative (d Max(a, b)/da = Heaviside(a - b), with Heaviside(0) = 1/2 for a
+    tie), but SymPy then differentiates in milliseconds: an n-argument Max, or one SymPy
+    simplifies on construction, compares every pair of its (large) arguments symbolically.
+    """
+    result = args[0]
+    for arg in args[1:]:
+        result = sympy.Max(result, arg, evaluate=False)
+    return result
+
+
+def Min(*args):
+    """SymPy's Min, pairwise and unevaluated (see ``Max``)."""
+    result = args[0]
+    for arg in args[1:]:
+        result = sympy.Min(result, arg, evaluate=False)
+    return result
 
 
 def number(value):
@@ -123,3 +151,15 @@ def mean(*elements):
 
 def logsumexp(*elements):
     return log(Add(*[exp(element) for element in elements]))
+
+
+def reduce_loss(per_element, reduction: str) -> np.ndarray:
+    """A loss's ``reduction``: "mean" and "sum" over every element, "none" keeps them."""
+    if reduction == "none":
+        return per_element
+    return reduce(per_element, None, False, mean if reduction == "mean" else Add)
+
+
+def one_hot(labels, classes: int) -> np.ndarray:
+    """Rows of exact 0s and 1s for integer class labels (N,) -> (N, classes)."""
+    return numbers_array(np.eye(classes, dtype=np.int64)[np.asarray(getattr(labels, "data", labels), dtype=np.int64)])

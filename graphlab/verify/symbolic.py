@@ -51,8 +51,7 @@ MAX_ENTRIES = 20_000
 MAX_STRUCTURE_INPUTS = 1024
 
 
-class VerifyError(GraphlabError, ValueError):
-    """A verification that cannot run: no twin, unknown op, shapes too large for SymPy."""
+VerifyError = sym.VerifyError
 
 
 # -- finding ops ------------------------------------------------------------------------------
@@ -157,6 +156,23 @@ def params_of(node_ctx) -> dict:
                               f"keep it on ctx, so its value is unknown; add `ctx.{name} = {name}` to forward")
         found[name] = vars(node_ctx)[name]
     return found
+
+
+def cases_of(op_class) -> list:
+    """The verification cases of an op, default first: its lines in ``verify/cases.py``, then the
+    ones it declares itself (``verify_cases = [dict(shapes=[...], params={...}, domain=...)]``,
+    for op families that keep their cases next to their code)."""
+    found = cases_module.cases_for(op_class.name)
+    for spec in getattr(op_class, "verify_cases", ()):
+        found.append(cases_module.Case(op_class.name, tuple(tuple(shape) for shape in spec["shapes"]),
+                                       spec.get("domain", "real"), dict(spec.get("params", {})),
+                                       spec.get("variant", "")))
+    return found
+
+
+def all_cases() -> list:
+    """Every case of every built-in op (the table and the ops' own)."""
+    return [case for cls in builtin_ops().values() for case in cases_of(cls)]
 
 
 # -- applying twins ---------------------------------------------------------------------------
@@ -493,7 +509,7 @@ def op(name_or_function, shapes=None, seed: int = 0, *, params: Optional[dict] =
     if not op_class.differentiable:
         reason = cases_module.EXEMPT.get(op_class.name, "it is not differentiable")
         raise VerifyError(f"verify.op: {op_class.name} has no gradient to verify: {reason}")
-    known = cases_module.cases_for(op_class.name)
+    known = cases_of(op_class)
     default = known[0] if known else None
     merged = dict(default.params) if default else {}
     merged.update(params or {})
@@ -1082,7 +1098,7 @@ def structure(op_name_or_function, shape, *, params: Optional[dict] = None, at=N
     ('diagonal', 4096, 4096, 4096)
     """
     op_class = resolve(op_name_or_function)
-    known = cases_module.cases_for(op_class.name)
+    known = cases_of(op_class)
     default = known[0] if known else None
     merged = dict(default.params) if default else {}
     merged.update(params or {})
@@ -1155,14 +1171,13 @@ def coverage() -> dict:
     """Which built-in ops have a twin and a case: {"missing_twin": [...], "missing_case": [...],
     "exempt": [...], "verified": [...], "import_failures": {...}}."""
     ops, failures = _builtin_scan()
-    with_cases = {c.op for c in cases_module.CASES}
     result = {"missing_twin": [], "missing_case": [], "exempt": [], "verified": [], "import_failures": failures}
     for name, cls in ops.items():
         if name in cases_module.EXEMPT:
             result["exempt"].append(name)
         elif not has_twin(cls):
             result["missing_twin"].append(name)
-        elif name not in with_cases:
+        elif not cases_of(cls):
             result["missing_case"].append(name)
         else:
             result["verified"].append(name)
@@ -1182,9 +1197,10 @@ def verify_all(only: Optional[Callable] = None) -> list:
         if not has_twin(cls):
             rows.append(Row(name, "", (), "FAIL", math.inf, 0.0, "no symbolic twin (define symbolic on the op)"))
             continue
-        op_cases = cases_module.cases_for(name)
+        op_cases = cases_of(cls)
         if not op_cases:
-            rows.append(Row(name, "", (), "FAIL", math.inf, 0.0, "no case in graphlab/verify/cases.py"))
+            rows.append(Row(name, "", (), "FAIL", math.inf, 0.0,
+                            "no case (a line in graphlab/verify/cases.py or verify_cases on the op)"))
             continue
         for item in op_cases:
             started = time.perf_counter()
