@@ -225,6 +225,11 @@ def test_shapes_seed_and_params_can_be_chosen():
     assert gl.verify.op("log", shapes=(4,), domain="positive").passed
 
 
+def test_the_wrong_number_of_inputs_is_a_clear_error():
+    with pytest.raises(gl.verify.VerifyError, match=r"mul takes 2 input\(s\) \(x, y\) but got 1"):
+        gl.verify.op("mul", shapes=[(2,)])
+
+
 def test_large_shapes_are_refused_instead_of_running_sympy_for_minutes():
     with pytest.raises(gl.verify.VerifyError, match="smaller shapes"):
         gl.verify.op("matmul", shapes=[(30, 30), (30, 30)])

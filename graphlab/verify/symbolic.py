@@ -534,6 +534,11 @@ def op(name_or_function, shapes=None, seed: int = 0, *, params: Optional[dict] =
             domains = ("real",) * len(shapes)
         exact_inputs = cases_module.make_values(domains, tuple(shapes), seed)
     arrays = [_engine_array(exact) for exact in exact_inputs]
+    positional, varargs, _, required = _forward_signature(op_class)
+    needed = [name for name in positional[:required] if name not in merged]    # params may fill some
+    if len(arrays) < len(needed) or (varargs is None and len(arrays) > len(positional)):
+        raise VerifyError(f"verify.op: {op_class.name} takes {len(needed)} input(s) ({', '.join(needed)}) "
+                          f"but got {len(arrays)}; give one shape (or one value array) per input")
     differentiable = [array.dtype != bool for array in arrays]
     return _check(op_class, arrays, differentiable, merged, _input_names(op_class, len(arrays)), atol)
 
@@ -1025,6 +1030,14 @@ class StructureReport:
                 f"{block.nonzeros:,} non-zero ({_bytes(block.nonzeros * self.dtype.itemsize)})")
         lines.append(f"graphlab never builds it: {self.op}'s backward maps the upstream gradient "
                      f"{self.output_shape} straight to each input's gradient, storing only what it saved in forward")
+        how = {"diagonal": "an elementwise product with the diagonal (the local gradient, one number per element)",
+               "block-diagonal": "one small Jacobian-vector product per block",
+               "banded": "a sliding-window sum over the band",
+               "sparse": "moving or adding entries (a gather or a scatter), no multiplications by a matrix",
+               "dense": "one vector-Jacobian product, with the Jacobian's entries computed on the fly",
+               "zero": "nothing: no gradient flows"}
+        for kind in dict.fromkeys(block.kind for block in self.blocks):
+            lines.append(f"a {kind} Jacobian times a vector is {how[kind]}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
