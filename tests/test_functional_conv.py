@@ -198,3 +198,17 @@ def test_layer_errors_name_the_layer():
     model = gl.nn.Sequential(gl.nn.Conv2d(3, 8, 3), gl.nn.ReLU())
     with pytest.raises(gl.ShapeError, match=r"in layer Sequential / 0:Conv2d: conv2d: input of shape \(2, 1, 8, 8\)"):
         model(gl.ones(2, 1, 8, 8))
+
+
+def test_concat_keeps_the_batch_innermost_layout_of_cnn_outputs():
+    """A dense block joins conv outputs along channels: the result stays (C, H, W, N)-stored, so
+    the next batch norm reads it without a transpose copy; values are numpy's."""
+    from graphlab.ops.layout import memory_order
+    x = gl.randn(2, 3, 4, 4, dtype="float64")                     # user data: plain NCHW
+    y = F.conv2d(x, gl.randn(5, 3, 3, 3, dtype="float64"), padding=1)
+    assert memory_order(y.data) == (1, 2, 3, 0)
+    joined = gl.concat([x, y], axis=1)
+    assert memory_order(joined.data) == (1, 2, 3, 0)
+    assert np.array_equal(joined.data, np.concatenate([x.data, y.data], axis=1))
+    plain = gl.concat([x, x], axis=0)                             # C-ordered inputs stay C-ordered
+    assert plain.data.flags.c_contiguous

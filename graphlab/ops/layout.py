@@ -76,3 +76,36 @@ def pad_inner(x: np.ndarray, pad_h: int, pad_w: int, fill: float = 0.0) -> np.nd
     padded[:, pad_h:pad_h + H, pad_w + W:] = fill
     padded[:, pad_h:pad_h + H, pad_w:pad_w + W] = x.transpose(1, 2, 3, 0)
     return padded
+
+
+def memory_order(array: np.ndarray):
+    """The axis permutation that makes ``array`` C-contiguous, or None when it is not dense.
+
+    >>> memory_order(np.zeros((2, 3, 4)).transpose(2, 0, 1))
+    (1, 2, 0)
+    """
+    order = tuple(int(axis) for axis in np.argsort([-abs(stride) for stride in array.strides], kind="stable"))
+    return order if array.transpose(order).flags.c_contiguous else None
+
+
+def concatenate(arrays, axis: int) -> np.ndarray:
+    """``np.concatenate`` that keeps the memory order the inputs were given by CNN ops.
+
+    numpy's result is always C-ordered, so joining batch-innermost feature maps along the channel
+    axis (a DenseNet block) would turn them back into NCHW and the next CNN op would pay a
+    transpose copy. When an input is stored in another dense order (the first such input
+    decides), the inputs are joined in that order — for (C, H, W, N) storage each channel block
+    is one contiguous run — and the result is returned with the caller's axis order.
+
+    >>> a = np.arange(8.).reshape(2, 2, 2).transpose(2, 0, 1)        # stored as (2, 2, 2) in order (1, 2, 0)
+    >>> b = np.ones((2, 1, 2))                                        # plain C order
+    >>> joined = concatenate([a, b], axis=1)
+    >>> bool(np.array_equal(joined, np.concatenate([a, b], axis=1))), memory_order(joined)
+    (True, (1, 2, 0))
+    """
+    identity = tuple(range(arrays[0].ndim))
+    order = next((found for found in (memory_order(array) for array in arrays) if found not in (None, identity)), None)
+    if order is None or any(array.ndim != len(order) for array in arrays):
+        return np.concatenate(arrays, axis=axis)
+    joined = np.concatenate([array.transpose(order) for array in arrays], axis=order.index(axis))
+    return joined.transpose(tuple(int(position) for position in np.argsort(order)))

@@ -10,6 +10,7 @@ import numpy as np
 from graphlab.autodiff.function import Function
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
+from graphlab.ops.layout import concatenate
 
 
 def normalize_axis(axis: int, ndim: int, op_name: str) -> int:
@@ -160,7 +161,7 @@ class Concat(Function):
             raise ShapeError(f"concat: shapes {[a.shape for a in arrays]} differ outside axis {axis}; "
                              f"every axis but the joined one must match")
         ctx.sizes = [array.shape[ctx.axis] for array in arrays]
-        return np.concatenate(arrays, axis=ctx.axis)
+        return concatenate(arrays, ctx.axis)        # keeps a CNN op's memory order (ops/layout.py)
 
     @staticmethod
     def backward(ctx, upstream):

@@ -1,0 +1,366 @@
+"""Shared harness of benchmarks/cnn_step.py and benchmarks/dense_block.py: one training step
+(forward, backward, update) of the same network in graphlab and in PyTorch, timed in the same
+run, interleaved in blocks.
+
+* graphlab's update is **Adam written by hand in numpy** (this harness's ``FlatAdam``: one flat
+  parameter buffer, so the update is a dozen numpy calls), because graphlab has no optimizer
+  package yet; PyTorch's is ``torch.optim.Adam`` with the same hyper-parameters.
+* Both sides start from the same weights (PyTorch loads graphlab's state dict).
+* graphlab runs twice, interleaved with the rest: with numpy's BLAS as numpy sets it up (its
+  default thread count) and, when threadpoolctl is installed, with the BLAS limited to one
+  thread. On this 2-core machine, shared with other work, OpenBLAS's second thread often costs
+  more than it gives for these small GEMMs, so both ratios are printed. PyTorch keeps
+  ``--threads`` (2) intra-op threads.
+* Blocks of ``--steps-per-block`` steps alternate between the two sides (the side that goes
+  first alternates too), after ``--warmup`` steps each; every step is timed (forward, backward,
+  update, total) and the tables show medians over all measured steps; the ratio line also gives
+  the median of the per-block ratios, whose two sides come from the same stretch of time.
+* Peak memory: graphlab's numpy allocations during one step (``tracemalloc``), and for both
+  sides the growth of the resident set during three steps in a fresh process (``VmHWM`` after
+  resetting it via ``/proc/self/clear_refs``, minus ``VmRSS`` before the first step).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from typing import Callable, Optional
+
+import numpy as np
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import graphlab as gl  # noqa: E402
+import graphlab.functional as F  # noqa: E402
+from _openblas_env import OPENBLAS_VARIABLES  # noqa: E402
+
+
+
+def parse_arguments(description: str, argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--blocks", type=int, default=10, help="interleaved blocks per side (default 10)")
+    parser.add_argument("--steps-per-block", type=int, default=10, help="timed steps per block (default 10)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps per side first (default 10)")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads (default 2)")
+    parser.add_argument("--no-single-thread", action="store_true",
+                        help="skip the graphlab run with numpy's BLAS limited to 1 thread")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 2 blocks of 3 steps, no warm-up to speak of")
+    parser.add_argument("--keep-openblas-env", action="store_true",
+                        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (by default they are unset for this run)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the fresh-process memory measurement")
+    parser.add_argument("--memory-child", choices=("graphlab", "pytorch"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.blocks, args.steps_per_block, args.warmup = 2, 3, 2
+    return args
+
+
+# -- the update: Adam by hand over one flat buffer ---------------------------------------------------
+class FlatAdam:
+    """Adam (Kingma & Ba, PyTorch's formulation) over every parameter at once.
+
+    The parameters' arrays become views of one flat float32 buffer, so the update is a dozen
+    vectorized numpy calls whatever the number of layers. Written here for the benchmark only:
+    graphlab's optimizers are a later issue.
+    """
+
+    def __init__(self, parameters, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.parameters = list(parameters)
+        sizes = [p.size for p in self.parameters]
+        self.flat = np.empty(sum(sizes), dtype=np.float32)
+        self.gradient = np.empty_like(self.flat)
+        self.views, self.gradient_views, start = [], [], 0
+        for parameter, size in zip(self.parameters, sizes):
+            view = self.flat[start:start + size].reshape(parameter.shape)
+            view[...] = parameter.data
+            parameter.data = view                       # the model now trains the flat buffer
+            self.gradient_views.append(self.gradient[start:start + size].reshape(parameter.shape))
+            start += size
+        self.m = np.zeros_like(self.flat)
+        self.v = np.zeros_like(self.flat)
+        self.scratch = np.empty_like(self.flat)
+        self.lr, (self.beta1, self.beta2), self.eps, self.t = lr, betas, eps, 0
+
+    def zero_grad(self) -> None:
+        for parameter in self.parameters:
+            parameter.grad = None
+
+    def step(self) -> None:
+        for parameter, view in zip(self.parameters, self.gradient_views):
+            view[...] = parameter.grad
+        self.t += 1
+        g, m, v, scratch = self.gradient, self.m, self.v, self.scratch
+        m *= self.beta1
+        m += (1 - self.beta1) * g                       # m = β1 m + (1 - β1) g
+        v *= self.beta2
+        np.multiply(g, g, out=scratch)
+        scratch *= 1 - self.beta2
+        v += scratch                                    # v = β2 v + (1 - β2) g²
+        correction1 = 1 - self.beta1 ** self.t
+        correction2 = 1 - self.beta2 ** self.t
+        np.sqrt(v, out=scratch)
+        scratch *= 1 / np.sqrt(correction2)
+        scratch += self.eps                             # √v̂ + ε
+        np.divide(m, scratch, out=scratch)
+        scratch *= self.lr / correction1
+        self.flat -= scratch                            # θ -= lr · m̂ / (√v̂ + ε)
+
+
+# -- one side's step, timed in three parts --------------------------------------------------------------
+class GraphlabSide:
+    def __init__(self, model, x: np.ndarray, labels: np.ndarray, blas_threads: Optional[int] = None):
+        self.model, self.x, self.labels = model, gl.tensor(x), labels
+        self.optimizer = FlatAdam(model.parameters())
+        self.blas_threads = blas_threads
+        self.name = "graphlab" if blas_threads is None else f"graphlab-{blas_threads}t"
+
+    def context(self):
+        """numpy's BLAS limited to ``blas_threads`` while this side runs (threadpoolctl)."""
+        if self.blas_threads is None:
+            return contextlib.nullcontext()
+        from threadpoolctl import ThreadpoolController
+        return ThreadpoolController().limit(limits=self.blas_threads, user_api="blas")
+
+    def step(self) -> tuple:
+        start = time.perf_counter()
+        self.optimizer.zero_grad()
+        loss = F.cross_entropy(self.model(self.x), self.labels)
+        forward = time.perf_counter()
+        loss.backward()
+        backward = time.perf_counter()
+        self.optimizer.step()
+        update = time.perf_counter()
+        return forward - start, backward - forward, update - backward, float(loss.item())
+
+
+class TorchSide:
+    name = "pytorch"
+
+    def context(self):
+        return contextlib.nullcontext()
+
+    def __init__(self, torch, model, x: np.ndarray, labels: np.ndarray):
+        self.torch, self.model = torch, model
+        self.x, self.labels = torch.tensor(x), torch.tensor(labels)
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(self) -> tuple:
+        start = time.perf_counter()
+        self.optimizer.zero_grad()
+        loss = self.torch.nn.functional.cross_entropy(self.model(self.x), self.labels)
+        forward = time.perf_counter()
+        loss.backward()
+        backward = time.perf_counter()
+        self.optimizer.step()
+        update = time.perf_counter()
+        return forward - start, backward - forward, update - backward, float(loss.item())
+
+
+def load_torch(threads: int):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+# -- reporting ----------------------------------------------------------------------------------------
+def environment(torch, removed: dict, args) -> list:
+    lines = ["== environment ==",
+             f"python {platform.python_version()}, numpy {np.__version__}, "
+             f"torch {torch.__version__ if torch else 'not installed (graphlab only)'}, {os.cpu_count()} CPUs"]
+    try:
+        from threadpoolctl import threadpool_info
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas":
+                lines.append(f"numpy BLAS: {pool.get('internal_api')} {pool.get('version')}, kernel "
+                             f"{pool.get('architecture')}, {pool.get('num_threads')} threads")
+    except ImportError:
+        lines.append("numpy BLAS: (threadpoolctl not installed: kernel unknown)")
+    if removed:
+        settings = ", ".join(f"{name}={value}" for name, value in removed.items())
+        lines.append(f"OpenBLAS overrides unset for this run ({settings}); --keep-openblas-env keeps them")
+    elif args.keep_openblas_env:
+        lines.append("OpenBLAS overrides kept (--keep-openblas-env): "
+                     + (", ".join(f"{n}={os.environ[n]}" for n in OPENBLAS_VARIABLES if n in os.environ) or "none set"))
+    else:
+        lines.append("no OpenBLAS overrides were set")
+    if torch:
+        lines.append(f"pytorch intra-op threads: {torch.get_num_threads()}")
+    lines.append(f"graphlab keeps freed memory mapped between steps: {gl.memory.keep_freed_memory()}")
+    return lines
+
+
+def timing_table(title: str, sides: list, results: dict, per_block: dict, args) -> list:
+    steps = args.blocks * args.steps_per_block
+    lines = [f"== {title} ==",
+             f"ms per step, median of {steps} steps per side after {args.warmup} warm-up steps, "
+             f"{args.blocks} interleaved blocks of {args.steps_per_block}",
+             f"{'':<12} {'forward':>9} {'backward':>9} {'update':>9} {'total':>9}"]
+    for side in sides:
+        medians = [statistics.median(column) * 1e3 for column in zip(*results[side.name])]
+        lines.append(f"{side.name:<12} " + " ".join(f"{value:>9.3f}" for value in medians))
+    if "pytorch" in results:
+        theirs = [statistics.median(column) for column in zip(*results["pytorch"])]
+        for side in sides:
+            if side.name == "pytorch":
+                continue
+            ours = [statistics.median(column) for column in zip(*results[side.name])]
+            parts = [a / b for a, b in zip(ours, theirs)]
+            threads = "numpy's default BLAS threads" if side.blas_threads is None else \
+                f"BLAS limited to {side.blas_threads} thread"
+            lines.append(f"ratio {side.name} / pytorch: total {parts[3]:.2f} (median of per-block ratios "
+                         f"{statistics.median(per_block[side.name]):.2f}); forward {parts[0]:.2f}, backward "
+                         f"{parts[1]:.2f}, update {parts[2]:.2f}  [{threads}]")
+    return lines
+
+
+def measure(sides: list, args) -> tuple:
+    """Warm up, then interleave blocks (the order rotates every block); per-step
+    (forward, backward, update, total) times per side, and per-block ratios against PyTorch."""
+    for side in sides:
+        with side.context():
+            for _ in range(args.warmup):
+                side.step()
+    results = {side.name: [] for side in sides}
+    per_block = {side.name: [] for side in sides if side.name != "pytorch"}
+    for block in range(args.blocks):
+        shift = block % len(sides)
+        order = sides[shift:] + sides[:shift]
+        block_totals = {}
+        for side in order:
+            totals = []
+            with side.context():
+                for _ in range(args.steps_per_block):
+                    forward, backward, update, _loss = side.step()
+                    results[side.name].append((forward, backward, update, forward + backward + update))
+                    totals.append(forward + backward + update)
+            block_totals[side.name] = statistics.median(totals)
+        if "pytorch" in block_totals:
+            for name in per_block:
+                per_block[name].append(block_totals[name] / block_totals["pytorch"])
+    return results, per_block
+
+
+def tracemalloc_peak(side) -> float:
+    """MB allocated at the peak of one graphlab step, beyond what was live before it (numpy's
+    allocations are traced; the graph is freed at the end of the step)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        side.step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return (peak - before) / 2 ** 20
+
+
+def _status(field: str) -> Optional[float]:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024          # kB -> MB
+    except OSError:
+        return None
+    return None
+
+
+def memory_child(side) -> dict:
+    """In a fresh process: resident-set growth during three steps (first steps included)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")                                  # reset the high-water mark
+        reset = True
+    except OSError:
+        reset = False
+    before = _status("VmRSS")
+    for _ in range(3):
+        side.step()
+    peak = _status("VmHWM")
+    return {"growth_mb": None if before is None or peak is None else peak - before, "reset": reset}
+
+
+def fresh_process_memory(script: str, side_name: str, removed: dict) -> Optional[dict]:
+    environment_copy = dict(os.environ)
+    for name in removed:
+        environment_copy.pop(name, None)
+    completed = subprocess.run([sys.executable, script, "--memory-child", side_name, "--keep-openblas-env"],
+                               capture_output=True, text=True, env=environment_copy, timeout=600)
+    if completed.returncode != 0:
+        return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "failed"}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def memory_lines(script: str, graphlab_side, torch, removed: dict, args) -> list:
+    lines = ["== peak memory of one training step =="]
+    lines.append(f"graphlab: {tracemalloc_peak(graphlab_side):.1f} MB of numpy allocations at the peak of one step "
+                 f"(tracemalloc)")
+    if args.no_memory:
+        return lines
+    for name in ("graphlab",) + (("pytorch",) if torch else ()):
+        result = fresh_process_memory(script, name, removed)
+        if result is None or "error" in result or result.get("growth_mb") is None:
+            lines.append(f"{name}: resident-set growth unavailable ({(result or {}).get('error', 'no /proc')})")
+        else:
+            lines.append(f"{name}: resident set grows {result['growth_mb']:.1f} MB over its first 3 steps "
+                         f"(fresh process, VmHWM - VmRSS before)")
+    return lines
+
+
+def _single_thread_available() -> bool:
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run(script: str, title: str, removed: dict, args, build_graphlab: Callable, build_torch: Callable,
+        make_batch: Callable) -> None:
+    """Build every side from the same weights, time them, print the report."""
+    gl.manual_seed(0)
+    x, labels = make_batch(np.random.default_rng(0))
+    torch = load_torch(args.threads) if args.memory_child != "graphlab" else None
+    model = build_graphlab()
+    graphlab_side = GraphlabSide(model, x, labels)
+    sides = [graphlab_side]
+    if not args.no_single_thread and not args.memory_child and _single_thread_available():
+        twin = build_graphlab()
+        twin.load_state_dict(model.state_dict())
+        sides.append(GraphlabSide(twin, x, labels, blas_threads=1))
+    torch_side = None
+    if torch is not None:
+        torch.manual_seed(0)
+        reference = build_torch(torch)
+        reference.load_state_dict({name: torch.tensor(value) for name, value in model.state_dict().items()})
+        torch_side = TorchSide(torch, reference, x, labels)
+        sides.append(torch_side)
+    if args.memory_child:
+        side = graphlab_side if args.memory_child == "graphlab" else torch_side
+        print(json.dumps(memory_child(side) if side is not None else {"error": "torch is not installed"}))
+        return
+    first_losses = []
+    for side in sides:
+        with side.context():
+            first_losses.append(side.step()[3])
+    lines = environment(torch, removed, args)
+    lines.append("first-step loss (same weights, same batch): " +
+                 ", ".join(f"{s.name} {loss:.4f}" for s, loss in zip(sides, first_losses)))
+    lines.append("")
+    results, per_block = measure(sides, args)
+    lines += timing_table(title, sides, results, per_block, args)
+    lines.append("")
+    lines += memory_lines(script, graphlab_side, torch, removed, args)
+    print("\n".join(lines))
