@@ -37,6 +37,10 @@ from graphlab.ops import (
 from graphlab.verify.numeric import gradcheck, numeric_jacobian
 from graphlab import functional                       # gl.functional: conv2d, batch_norm, cross_entropy, ... (F)
 from graphlab import nn                               # gl.nn: Module, layers, ResNet/DenseNet blocks, models
+from graphlab import optim                            # gl.optim: SGD, AdaGrad, RMSProp, Adam(W); gl.optim.schedules
+from graphlab import data                             # gl.data: datasets (digits, spiral, shapes, ...), DataLoader
+from graphlab import train                            # gl.train: fit, History, callbacks, health monitor, recipes
+from graphlab.checkpoint import load, save            # checkpoints: .npz, no pickle, atomic writes
 from graphlab import viz                              # graphviz itself loads on the first diagram
 from graphlab.viz import draw, render, walk
 from graphlab import verify                           # gl.verify.op/graph/jacobian/structure (SymPy on first use)

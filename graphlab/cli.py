@@ -129,6 +129,32 @@ def _render(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _train(arguments: argparse.Namespace) -> int:
+    """Train a recipe with a progress bar; write the checkpoint, history plot and JSON to --out."""
+    from graphlab.train import RECIPES, run_recipe
+    if arguments.list or arguments.recipe is None:
+        for name, recipe in RECIPES.items():
+            print(f"{name:16} {recipe.description} ({recipe.optimizer} lr {recipe.lr:g}, {recipe.epochs} epochs)")
+        return 0
+    out = arguments.out or os.path.join("runs", arguments.recipe)
+    try:
+        result = run_recipe(arguments.recipe, optimizer=arguments.optimizer, lr=arguments.lr, epochs=arguments.epochs,
+                            schedule=arguments.schedule, batch_size=arguments.batch_size, out=out,
+                            seed=arguments.seed, progress=not arguments.no_progress, limit=arguments.limit,
+                            warmup=arguments.warmup, health=arguments.health, weight_decay=arguments.weight_decay,
+                            momentum=arguments.momentum)
+    except KeyboardInterrupt:
+        checkpoint = os.path.join(out, "checkpoint.npz")
+        state = f"the last checkpoint is intact: {checkpoint}" if os.path.exists(checkpoint) else "no checkpoint yet"
+        print(f"\ninterrupted; {state}", file=sys.stderr)
+        return 130
+    print(result.history.table())
+    print(result.summary())
+    for kind, path in result.files.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
 def _main_job(arguments: argparse.Namespace) -> int:
     """No subcommand: the REPL with the lecture graph loaded; the demo when stdin is no terminal."""
     from graphlab.repl import Workspace, app
@@ -176,6 +202,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("names", nargs="*", metavar="NAME", help="benchmark names, e.g. scalar_graph")
     bench.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     bench.set_defaults(handler=_bench)
+    train = commands.add_parser("train", help="train a recipe (digits-cnn, digits-mlp, spiral-mlp, shapes-densenet)",
+                                description="Train a ready-made recipe with a progress bar; print the per-epoch "
+                                            "table and the final accuracies; write checkpoint.npz (every epoch, "
+                                            "atomic), history.png and history.json to --out.")
+    train.add_argument("recipe", nargs="?", metavar="RECIPE",
+                       help="digits-cnn, digits-mlp, spiral-mlp or shapes-densenet (none: list them)")
+    train.add_argument("--list", action="store_true", help="list the recipes and their defaults")
+    train.add_argument("--optimizer", metavar="NAME", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+    train.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
+    train.add_argument("--epochs", type=int, help="number of epochs (default: the recipe's)")
+    train.add_argument("--schedule", metavar="NAME",
+                       help="constant, step, multistep, exponential, cosine, linear, invsqrt, plateau, none")
+    train.add_argument("--warmup", type=int, default=0, metavar="EPOCHS", help="linear warm-up before the schedule")
+    train.add_argument("--batch-size", type=int, help="mini-batch size (default: the recipe's)")
+    train.add_argument("--weight-decay", type=float, help="weight decay (L2; decoupled for adamw)")
+    train.add_argument("--momentum", type=float, help="momentum for sgd/rmsprop")
+    train.add_argument("--seed", type=int, default=0, help="seed of the data order and the initialization")
+    train.add_argument("--limit", type=int, metavar="N", help="use at most N training samples (quick runs)")
+    train.add_argument("--health", action="store_true", help="run the training-health monitor (writes health.txt)")
+    train.add_argument("--out", metavar="DIR", help="output folder (default: runs/RECIPE)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.set_defaults(handler=_train)
     return parser
 
 

@@ -1,0 +1,77 @@
+"""DataLoader: mini-batches of a dataset as Tensors, shuffled reproducibly by a seed.
+
+>>> import numpy as np, graphlab as gl
+>>> data = gl.data.TensorDataset(np.arange(10.0)[:, None], np.arange(10))
+>>> loader = gl.data.DataLoader(data, batch_size=4, shuffle=True, seed=0)
+>>> [batch_targets.tolist() for _, batch_targets in loader]          # epoch 1
+[[4, 6, 2, 7], [3, 5, 9, 0], [8, 1]]
+>>> len(loader), len(gl.data.DataLoader(data, batch_size=4, drop_last=True))
+(3, 2)
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import numpy as np
+
+from graphlab.autodiff.tensor import Tensor
+from graphlab.config import config
+from graphlab.data.dataset import DataError
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches of ``batch_size``: (inputs, targets) Tensors.
+
+    * ``shuffle``: a new order every epoch, drawn from a generator seeded once with ``seed``
+      (or from graphlab's generator, ``gl.manual_seed``, when ``seed`` is None), so a run is
+      reproducible and each epoch still differs.
+    * ``drop_last``: skip the last, smaller batch.
+    * ``transform``: a batch transform (``gl.data.transforms``) applied to the inputs, with the
+      loader's generator (augmentation is random and reproducible too).
+    """
+
+    def __init__(self, dataset, batch_size: int = 32, shuffle: bool = False, seed: Optional[int] = None,
+                 drop_last: bool = False, transform: Optional[Callable] = None):
+        if batch_size < 1:
+            raise DataError(f"DataLoader: batch_size={batch_size} must be >= 1")
+        if len(dataset) == 0:
+            raise DataError("DataLoader: the dataset is empty")
+        self.dataset, self.batch_size, self.shuffle = dataset, int(batch_size), shuffle
+        self.drop_last, self.transform, self.seed = drop_last, transform, seed
+        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        count = len(self.dataset) / self.batch_size
+        return int(count) if self.drop_last else math.ceil(count)
+
+    def _generator(self) -> np.random.Generator:
+        return self.rng if self.rng is not None else config.rng
+
+    def _batch(self, indices: np.ndarray) -> tuple:
+        gather = getattr(self.dataset, "gather", None)
+        arrays = gather(indices) if gather is not None else None
+        if arrays is None:
+            samples = [self.dataset[int(index)] for index in indices]
+            samples = [sample if isinstance(sample, tuple) else (sample,) for sample in samples]
+            arrays = tuple(np.stack([np.asarray(getattr(item, "data", item)) for item in column])
+                           for column in zip(*samples))
+        inputs = arrays[0]
+        if self.transform is not None:
+            inputs = self.transform(inputs, self._generator())
+        return (inputs,) + tuple(arrays[1:])
+
+    def __iter__(self):
+        self.epoch += 1
+        count = len(self.dataset)
+        order = self._generator().permutation(count) if self.shuffle else np.arange(count)
+        stop = len(self) * self.batch_size
+        for start in range(0, stop, self.batch_size):
+            arrays = self._batch(order[start:start + self.batch_size])
+            tensors = tuple(Tensor._from_op(np.ascontiguousarray(array), None, False) for array in arrays)
+            yield tensors if len(tensors) > 1 else tensors[0]
+
+    def __repr__(self) -> str:
+        return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"{len(self)} batches)")

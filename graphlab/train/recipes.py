@@ -1,0 +1,225 @@
+"""Ready-made training runs: the ``graphlab train RECIPE`` command and ``gl.train.run_recipe``.
+
+Each recipe names its data, model and default hyper-parameters; any of them can be changed
+(optimizer by name, lr, epochs, schedule, batch size, seed). A run trains with a progress bar,
+evaluates on the held-out split after every epoch (shown as val_*; nothing is selected on it),
+saves a checkpoint every epoch (atomic) and writes the history plot and JSON to ``out``.
+
+=================  ==========================================================  ====================
+recipe             model and data                                              goal (full run)
+=================  ==========================================================  ====================
+digits-mlp         64-128-10 MLP on scikit-learn's 8x8 digits                  >= 95% test accuracy
+digits-cnn         3 conv-BN-ReLU + pool + linear on the digits                >= 97% test, < 60 s
+spiral-mlp         CS231n's 2-layer net (100 ReLUs), full-batch SGD, spiral     >= 95% train accuracy
+shapes-densenet    DenseNet-BC (depth 16, k = 8) on 28x28 circles/squares/...  >= 95% test accuracy
+=================  ==========================================================  ====================
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from graphlab.config import manual_seed
+from graphlab.errors import GraphlabError
+
+
+@dataclass
+class Recipe:
+    name: str
+    description: str
+    data: Callable                 # (seed, limit) -> (train dataset, test dataset or None)
+    model: Callable                # () -> Module
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    epochs: int = 10
+    batch_size: int = 32
+    schedule: Optional[str] = None
+    hyper: dict = field(default_factory=dict)        # extra optimizer settings (momentum, weight decay)
+    decay_weights_only: bool = False                 # weight decay on weight matrices only, not biases
+    transform: Optional[Callable] = None             # () -> training augmentation
+    goal_metric: str = "test_accuracy"               # final model on the test split, or "train_accuracy"
+    goal: float = 0.95
+    checkpoint_every: int = 1
+
+
+def _limit(dataset, limit: Optional[int]):
+    if limit is None or limit >= len(dataset):
+        return dataset
+    from graphlab.data.dataset import Subset
+    return Subset(dataset, np.random.default_rng(0).permutation(len(dataset))[:limit])
+
+
+def _digits(seed: int, limit: Optional[int]):
+    from graphlab.data import digits
+    return _limit(digits("train"), limit), _limit(digits("test"), limit)
+
+
+def _spiral(seed: int, limit: Optional[int]):
+    from graphlab.data import spiral
+    return spiral(points_per_class=100 if limit is None else max(10, limit // 3), seed=seed), None
+
+
+def _shapes(seed: int, limit: Optional[int]):
+    from graphlab.data import shapes
+    return shapes("train", n=limit or 3000, seed=seed), shapes("test", n=600 if limit is None else max(60, limit // 5),
+                                                               seed=seed)
+
+
+def _digits_mlp():
+    from graphlab import nn
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def _digits_cnn():
+    from graphlab import nn
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),            # (16, 8, 8)
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),           # (32, 8, 8)
+        nn.MaxPool2d(2),                                                          # (32, 4, 4)
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),           # (64, 4, 4)
+        nn.GlobalAvgPool2d(), nn.Linear(64, 10),
+    )
+
+
+def _spiral_mlp():
+    from graphlab import nn
+    return nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 3))
+
+
+def _shapes_densenet():
+    from graphlab.nn.models import DenseNet
+    return DenseNet(depth=16, growth_rate=8, bottleneck=True, compression=0.5, in_channels=1, num_classes=3)
+
+
+def _digits_augmentation():
+    from graphlab.data.transforms import RandomCrop
+    return RandomCrop(8, padding=1)
+
+
+RECIPES = {recipe.name: recipe for recipe in [
+    Recipe("digits-mlp", "64-128-10 MLP on the 8x8 digits", _digits, _digits_mlp, optimizer="adam", lr=1e-2,
+           epochs=40, batch_size=32, schedule="cosine", goal=0.95),
+    Recipe("digits-cnn", "three conv-BN-ReLU layers, max pool, global average pool, linear on the 8x8 digits",
+           _digits, _digits_cnn, optimizer="adam", lr=3e-3, epochs=20, batch_size=32, schedule="cosine",
+           transform=_digits_augmentation, goal=0.97),
+    Recipe("spiral-mlp", "CS231n's 2-layer net: 100 ReLUs, softmax, on the 3-arm spiral", _spiral, _spiral_mlp,
+           optimizer="sgd", lr=1.0, epochs=1000, batch_size=300, hyper={"weight_decay": 1e-3},
+           decay_weights_only=True, goal_metric="train_accuracy", goal=0.95, checkpoint_every=100),
+    Recipe("shapes-densenet", "DenseNet-BC (depth 16, growth 8, compression 0.5) on 28x28 procedural shapes",
+           _shapes, _shapes_densenet, optimizer="adam", lr=3e-3, epochs=10, batch_size=64, schedule="cosine",
+           goal=0.95),
+]}
+
+
+@dataclass
+class RecipeResult:
+    recipe: str
+    history: object
+    seconds: float
+    files: dict
+    training_seconds: float
+    goal_metric: str
+    goal: float
+    #: the final model's metrics in eval mode: train_loss, train_accuracy, test_loss, test_accuracy
+    final: dict = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return self.final.get(self.goal_metric, float("nan"))
+
+    @property
+    def reached(self) -> bool:
+        return self.score >= self.goal
+
+    def summary(self) -> str:
+        parts = [f"{self.recipe}: {len(self.history)} epochs in {self.seconds:.1f} s (training {self.training_seconds:.1f} s)"]
+        for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
+            if name in self.final:
+                value = self.final[name]
+                parts.append(f"{name.replace('_', ' ')} {100 * value:.2f}%" if "accuracy" in name else
+                             f"{name.replace('_', ' ')} {value:.4f}")
+        label = self.goal_metric.replace("_", " ")
+        verdict = "reached" if self.reached else "NOT reached"
+        return ", ".join(parts) + f"\ngoal {label} >= {100 * self.goal:.0f}%: {verdict}"
+
+
+def _parameter_groups(model, decay_weights_only: bool, weight_decay: float):
+    if not decay_weights_only or not weight_decay:
+        return model.parameters()
+    weights = [parameter for parameter in model.parameters() if parameter.ndim >= 2]
+    others = [parameter for parameter in model.parameters() if parameter.ndim < 2]
+    return [{"params": weights}, {"params": others, "weight_decay": 0.0}]
+
+
+def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] = None, epochs: Optional[int] = None,
+               schedule: Optional[str] = None, batch_size: Optional[int] = None, out=None, seed: int = 0,
+               progress: bool = True, limit: Optional[int] = None, warmup: int = 0, health: bool = False,
+               weight_decay: Optional[float] = None, momentum: Optional[float] = None) -> RecipeResult:
+    """Train recipe ``name`` (see ``RECIPES``); the keyword arguments override its defaults."""
+    from graphlab import functional as F
+    from graphlab.data import DataLoader
+    from graphlab.optim import get as get_optimizer, schedules
+    from graphlab.train.callbacks import Checkpoint
+    from graphlab.train.loop import evaluate, fit
+    if name not in RECIPES:
+        raise GraphlabError(f"train: no recipe {name!r}; choose from {', '.join(RECIPES)}")
+    recipe = RECIPES[name]
+    started = time.perf_counter()
+    manual_seed(seed)
+    train_data, test_data = recipe.data(seed, limit)
+    model = recipe.model()
+    epochs = epochs or recipe.epochs
+    hyper = dict(recipe.hyper)
+    optimizer_name = optimizer or recipe.optimizer
+    if optimizer is not None and optimizer.lower() != recipe.optimizer:
+        hyper = {key: value for key, value in hyper.items() if key == "weight_decay"}
+    if weight_decay is not None:
+        hyper["weight_decay"] = weight_decay
+    if momentum is not None:
+        hyper["momentum"] = momentum
+    params = _parameter_groups(model, recipe.decay_weights_only, hyper.get("weight_decay", 0.0))
+    chosen = get_optimizer(optimizer_name, params, lr=lr if lr is not None else recipe.lr, **hyper)
+    schedule_name = schedule if schedule is not None else recipe.schedule
+    scheduler = None
+    if schedule_name and schedule_name != "none":
+        settings = {"cosine": {"T": epochs}, "linear": {"T": epochs},
+                    "step": {"step_size": max(1, epochs // 3)},
+                    "multistep": {"milestones": [epochs // 2, 3 * epochs // 4]},
+                    "plateau": {"patience": 2}}.get(schedule_name, {})
+        scheduler = schedules.get(schedule_name, chosen, warmup=warmup, **settings)
+    transform = recipe.transform() if recipe.transform else None
+    train_loader = DataLoader(train_data, batch_size=batch_size or recipe.batch_size, shuffle=True, seed=seed,
+                              transform=transform)
+    test_loader = DataLoader(test_data, batch_size=256) if test_data is not None else None
+    out = os.fspath(out) if out is not None else os.path.join("runs", name)
+    files = {"checkpoint": os.path.join(out, "checkpoint.npz"), "plot": os.path.join(out, "history.png"),
+             "history": os.path.join(out, "history.json")}
+    callbacks = [Checkpoint(files["checkpoint"], every=recipe.checkpoint_every)]
+    monitor = None
+    if health:
+        from graphlab.train.health import HealthMonitor
+        monitor = HealthMonitor()
+        callbacks.append(monitor)
+    training_started = time.perf_counter()
+    history = fit(model, F.cross_entropy, chosen, train_loader, test_loader, epochs=epochs, scheduler=scheduler,
+                  callbacks=callbacks, progress=progress, seed=seed)
+    training_seconds = time.perf_counter() - training_started
+    final = {f"train_{key}": value for key, value in
+             evaluate(model, F.cross_entropy, DataLoader(train_data, batch_size=256)).items()}
+    if test_loader is not None:
+        final.update({f"test_{key}": value for key, value in evaluate(model, F.cross_entropy, test_loader).items()})
+    seconds = time.perf_counter() - started
+    history.to_json(files["history"])
+    try:
+        history.plot(files["plot"])
+    except GraphlabError:                        # matplotlib missing: say so, keep the rest
+        files.pop("plot")
+    if monitor is not None:
+        files["health"] = os.path.join(out, "health.txt")
+        with open(files["health"], "w", encoding="utf-8") as handle:
+            handle.write(monitor.report() + "\n" + "\n".join(monitor.warnings) + "\n")
+    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final)

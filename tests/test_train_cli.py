@@ -1,0 +1,69 @@
+"""graphlab train: the recipes from the command line, and benchmarks/train_digits.py --quick."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import graphlab as gl
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARK = ROOT / "benchmarks" / "train_digits.py"
+
+
+def graphlab(*arguments, cwd=None):
+    return subprocess.run([sys.executable, "-m", "graphlab", *arguments], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=300)
+
+
+def test_train_a_recipe_writes_checkpoint_plot_and_history(tmp_path):
+    result = graphlab("train", "spiral-mlp", "--epochs", "200", "--optimizer", "momentum", "--lr", "0.3",
+                      "--schedule", "cosine", "--out", str(tmp_path / "run"), "--health")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "spiral-mlp: 200 epochs in" in out and "train accuracy" in out and "goal train accuracy >= 95%" in out
+    assert "epoch 200/200" in result.stderr                         # the progress bar (tqdm, on stderr)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    records = history["records"]
+    assert len(records) == 200 and records[-1]["loss"] < 0.5 * records[0]["loss"]
+    assert records[0]["lr"] == pytest.approx(0.3) and records[-1]["lr"] < 1e-3          # cosine to ~0
+    assert (tmp_path / "run" / "history.png").read_bytes()[:4] == b"\x89PNG"
+    assert "update/|W|" in (tmp_path / "run" / "health.txt").read_text()
+    saved = gl.load(tmp_path / "run" / "checkpoint.npz")
+    assert saved["epoch"] == 200 and saved["optimizer"].saved_class == "SGD"
+    assert saved["optimizer"]["param_groups"][0]["momentum"] == 0.9
+
+
+def test_train_lists_recipes_and_explains_mistakes(tmp_path):
+    listing = graphlab("train")
+    assert listing.returncode == 0
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == ["digits-mlp", "digits-cnn", "spiral-mlp",
+                                                                        "shapes-densenet"]
+    unknown = graphlab("train", "imagenet", "--out", str(tmp_path))
+    assert unknown.returncode == 2 and "no recipe 'imagenet'; choose from digits-mlp" in unknown.stderr
+    bad = graphlab("train", "digits-mlp", "--optimizer", "adam", "--momentum", "0.9", "--out", str(tmp_path))
+    assert bad.returncode == 2 and "Adam does not take momentum" in bad.stderr
+    assert "usage: graphlab train" in graphlab("train", "--help").stdout
+
+
+@pytest.mark.skipif(not BENCHMARK.exists(), reason="benchmarks/ is not in this checkout")
+def test_train_digits_benchmark_quick_runs():
+    pytest.importorskip("torch")
+    completed = subprocess.run([sys.executable, str(BENCHMARK), "--quick"], capture_output=True, text=True,
+                               timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    out = completed.stdout
+    overrides = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
+    if overrides:                       # the benchmark drops them for its own process and says so
+        assert f"unset for this run only: {overrides[0]}={os.environ[overrides[0]]}" in out
+    else:
+        assert "OpenBLAS environment: nothing to unset" in out
+    assert "numpy BLAS (threadpoolctl):" in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line.startswith(("graphlab ", "pytorch["))}
+    assert set(rows) == {"graphlab", "pytorch[2", "pytorch[1"}
+    float(rows["graphlab"][0])
+    ratio_line = next(line for line in out.splitlines() if line.startswith("ratio graphlab / pytorch"))
+    float(ratio_line.split("ratios): ")[1].split()[0])
