@@ -89,6 +89,22 @@ def test_batch_norm_gradcheck_and_composed_twin(shape, training):
         assert np.abs(fused - composed).max() < 1e-10
 
 
+def test_batch_norm_float32_with_a_large_mean_stays_accurate():
+    """|μ| >> σ: the one-pass variance E[x²] - μ² would cancel in float32; batch norm centres first."""
+    torch = pytest.importorskip("torch")
+    x = (RNG.standard_normal((16, 3, 4, 4)) * np.array([1.0, 0.01, 5.0])[None, :, None, None]
+         + np.array([1000.0, 3.0, -2.0])[None, :, None, None]).astype(np.float32)
+    ours = gl.tensor(x, requires_grad=True)
+    y = F.batch_norm(ours, None, None, gl.ones(3), gl.zeros(3), training=True)
+    upstream = RNG.standard_normal(x.shape).astype(np.float32)
+    y.backward(upstream)
+    reference = torch.tensor(x.astype(np.float64), requires_grad=True)
+    expected = torch.nn.functional.batch_norm(reference, None, None, training=True)
+    expected.backward(torch.tensor(upstream.astype(np.float64)))
+    assert np.abs(y.data - expected.detach().numpy()).max() < 5e-4          # the one-pass formula: 0.1
+    assert np.abs(ours.grad - reference.grad.numpy()).max() < 1e-5 * np.abs(reference.grad.numpy()).max()
+
+
 def test_batch_norm_without_affine_parameters():
     x = gl.tensor(RNG.standard_normal((4, 3)), dtype="float64")
     assert gl.gradcheck(lambda t: F.batch_norm(t, None, None, training=True), [x])

@@ -41,6 +41,11 @@ def _column(vector: np.ndarray) -> np.ndarray:
     return vector.reshape(-1, 1)
 
 
+#: batch norm computes the variance as E[x²] - μ² (one pass, no temporary) while μ² <= this many
+#: times σ²; beyond that the two terms cancel too much in float32 and it centres first
+_WELL_CONDITIONED = 16.0
+
+
 class BatchNorm(Function):
     """Batch normalization over axis 1 of (N, C), (N, C, L) or (N, C, H, W) inputs."""
     name = "batch_norm"
@@ -59,27 +64,32 @@ class BatchNorm(Function):
         use_batch = training or running_mean is None
         if use_batch:
             mean = row_sums(rows) / count
-            centered = rows - _column(mean)
-            variance = row_dots(centered, centered) / count
-            inv_std = 1.0 / np.sqrt(variance + eps)
-            normalized = centered
-            normalized *= _column(inv_std)
+            variance = row_dots(rows, rows) / count - mean * mean  # E[x²] - μ²: two reads, no temporary
+            ill_conditioned = bool(np.any(mean * mean > _WELL_CONDITIONED * variance))
+            if ill_conditioned:                                   # |μ| >> σ: E[x²] - μ² would cancel
+                centered = rows - _column(mean)
+                variance = row_dots(centered, centered) / count
             if training and running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
                 running_var *= 1 - momentum
                 running_var += momentum * variance * (count / (count - 1))
         else:
-            inv_std = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype)
-            normalized = (rows - _column(running_mean.astype(x.dtype))) * _column(inv_std)
-        ctx.use_batch, ctx.inv_std, ctx.count = use_batch, inv_std.astype(x.dtype), count
-        if affine:
-            weight, bias = affine
-            output = normalized * _column(weight)
-            output += _column(bias)
-        else:
-            output = normalized
-        ctx.save_for_backward(normalized, *affine[:1])
+            mean = running_mean.astype(x.dtype)
+            variance = running_var.astype(x.dtype)
+            ill_conditioned = bool(np.any(mean * mean > _WELL_CONDITIONED * variance))
+        inv_std = (1.0 / np.sqrt(variance + eps)).astype(x.dtype)
+        weight = affine[0] if affine else None
+        scale = inv_std * weight if affine else inv_std
+        shift = affine[1] - mean * scale if affine else -mean * scale
+        # y = γ (x - μ)/σ + β computed as x·scale + shift: x̂ is never stored (backward rebuilds
+        # what it needs from x, which the graph keeps anyway)
+        output = rows * _column(scale.astype(x.dtype))
+        output += _column(shift.astype(x.dtype))
+        ctx.use_batch, ctx.count = use_batch, count
+        ctx.mean, ctx.inv_std, ctx.scale = mean.astype(x.dtype), inv_std, scale.astype(x.dtype)
+        ctx.centered = ill_conditioned
+        ctx.save_for_backward(rows)
         return from_channel_rows(output, x.shape)
 
     @staticmethod
@@ -104,26 +114,34 @@ class BatchNorm(Function):
 
     @staticmethod
     def backward(ctx, upstream):
-        normalized, *weight = ctx.saved_tensors
+        (rows,) = ctx.saved_tensors
+        has_affine = len(ctx.inputs) == 3
         d_rows = channel_rows(upstream)                          # (C, M)
-        d_bias = row_sums(d_rows)
-        d_weight = row_dots(d_rows, normalized)
+        mean, inv_std, scale, count = ctx.mean, ctx.inv_std, ctx.scale, ctx.count
+        d_bias = row_sums(d_rows)                                # Σ dy
+        if ctx.centered:                                         # Σ dy ⊙ x̂, from x̂ itself when |μ| >> σ
+            normalized = (rows - _column(mean)) * _column(inv_std)
+            d_weight = row_dots(d_rows, normalized)
+        else:                                                    # Σ dy ⊙ (x - μ)/σ without building x̂
+            normalized = None
+            d_weight = (row_dots(d_rows, rows) - mean * d_bias) * inv_std
         d_x = None
         if ctx.inputs[0].requires_grad:
-            scale = ctx.inv_std * weight[0] if weight else ctx.inv_std
+            d_rows_scaled = d_rows * _column(scale)
             if ctx.use_batch:
-                count = ctx.count
-                # γ/σ · (dy - mean(dy) - x̂ · mean(dy ⊙ x̂)), as a·dy - (b·x̂ + c) per channel
-                correction = normalized * _column(scale * d_weight / count)
-                correction += _column(scale * d_bias / count)
-                d_rows_scaled = d_rows * _column(scale)
-                d_rows_scaled -= correction
-            else:
-                d_rows_scaled = d_rows * _column(scale)
+                # γ/σ · (dy - mean(dy) - x̂ · mean(dy ⊙ x̂)) = scale·dy + slope·(x - μ) + offset, per channel
+                slope = -scale * inv_std * d_weight / count
+                offset = -scale * d_bias / count
+                if normalized is None:
+                    d_rows_scaled += rows * _column(slope)
+                    d_rows_scaled += _column(offset - slope * mean)
+                else:
+                    d_rows_scaled += normalized * _column(slope / inv_std)
+                    d_rows_scaled += _column(offset)
             d_x = from_channel_rows(d_rows_scaled, upstream.shape)
-        if not weight:
+        if not has_affine:
             return d_x
-        return d_x, d_weight, d_bias
+        return d_x, d_weight.astype(upstream.dtype), d_bias
 
     @staticmethod
     def symbolic(x, *affine, running_mean=None, running_var=None, training=True, momentum=0.1, eps=1e-5):
