@@ -60,6 +60,16 @@ def _bench(arguments: argparse.Namespace) -> int:
     return status
 
 
+def _lesson(arguments: argparse.Namespace) -> int:
+    """List the lessons (source tree's lessons/ folder), or run one by number or topic."""
+    from graphlab import lessons
+    if arguments.list or arguments.name is None:
+        print(lessons.listing() + "\nrun one with: graphlab lesson NUMBER_OR_TOPIC [--quick] [--out DIR]")
+        return 0
+    argv = (["--quick"] if arguments.quick else []) + (["--out", arguments.out] if arguments.out else [])
+    return lessons.find(arguments.name).run(argv)
+
+
 def _parse_settings(text: str) -> dict:
     """``x=-2,y=5,W=[[1,2],[3,4]]`` -> {name: value}; commas inside brackets belong to the value."""
     import ast
@@ -202,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("names", nargs="*", metavar="NAME", help="benchmark names, e.g. scalar_graph")
     bench.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     bench.set_defaults(handler=_bench)
+    lesson = commands.add_parser("lesson", help="run a lesson: the course notes' examples, rebuilt and drawn",
+                                 description="Without NAME (or with --list): the lessons and their titles. With NAME "
+                                             "(a number such as 1, or a topic such as scalar_backprop): print its "
+                                             "narrative with the numbers and write its pictures.")
+    lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number or topic")
+    lesson.add_argument("--list", action="store_true", help="list the lessons with their titles")
+    lesson.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
+    lesson.add_argument("--out", metavar="DIR", help="folder for the pictures (default: out/lessons/NN_topic)")
+    lesson.set_defaults(handler=_lesson)
     train = commands.add_parser("train", help="train a recipe (digits-cnn, digits-mlp, spiral-mlp, shapes-densenet)",
                                 description="Train a ready-made recipe with a progress bar; print the per-epoch "
                                             "table and the final accuracies; write checkpoint.npz (every epoch, "

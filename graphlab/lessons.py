@@ -1,0 +1,186 @@
+"""The lessons: runnable scripts in the source tree's ``lessons/`` folder, one lecture idea each.
+
+A lesson is ``lessons/NN_topic.py``: its module docstring's first line is its title, and it
+has a ``main(argv)`` that prints the narrative with the numbers and writes its pictures. Small
+functions inside it return the numbers, so tests import them and assert the notes' values.
+This module finds lessons by number or topic (``graphlab lesson 1``, ``graphlab lesson
+scalar_backprop``), loads them, and gives every lesson the same command line: ``--quick``
+(small sizes, for tests) and ``--out DIR`` (where its pictures go).
+
+>>> from graphlab import lessons
+>>> lesson = lessons.find("1")
+>>> lesson.name, lesson.number, lesson.topic
+('01_scalar_backprop', 1, 'scalar_backprop')
+>>> lessons.find("scalar_backprop") == lessons.find("01") == lesson
+True
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Optional, Sequence
+
+from graphlab.errors import GraphlabError
+
+#: ``NN_topic.py``: a two-digit number, then the topic in snake case
+_FILE_NAME = re.compile(r"^(?P<number>\d{2})_(?P<topic>[a-z0-9_]+)\.py$")
+
+
+class LessonError(GraphlabError, LookupError):
+    """No such lesson, or the lessons/ folder is not there."""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson file: ``lessons/01_scalar_backprop.py`` is number 1, topic ``scalar_backprop``."""
+    number: int
+    topic: str
+    title: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def load(self) -> ModuleType:
+        """The lesson as a module (loaded once), so its functions can be called and tested."""
+        module_name = f"graphlab_lesson_{self.name}"
+        module = sys.modules.get(module_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(module_name, self.path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module       # dataclasses inside the lesson look themselves up here
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[module_name]
+                raise
+        return module
+
+    def run(self, argv: Sequence[str] = ()) -> int:
+        """Run the lesson as ``python lessons/NN_topic.py ARGV`` would; returns its exit status."""
+        return self.load().main(list(argv)) or 0
+
+
+def folder() -> Path:
+    """The source tree's lessons/ folder (beside the graphlab package, like benchmarks/)."""
+    path = Path(__file__).resolve().parents[1] / "lessons"
+    if not path.is_dir():
+        raise LessonError(f"lesson: no lessons/ folder beside the package ({path}); the lessons ship with "
+                          f"the source tree: run from a clone")
+    return path
+
+
+def _title(path: Path) -> str:
+    """The first line of the module docstring, read without importing the lesson."""
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    if not docstring:
+        raise LessonError(f"lesson: {path.name} has no module docstring; its first line is the lesson's title")
+    return docstring.strip().splitlines()[0]
+
+
+def available() -> list:
+    """Every lesson, by number."""
+    found = []
+    for path in sorted(folder().glob("*.py")):
+        match = _FILE_NAME.match(path.name)
+        if match:
+            found.append(Lesson(int(match["number"]), match["topic"], _title(path), path))
+    return found
+
+
+def find(name) -> Lesson:
+    """The lesson called ``name``: its number (``1``, ``"01"``), topic or file name."""
+    text = str(name).strip().removesuffix(".py")
+    every = available()
+    for lesson in every:
+        if text in (lesson.topic, lesson.name) or (text.isdigit() and int(text) == lesson.number):
+            return lesson
+    choices = ", ".join(f"{lesson.number} ({lesson.topic})" for lesson in every)
+    raise LessonError(f"lesson: no lesson {name!r}; choose one of {choices}")
+
+
+def listing() -> str:
+    """The lessons as the lines ``graphlab lesson --list`` prints."""
+    every = available()
+    width = max((len(lesson.topic) for lesson in every), default=0)
+    return "\n".join(f"{lesson.number:>2}  {lesson.topic:<{width}}  {lesson.title}" for lesson in every)
+
+
+# -- what every lesson shares ------------------------------------------------------------------------
+def arguments(argv: Optional[Sequence[str]], lesson_file: str, description: str) -> argparse.Namespace:
+    """Every lesson's command line: ``--quick`` and ``--out DIR``.
+
+    ``out`` (a Path) defaults to ``out/lessons/NN_topic`` under the current directory.
+    """
+    name = Path(lesson_file).stem
+    parser = argparse.ArgumentParser(prog=f"lessons/{name}.py", description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
+    parser.add_argument("--out", type=Path, default=Path("out") / "lessons" / name, metavar="DIR",
+                        help="folder for the pictures (default: %(default)s)")
+    options = parser.parse_args(list(argv) if argv is not None else None)
+    options.out.mkdir(parents=True, exist_ok=True)
+    return options
+
+
+def heading(text: str) -> None:
+    """Print a section heading of the narrative."""
+    print(f"\n{text}\n{'-' * len(text)}")
+
+
+def table(rows: Sequence[Sequence], header: Sequence[str]) -> str:
+    """Rows as aligned text columns, for the narrative; a column of numbers is right-aligned."""
+    body = [[str(cell) for cell in row] for row in rows]
+    cells = [[str(cell) for cell in header]] + body
+    widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
+    number = re.compile(r"[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?")
+    numeric = [bool(body) and all(number.fullmatch(row[column]) for row in body) for column in range(len(header))]
+    lines = ["  ".join(cell.rjust(width) if right else cell.ljust(width)
+                       for cell, width, right in zip(row, widths, numeric)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def wrote(path: Path) -> Path:
+    """Say where a picture went; returns the path."""
+    print(f"  wrote {path}")
+    return Path(path)
+
+
+def diagram(root, path: Path, **draw_options) -> Path:
+    """``gl.render`` for a lesson: say where the picture went, and without Graphviz keep going
+    with the DOT source written beside it (the message says how to install Graphviz)."""
+    from graphlab.viz import GraphvizNotFoundError, render
+    try:
+        return wrote(render(root, path, **draw_options))
+    except GraphvizNotFoundError as error:
+        print(f"  {error}")
+        return Path(path).with_suffix(".dot")
+
+
+def backward_walk(root, folder: Path, **walk_options) -> Optional[Path]:
+    """``gl.walk`` for a lesson: the frames and the HTML stepper, or a message without Graphviz."""
+    from graphlab.viz import GraphvizNotFoundError, walk
+    try:
+        stepper = walk(root, folder, **walk_options)
+    except GraphvizNotFoundError as error:
+        print(f"  {error}")
+        return None
+    return wrote(stepper.index)
+
+
+def figure(width: float = 6.4, height: float = 4.8):
+    """A matplotlib Figure without pyplot (no window, no global state); needs the ``plot`` extra."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise LessonError("lesson: this picture needs matplotlib: bash .ci/setup (installs the plot extra) "
+                          "or pip install 'graphlab[plot]'") from None
+    return Figure(figsize=(width, height), layout="constrained")

@@ -1,0 +1,127 @@
+"""The lesson infrastructure: finding lessons, their common command line, ``graphlab lesson``, and every
+lesson running in --quick mode into a temporary folder. Each lesson's numbers are asserted in its own
+tests/test_lessons_NN_topic.py."""
+import contextlib
+import html
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphlab import lessons
+
+ROOT = Path(__file__).resolve().parents[1]
+EVERY = lessons.available()
+
+
+def graphlab(*arguments, cwd):
+    return subprocess.run([sys.executable, "-m", "graphlab", *arguments], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def test_every_lesson_file_is_named_titled_and_has_main():
+    files = sorted(path.name for path in (ROOT / "lessons").glob("*.py"))
+    assert files == [lesson.path.name for lesson in EVERY]            # no stray file the listing would skip
+    assert [lesson.number for lesson in EVERY] == sorted({lesson.number for lesson in EVERY})    # one per number
+    for lesson in EVERY:
+        module = lesson.load()
+        assert callable(module.main)
+        assert module.__doc__.splitlines()[0] == lesson.title
+        assert f"graphlab lesson {lesson.number}" in module.__doc__            # the docstring says how to run it
+
+
+def test_find_by_number_topic_or_file_name():
+    lesson = lessons.find(1)
+    assert (lesson.number, lesson.topic, lesson.name) == (1, "scalar_backprop", "01_scalar_backprop")
+    assert lessons.find("01") == lessons.find("scalar_backprop") == lessons.find("01_scalar_backprop.py") == lesson
+    assert lesson.load() is lesson.load()                                      # loaded once
+    with pytest.raises(lessons.LessonError, match=r"no lesson 'nope'; choose one of 1 \(scalar_backprop\)"):
+        lessons.find("nope")
+
+
+def test_every_lesson_has_the_same_command_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    options = lessons.arguments([], "lessons/01_scalar_backprop.py", "doc")
+    assert options.out == Path("out/lessons/01_scalar_backprop") and (tmp_path / options.out).is_dir()
+    assert not options.quick
+    options = lessons.arguments(["--quick", "--out", str(tmp_path / "pictures")], "lessons/01_scalar_backprop.py", "doc")
+    assert options.quick and options.out == tmp_path / "pictures" and options.out.is_dir()
+
+
+def test_table_right_aligns_columns_of_numbers_only():
+    text = lessons.table([("+1", "-0.53", "1,234", "a b"), ("exp", "0.2", "12", "c")], ("gate", "v", "n", "t"))
+    assert text.splitlines() == ["gate      v      n  t",
+                                 "----  -----  -----  ---",
+                                 "+1    -0.53  1,234  a b",
+                                 "exp     0.2     12  c"]
+
+
+@pytest.mark.parametrize("lesson", EVERY, ids=lambda lesson: lesson.name)
+def test_every_lesson_runs_quick_into_the_folder_it_is_given(lesson, tmp_path):
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = lesson.run(["--quick", "--out", str(tmp_path)])
+    text = output.getvalue()
+    assert status == 0
+    assert text.startswith(lesson.title)
+    assert re.search(r"\bE\d\d\b", text)                                      # it says which catalogue entries it shows
+    written = [Path(line.split("wrote ", 1)[1]) for line in text.splitlines() if "  wrote " in line]
+    assert written and all(path.parent == tmp_path and path.stat().st_size > 0 for path in written)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in written)
+
+
+def test_graphlab_lesson_list_shows_every_title(tmp_path):
+    result = graphlab("lesson", "--list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for lesson in EVERY:
+        assert f"{lesson.number:>2}  {lesson.topic}" in result.stdout and lesson.title in result.stdout
+    assert graphlab("lesson", cwd=tmp_path).stdout == result.stdout
+
+
+def test_graphlab_lesson_1_prints_the_narrative_and_writes_its_diagrams_and_walk(tmp_path):
+    result = graphlab("lesson", "1", cwd=tmp_path)                             # full mode, default --out
+    assert result.returncode == 0, result.stderr
+    assert "forward:  q = x + y = -2 + 5 = 3,  f = q z = 3 × -4 = -12" in result.stdout
+    assert "f = mul(q, z): upstream 1 × local (-4, 3) = downstream (-4, 3)" in result.stdout
+    out = tmp_path / "out" / "lessons" / "01_scalar_backprop"
+    assert {"e01_forward.svg", "e01_backward.svg", "e01_focus_q.svg", "walk"} <= {path.name for path in out.iterdir()}
+    focus = html.unescape((out / "e01_focus_q.svg").read_text())
+    assert "x: downstream = upstream × local: -4 × 1 = -4" in focus
+    assert len(list((out / "walk" / "frames").glob("step_*.svg"))) == 5 and (out / "walk" / "index.html").is_file()
+
+
+def test_graphlab_lesson_by_topic_and_unknown_names(tmp_path):
+    result = graphlab("lesson", "scalar_backprop", "--quick", "--out", "pictures", cwd=tmp_path)
+    assert result.returncode == 0 and "df/dz = df/df × q = 1 × 3 = 3" in result.stdout
+    assert (tmp_path / "pictures" / "e01_backward.svg").is_file() and not (tmp_path / "pictures" / "walk").exists()
+    unknown = graphlab("lesson", "99", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no lesson '99'; choose one of" in unknown.stderr
+
+
+def test_a_lesson_runs_as_a_script(tmp_path):
+    script = ROOT / "lessons" / "01_scalar_backprop.py"
+    result = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path)], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "q = add(x, y): upstream -4 × local (1, 1) = downstream (-4, -4)" in result.stdout
+    help_text = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert "--quick" in help_text.stdout and "--out DIR" in help_text.stdout
+
+
+def test_docs_list_exactly_the_catalogue_entries_the_lesson_tests_cite():
+    """docs/lessons.md's table of entries: every id some tests/test_lessons_NN_topic.py cites, with the
+    numbers of the lessons whose tests cite it, and the count."""
+    cited = {}
+    for path in (ROOT / "tests").glob("test_lessons_[0-9][0-9]_*.py"):
+        number = int(path.name.split("_")[2])
+        for entry in re.findall(r"(?<![A-Za-z0-9])E\d{2,3}(?!\d)", path.read_text(encoding="utf-8")):
+            cited.setdefault(entry, set()).add(number)
+    document = (ROOT / "docs" / "lessons.md").read_text(encoding="utf-8")
+    section = document.split("## Catalogue entries reproduced and asserted", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (E\d{2,3}) \| .* \| ([\d, ]+) \|$", section, flags=re.MULTILINE)
+    listed = {entry: {int(number) for number in numbers.split(",")} for entry, numbers in rows}
+    assert len(rows) == len(listed) and listed == cited
+    assert f"**{len(listed)} entries so far.**" in section
