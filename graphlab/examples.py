@@ -53,14 +53,15 @@ def norm_of_product() -> Dict[str, Tensor]:
 
 
 def gate_patterns() -> Dict[str, Tensor]:
-    """E05: one add, one mul, one max gate and a fan-out (copy) in a single graph."""
+    """E05: the lecture's pattern slide f = 2 (x y + max(z, w)) with x = 3, y = -4, z = 2, w = -1,
+    plus x once more so that x fans out: add, mul, max and copy gates; f = -17."""
     x, y, z, w = scalar(3, name="x"), scalar(-4, name="y"), scalar(2, name="z"), scalar(-1, name="w")
-    added = (x * y).named("xy")
-    routed = (z ** 1).named("z1")
-    maxed = added.maximum(routed).named("m")
-    copied = (maxed + w * 2).named("a")
-    return {"x": x, "y": y, "z": z, "w": w, "xy": added, "z1": routed, "m": maxed, "a": copied,
-            "f": (copied * 2 + maxed).named("f")}
+    product = (x * y).named("xy")
+    biggest = z.maximum(w).named("m")
+    total = (product + biggest).named("s")
+    doubled = (2 * total).named("d")
+    return {"x": x, "y": y, "z": z, "w": w, "xy": product, "m": biggest, "s": total, "d": doubled,
+            "f": (doubled + x).named("f")}
 
 
 GRAPHS: Dict[str, tuple] = {
