@@ -1,0 +1,162 @@
+"""Vectorized backprop: f = ||W x||², and the matmul rules read off the shapes.
+
+The same walk works when the values are arrays. Every gradient then has the shape of its value
+(catalogue E07), and a gate's local gradient becomes a Jacobian that is never written down. The
+lecture's example (E12) is f = ||W x||² with W = [[0.1, 0.5], [-0.3, 0.8]] and x = [0.2, 0.4].
+Its forward gives q = W x = [0.22, 0.26] and f = 0.116. Backward gives df/dq = 2q = [0.44, 0.52],
+df/dW = 2q xᵀ = [[0.088, 0.176], [0.104, 0.208]] and df/dx = 2Wᵀq = [-0.112, 0.636]. The notes'
+summary line writes Wᵀq and drops the 2. The lesson shows what that slip would give.
+
+For y = x w (E11), working the chain rule entry by entry gives dL/dx = dL/dy wᵀ and
+dL/dw = xᵀ dL/dy. The shapes alone force this: there is only one way to multiply dL/dy with w
+(or x) so that the result has x's (or w's) shape. The lesson ends with the notes' 3-layer net
+(E13): 41 parameters, and every gradient the shape of its parameter.
+
+    .venv/bin/python lessons/04_vectorized_backprop.py [--quick] [--out DIR]
+    graphlab lesson 4
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+import graphlab as gl
+from graphlab import lessons
+
+#: E11: the notes give rows 1 and 3 of w; the slide gives row 1 of dL/dy, and the catalogue
+#: recalls row 2 from the slide without having verified it
+W_ROW_1 = (3, 2, 1, -1)
+W_ROW_3 = (3, 2, 1, -2)
+UPSTREAM = ((2, 3, -3, 9), (-8, 1, 4, 6))
+
+
+def norm_of_product() -> dict:
+    """E12 from ``gl.examples`` (the REPL's ``:lesson vector``), in float64; after backward."""
+    with gl.default_dtype(np.float64):
+        nodes = gl.examples.build("vector")
+    nodes["f"].backward()
+    return nodes
+
+
+def by_the_formulas(W: np.ndarray, x: np.ndarray) -> dict:
+    """The notes' closed forms, in numpy: df/dW = 2 q xᵀ, df/dx = 2 Wᵀ q (and the slip Wᵀ q)."""
+    q = W @ x
+    return {"q": q, "f": q @ q, "df/dq": 2 * q, "df/dW": np.outer(2 * q, x), "df/dx": W.T @ (2 * q),
+            "slip Wᵀq": W.T @ q}
+
+
+def exact_gradients(nodes: dict) -> dict:
+    """SymPy's exact gradients of E12 as fractions (``gl.verify.graph``): 0.088 is 11/125."""
+    report = gl.verify.graph(nodes["f"])
+    return {"passed": report.passed, "W": report.gradient("W", exact=True), "x": report.gradient("x", exact=True)}
+
+
+def matmul_example(x_values=((1, 2, 0), (-1, 1, 2)), middle_row=(1, -2, 0, 1)) -> dict:
+    """E11: y = x w with x 2×3 and w 3×4; backward with the slide's upstream dL/dy.
+
+    Neither x nor w's middle row is in the notes. Neither matters for the entries the notes
+    compute (dL/dx depends only on w and dL/dy), which the tests check by changing them."""
+    x = gl.tensor(x_values, requires_grad=True, name="x", dtype=np.float64)
+    w = gl.tensor((W_ROW_1, middle_row, W_ROW_3), requires_grad=True, name="w", dtype=np.float64)
+    y = (x @ w).named("y")
+    upstream = np.array(UPSTREAM, dtype=np.float64)
+    y.backward(grad=upstream)
+    jacobian = gl.jacobian(lambda x_: x_ @ w.detach(), x.detach())      # shape (2, 4, 2, 3): dy[n, m] / dx[i, j]
+    return {"x": x, "w": w, "y": y, "upstream": upstream, "jacobian": jacobian,
+            "dy/dx11": jacobian[:, :, 0, 0], "dy/dx23": jacobian[:, :, 1, 2],
+            "dL/dx11": x.grad[0, 0], "dL/dx23": x.grad[1, 2],
+            "dL/dy wᵀ": upstream @ w.data.T, "xᵀ dL/dy": x.data.T @ upstream}
+
+
+def dot_text(left, right) -> str:
+    """``3·2 + 2·3 + 1·(-3)``: a dot product written out, negative numbers in brackets."""
+    def number(value) -> str:
+        return f"{value:g}" if value >= 0 else f"({value:g})"
+    return " + ".join(f"{number(a)}·{number(b)}" for a, b in zip(left, right))
+
+
+def three_layer_net(seed: int = 0) -> dict:
+    """E13's 3-layer snippet: x 3×1, h1 = σ(W1 x + b1) 4×1, h2 = σ(W2 h1 + b2) 4×1, out = W3 h2 + b3."""
+    gl.manual_seed(seed)
+    shapes = {"W1": (4, 3), "b1": (4, 1), "W2": (4, 4), "b2": (4, 1), "W3": (1, 4), "b3": (1, 1)}
+    params = {name: gl.randn(*shape, requires_grad=True, name=name, dtype=np.float64) for name, shape in shapes.items()}
+    x = gl.randn(3, 1, name="x", dtype=np.float64)
+    h1 = (params["W1"] @ x + params["b1"]).sigmoid().named("h1")
+    h2 = (params["W2"] @ h1 + params["b2"]).sigmoid().named("h2")
+    out = (params["W3"] @ h2 + params["b3"]).named("out")
+    out.backward()
+    return {"params": params, "x": x, "h1": h1, "h2": h2, "out": out,
+            "count": sum(param.size for param in params.values())}
+
+
+def linear_layers_collapse(seed: int = 0) -> float:
+    """Without a non-linearity two layers are one: W2 (W1 x) = (W2 W1) x. Returns the largest gap."""
+    gl.manual_seed(seed)
+    W1, W2, x = gl.randn(4, 3, dtype=np.float64), gl.randn(2, 4, dtype=np.float64), gl.randn(3, dtype=np.float64)
+    return float(np.abs((W2 @ (W1 @ x)).data - ((W2 @ W1) @ x).data).max())
+
+
+def main(argv=None) -> int:
+    options = lessons.arguments(argv, __file__, __doc__)
+    print(__doc__.split("\n\n")[0])
+
+    lessons.heading("f = ||W x||² (E12)")
+    nodes = norm_of_product()
+    W, x, q, f = (nodes[name] for name in ("W", "x", "q", "f"))
+    print(f"W = {W.data.tolist()}, x = {x.data.tolist()}")
+    print(f"q = W x = {np.round(q.data, 6).tolist()},  f = q·q = {f.item():.6g}")
+    print(f"df/dq = {np.round(q.grad, 6).tolist()}  (shape {q.grad.shape}, the shape of q)")
+    print(f"df/dW = {np.round(W.grad, 6).tolist()}  (shape {W.grad.shape}, the shape of W)")
+    print(f"df/dx = {np.round(x.grad, 6).tolist()}  (shape {x.grad.shape}, the shape of x)")
+    formulas = by_the_formulas(W.data, x.data)
+    gap = max(float(np.abs(formulas["df/dW"] - W.grad).max()), float(np.abs(formulas["df/dx"] - x.grad).max()))
+    print(f"the closed forms 2 q xᵀ and 2 Wᵀ q agree with the walk to {gap:.1e}")
+    exact = exact_gradients(nodes)
+    print(f"SymPy, exactly: df/dW = {exact['W'].tolist()}, df/dx = {exact['x'].tolist()}")
+    print(f"The notes' summary 'df/dx = Wᵀ q' (L3281) drops the factor 2: Wᵀ q = "
+          f"{np.round(formulas['slip Wᵀq'], 6).tolist()}, half the right answer;\n"
+          f"their numbers (L3286) use 2q and are right. (L3280's sum also ends in 2 q_i x_j where Σ_k 2 q_k W_ki is meant.)")
+    print(gl.viz.diagram(f))
+
+    lessons.heading("y = x w: the local gradient one entry at a time (E11)")
+    example = matmul_example()
+    print(f"w = {example['w'].data.astype(int).tolist()}   (rows 1 and 3 from the notes; the middle row is not given)")
+    print(f"dy/dx[1,1]: how all of y moves when x[1,1] moves = {example['dy/dx11'].astype(int).tolist()}: row 1 of w, "
+          f"in y's first row only")
+    print(f"dy/dx[2,3] = {example['dy/dx23'].astype(int).tolist()}: row 3 of w, in y's second row")
+    print(f"upstream dL/dy = {example['upstream'].astype(int).tolist()}  (row 1 from the slide; row 2 as the "
+          f"catalogue recalls it)")
+    w_rows, upstream_rows = example["w"].data, example["upstream"]
+    print(f"dL/dx[1,1] = w[1,:]·dL/dy[1,:] = {dot_text(w_rows[0], upstream_rows[0])} = {example['dL/dx11']:g}")
+    print(f"dL/dx[2,3] = w[3,:]·dL/dy[2,:] = {dot_text(w_rows[2], upstream_rows[1])} = {example['dL/dx23']:g}")
+
+    lessons.heading("The rules, read off the shapes")
+    x_, w_, upstream = example["x"], example["w"], example["upstream"]
+    print(f"x {x_.shape} @ w {w_.shape} -> y {example['y'].shape};  dL/dy has y's shape {upstream.shape}")
+    print(f"dL/dx must be {x_.shape}: the only product that fits is dL/dy {upstream.shape} @ wᵀ {w_.data.T.shape}")
+    print(f"dL/dw must be {w_.shape}: the only product that fits is xᵀ {x_.data.T.shape} @ dL/dy {upstream.shape}")
+    same_x = np.array_equal(x_.grad, example["dL/dy wᵀ"])
+    same_w = np.array_equal(w_.grad, example["xᵀ dL/dy"])
+    print(f"graphlab's walk gives exactly these: dL/dx = dL/dy wᵀ {same_x}, dL/dw = xᵀ dL/dy {same_w}")
+    print(f"The Jacobian dy/dx would have shape {example['jacobian'].shape} ({example['jacobian'].size} entries); "
+          f"the walk never builds it.")
+
+    lessons.heading("A 3-layer net (E13)")
+    net = three_layer_net()
+    for name in ("x", "h1", "h2", "out"):
+        print(f"  {name:<3} {net[name].shape}")
+    rows = [(name, str(param.shape), param.size, str(param.grad.shape)) for name, param in net["params"].items()]
+    print(lessons.table(rows, ("parameter", "shape", "count", "gradient shape")))
+    print(f"{net['count']} parameters; every gradient has its parameter's shape (E07).")
+    print(f"Without the sigmoids the layers collapse: W2 (W1 x) and (W2 W1) x differ by {linear_layers_collapse():.1e},\n"
+          f"so a deep net of linear layers is one linear layer; the non-linearity is what makes depth count.")
+
+    lessons.heading("Pictures")
+    lessons.diagram(f, options.out / "e12_norm_of_product.svg")
+    lessons.diagram(net["out"], options.out / "e13_three_layer_net.svg", rankdir="TB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Lesson 4, vectorized backprop: E12 (f = ||W x||², exactly), E11 (the matmul rules), E07 (every gradient
+has its value's shape) and E13 (the 3-layer net's 41 parameters)."""
+import contextlib
+import io
+
+import numpy as np
+import pytest
+import sympy
+
+from graphlab import lessons
+
+LESSON = lessons.find(4).load()
+
+
+@pytest.fixture(scope="module")
+def narrative(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lesson04")
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        LESSON.main(["--quick", "--out", str(out)])
+    return text.getvalue(), out
+
+
+def test_E12_forward_and_backward():
+    nodes = LESSON.norm_of_product()
+    np.testing.assert_allclose(nodes["q"].data, [0.22, 0.26], rtol=1e-15)
+    assert nodes["f"].item() == pytest.approx(0.116, rel=1e-15)
+    np.testing.assert_allclose(nodes["q"].grad, [0.44, 0.52], rtol=1e-15)
+    np.testing.assert_allclose(nodes["W"].grad, [[0.088, 0.176], [0.104, 0.208]], rtol=1e-15)
+    np.testing.assert_allclose(nodes["x"].grad, [-0.112, 0.636], rtol=1e-14)
+    for name in ("W", "x", "q"):                                                       # E07
+        assert nodes[name].grad.shape == nodes[name].shape
+
+
+def test_E12_exact_fractions_and_the_closed_forms():
+    nodes = LESSON.norm_of_product()
+    exact = LESSON.exact_gradients(nodes)
+    fraction = sympy.Rational
+    assert exact["passed"]
+    assert exact["W"].tolist() == [[fraction(88, 1000), fraction(176, 1000)], [fraction(104, 1000), fraction(208, 1000)]]
+    assert exact["x"].tolist() == [fraction(-112, 1000), fraction(636, 1000)]
+    formulas = LESSON.by_the_formulas(nodes["W"].data, nodes["x"].data)
+    np.testing.assert_allclose(formulas["df/dW"], nodes["W"].grad, rtol=1e-15)
+    np.testing.assert_allclose(formulas["df/dx"], nodes["x"].grad, rtol=1e-15)
+    np.testing.assert_allclose(formulas["slip Wᵀq"], [-0.056, 0.318], rtol=1e-14)       # the notes' L3281 slip: half
+
+
+@pytest.mark.parametrize("x_values, middle_row", [
+    (((1, 2, 0), (-1, 1, 2)), (1, -2, 0, 1)),
+    (((7, -3, 5), (2, 2, -9)), (-4, 6, 8, 0)),            # the unknowns change, the notes' entries do not
+])
+def test_E11_local_gradient_slices_and_entries(x_values, middle_row):
+    example = LESSON.matmul_example(x_values, middle_row)
+    np.testing.assert_array_equal(example["dy/dx11"], [[3, 2, 1, -1], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(example["dy/dx23"], [[0, 0, 0, 0], [3, 2, 1, -2]])
+    assert example["dL/dx11"] == 0                        # 3*2 + 2*3 + 1*(-3) + (-1)*9
+    assert example["dL/dx23"] == -30                      # with the catalogue's recalled second row of dL/dy
+    assert example["jacobian"].shape == (2, 4, 2, 3)
+
+
+def test_E11_rules_dL_dx_and_dL_dw():
+    example = LESSON.matmul_example()
+    np.testing.assert_array_equal(example["x"].grad, example["dL/dy wᵀ"])
+    np.testing.assert_array_equal(example["w"].grad, example["xᵀ dL/dy"])
+    assert example["x"].grad.shape == (2, 3) and example["w"].grad.shape == (3, 4)      # E07
+    assert LESSON.dot_text((3, 2, 1, -1), (2, 3, -3, 9)) == "3·2 + 2·3 + 1·(-3) + (-1)·9"
+
+
+def test_E13_three_layer_net():
+    net = LESSON.three_layer_net()
+    assert net["count"] == 41
+    assert [net[name].shape for name in ("x", "h1", "h2", "out")] == [(3, 1), (4, 1), (4, 1), (1, 1)]
+    for param in net["params"].values():                                                  # E07
+        assert param.grad.shape == param.shape and np.all(np.isfinite(param.grad))
+    assert LESSON.linear_layers_collapse() < 1e-12
+
+
+def test_narrative_and_pictures(narrative):
+    text, out = narrative
+    for line in ["q = W x = [0.22, 0.26],  f = q·q = 0.116",
+                 "df/dW = [[0.088, 0.176], [0.104, 0.208]]  (shape (2, 2), the shape of W)",
+                 "df/dx = [-0.112, 0.636]  (shape (2,), the shape of x)",
+                 "SymPy, exactly: df/dW = [[11/125, 22/125], [13/125, 26/125]], df/dx = [-14/125, 159/250]",
+                 "Wᵀ q = [-0.056, 0.318], half the right answer",
+                 "dL/dx[1,1] = w[1,:]·dL/dy[1,:] = 3·2 + 2·3 + 1·(-3) + (-1)·9 = 0",
+                 "dL/dx[2,3] = w[3,:]·dL/dy[2,:] = 3·(-8) + 2·1 + 1·4 + (-2)·6 = -30",
+                 "dL/dx = dL/dy wᵀ True, dL/dw = xᵀ dL/dy True",
+                 "41 parameters; every gradient has its parameter's shape (E07)."]:
+        assert line in text
+    assert {path.name for path in out.iterdir()} == {"e12_norm_of_product.svg", "e13_three_layer_net.svg"}
