@@ -212,3 +212,18 @@ def test_concat_keeps_the_batch_innermost_layout_of_cnn_outputs():
     assert np.array_equal(joined.data, np.concatenate([x.data, y.data], axis=1))
     plain = gl.concat([x, x], axis=0)                             # C-ordered inputs stay C-ordered
     assert plain.data.flags.c_contiguous
+
+
+def test_one_by_one_convolution_through_the_implicit_path():
+    """DenseNet-B bottlenecks and transitions: 1x1 convs with fewer outputs than inputs."""
+    torch = pytest.importorskip("torch")
+    x, w, b = RNG.standard_normal((2, 12, 5, 4)), RNG.standard_normal((4, 12, 1, 1)), RNG.standard_normal(4)
+    tensors = [gl.tensor(a, requires_grad=True, dtype="float64") for a in (x, w, b)]
+    y = F.conv2d(*tensors)
+    assert y.creator.implicit
+    upstream = RNG.standard_normal(y.shape)
+    y.backward(upstream)
+    references = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    torch.nn.functional.conv2d(*references).backward(torch.tensor(upstream))
+    for tensor, reference in zip(tensors, references):
+        _close(tensor.grad, reference.grad.numpy(), 1e-10)

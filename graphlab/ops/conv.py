@@ -259,6 +259,12 @@ class Conv2d(Function):
         stacked = weight.transpose(2, 3, 0, 1).reshape(kh * kw * out_channels, channels)
         # every kernel position's response at every padded position: (kh, kw, C_out, H_pad, W_pad, N)
         responses = (stacked @ x_pad.reshape(channels, -1)).reshape(kh, kw, out_channels, h_pad, w_pad, batch)
+        ctx.save_for_backward(x_pad, stacked)
+        if (kh, kw) == (1, 1) and window.padding == (0, 0):       # a 1x1 conv is the GEMM itself
+            output = responses.reshape(out_channels, -1)
+            if bias:
+                output += bias[0].reshape(out_channels, 1)
+            return output
         output = np.empty((out_channels, h_out, w_out, batch), dtype=x_pad.dtype)
         for i, j, rows, cols_slice in window.offsets():
             shifted = responses[i, j, :, rows, cols_slice]
@@ -269,7 +275,6 @@ class Conv2d(Function):
                     output[...] = shifted
             else:
                 output += shifted
-        ctx.save_for_backward(x_pad, stacked)
         return output.reshape(out_channels, -1)
 
     @staticmethod
@@ -283,19 +288,24 @@ class Conv2d(Function):
         # D[i, j] holds dout where kernel position (i, j) read the padded input, zeros elsewhere
         shape = (kh, kw, out_channels) + window.padded_size + (batch,)
         key = (shape, upstream.dtype.str, window)
-        buffer = _PLACEMENTS.pop(key, None)
-        if buffer is None:
-            buffer = np.zeros(shape, dtype=upstream.dtype)
-        for i, j, rows, cols_slice in window.offsets():
-            buffer[i, j, :, rows, cols_slice] = upstream
-        placed = buffer.reshape(kh * kw * out_channels, -1)
+        buffer = None
+        if (kh, kw) == (1, 1) and window.padding == (0, 0):
+            placed = upstream_rows                                 # a 1x1 conv reads every position once
+        else:
+            buffer = _PLACEMENTS.pop(key, None)
+            if buffer is None:
+                buffer = np.zeros(shape, dtype=upstream.dtype)
+            for i, j, rows, cols_slice in window.offsets():
+                buffer[i, j, :, rows, cols_slice] = upstream
+            placed = buffer.reshape(kh * kw * out_channels, -1)
         d_stacked = matmul_nt(placed, x_pad.reshape(channels, -1))               # (kh·kw·C_out, C)
         d_weight = np.ascontiguousarray(d_stacked.reshape(kh, kw, out_channels, channels).transpose(2, 3, 0, 1))
         d_bias = upstream_rows.sum(axis=1) if ctx.has_bias else None
         d_x_pad = (stacked.T @ placed).reshape(x_pad.shape) if needs_x else None
-        _PLACEMENTS[key] = buffer          # the same slices are overwritten next time: its zeros stay zero
-        while len(_PLACEMENTS) > _MAX_PLACEMENTS:
-            _PLACEMENTS.pop(next(iter(_PLACEMENTS)))
+        if buffer is not None:
+            _PLACEMENTS[key] = buffer      # the same slices are overwritten next time: its zeros stay zero
+            while len(_PLACEMENTS) > _MAX_PLACEMENTS:
+                _PLACEMENTS.pop(next(iter(_PLACEMENTS)))
         return d_x_pad, d_weight, d_bias
 
     @staticmethod
