@@ -62,8 +62,9 @@ def test_train_digits_benchmark_quick_runs():
         assert "OpenBLAS environment: nothing to unset" in out
     assert "numpy BLAS (threadpoolctl):" in out
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
-            if line.startswith(("graphlab ", "pytorch["))}
-    assert set(rows) == {"graphlab", "pytorch[2", "pytorch[1"}
-    float(rows["graphlab"][0])
+            if line.startswith(("graphlab[", "pytorch["))}
+    assert set(rows) == {"graphlab[2", "graphlab[1", "pytorch[2", "pytorch[1"}
+    assert all(float(row[1]) > 0 for row in rows.values())              # median epoch seconds
+    assert "ratio graphlab[1 thread] / pytorch[1 thread]:" in out
     ratio_line = next(line for line in out.splitlines() if line.startswith("ratio graphlab / pytorch"))
     float(ratio_line.split("ratios): ")[1].split()[0])

@@ -46,6 +46,9 @@ def plot_lines(series: dict, title: str = "", xlabel: str = "", ylabel: str = ""
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
+    if all(isinstance(value, int) for value in (x or [0])):
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))          # epochs and steps are whole numbers
     ax.grid(True, alpha=0.3)
     if len(series) > 1:
         ax.legend()
