@@ -32,7 +32,6 @@ graphlab.checkpoint.CheckpointError: load: ...run.npz does not fit the model (Li
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile

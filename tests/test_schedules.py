@@ -1,7 +1,5 @@
 """gl.optim.schedules: the values of torch.optim.lr_scheduler where PyTorch has the same schedule,
 and the seed notes' tables (E61-E64) where it does not."""
-import math
-
 import numpy as np
 import pytest
 
@@ -124,11 +122,15 @@ def test_state_dict_and_get_by_name():
         schedule.step()
     other_optimizer = _optimizer()
     other = S.get("cosine", other_optimizer, T=20, warmup=3).load_state_dict(schedule.state_dict())
-    assert other_optimizer.lr == optimizer.lr == pytest.approx(schedule.lr_at(7))
+    assert other.t == 7 and other_optimizer.lr == optimizer.lr == pytest.approx(schedule.lr_at(7))
     with pytest.raises(OptimizerError, match="no schedule 'cyclic'; choose from constant, step"):
         S.get("cyclic", optimizer)
     with pytest.raises(OptimizerError, match="needs the metric"):
         S.ReduceLROnPlateau(optimizer).step()
+    with pytest.raises(OptimizerError, match="cannot run inside a warm-up"):
+        S.get("plateau", optimizer, warmup=3)
+    with pytest.raises(OptimizerError, match="build the inner schedule without an optimizer"):
+        S.LinearWarmup(optimizer, S.CosineAnnealing(optimizer, T=5))
 
 
 def test_plot_draws_the_curve(tmp_path):

@@ -1,6 +1,5 @@
 """gl.train: fit (loss falls, accuracy bar), schedules inside fit, early stopping restores the best
 weights, checkpoints survive Ctrl-C, the health monitor's warnings, History and its plot, recipes."""
-import math
 import os
 
 import numpy as np
@@ -9,7 +8,7 @@ import pytest
 import graphlab as gl
 import graphlab.functional as F
 from graphlab import checkpoint
-from graphlab.train import Checkpoint, EarlyStopping, HealthMonitor, LambdaCallback, TrainingWarning
+from graphlab.train import EarlyStopping, HealthMonitor, LambdaCallback, TrainingWarning
 
 
 def _digits_mlp(seed=0):
@@ -77,29 +76,27 @@ def test_early_stopping_restores_the_best_epoch():
 
 
 class _Interrupt(gl.train.Callback):
-    """Ctrl-C in the middle of epoch 3."""
+    """Ctrl-C at the fifth batch of epoch 3."""
+
+    def __init__(self, batches_per_epoch):
+        self.batches_per_epoch = batches_per_epoch
 
     def on_batch_end(self, trainer, loss):
-        if trainer.epoch == 3 and trainer.step % len(trainer_loader) == 5:
+        if trainer.epoch == 3 and trainer.step - 2 * self.batches_per_epoch == 5:
             raise KeyboardInterrupt
 
 
-trainer_loader = None
-
-
 def test_ctrl_c_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
-    global trainer_loader
     model = _digits_mlp()
     optimizer = gl.optim.Adam(model.parameters(), lr=1e-2)
     train, _ = _loaders()
-    trainer_loader = train
     path = tmp_path / "run" / "checkpoint.npz"
     after = {}
     snapshot = LambdaCallback(on_epoch_end=lambda trainer, record: after.__setitem__(record["epoch"],
                                                                                      trainer.model.state_dict()))
     with pytest.raises(KeyboardInterrupt):
         gl.train.fit(model, F.cross_entropy, optimizer, train, epochs=5, progress=False, checkpoint=path,
-                     callbacks=[snapshot, _Interrupt()])
+                     callbacks=[snapshot, _Interrupt(len(train))])
     fresh = _digits_mlp(seed=9)
     fresh_optimizer = gl.optim.Adam(fresh.parameters(), lr=1.0)
     saved = gl.load(path, into={"model": fresh, "optimizer": fresh_optimizer})

@@ -68,3 +68,24 @@ def test_train_digits_benchmark_quick_runs():
     assert "ratio graphlab[1 thread] / pytorch[1 thread]:" in out
     ratio_line = next(line for line in out.splitlines() if line.startswith("ratio graphlab / pytorch"))
     float(ratio_line.split("ratios): ")[1].split()[0])
+
+
+def test_ctrl_c_during_training_leaves_a_loadable_checkpoint(tmp_path):
+    import signal
+    import time
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "graphlab", "train", "digits-mlp", "--epochs", "100000",
+                                "--no-progress", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    checkpoint = out / "checkpoint.npz"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)                                       # a few more epochs: Ctrl-C lands anywhere, even mid-write
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr[-2000:]
+    assert f"interrupted; the last checkpoint is intact: {checkpoint}" in stderr
+    saved = gl.load(checkpoint)                           # complete and consistent
+    assert saved["epoch"] >= 1 and len(saved["history"]["records"]) == saved["epoch"]
+    assert [path.name for path in out.iterdir()] == ["checkpoint.npz"]        # no temporary file left

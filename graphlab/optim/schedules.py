@@ -266,6 +266,9 @@ class LinearWarmup(Schedule):
                  start_factor: float = 0.0, **options):
         if warmup < 1:
             raise OptimizerError(f"LinearWarmup: warmup={warmup} must be >= 1 step")
+        if isinstance(inner, ReduceLROnPlateau):
+            raise OptimizerError("LinearWarmup: ReduceLROnPlateau follows a metric, not the clock, so it cannot "
+                                 "run inside a warm-up; use it on its own")
         if inner is not None and inner.optimizer is not None:
             raise OptimizerError("LinearWarmup: build the inner schedule without an optimizer "
                                  "(LinearWarmup sets the lr; e.g. CosineAnnealing(T=90), not CosineAnnealing(opt, T=90))")

@@ -184,6 +184,8 @@ def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] =
     params = _parameter_groups(model, recipe.decay_weights_only, hyper.get("weight_decay", 0.0))
     chosen = get_optimizer(optimizer_name, params, lr=lr if lr is not None else recipe.lr, **hyper)
     schedule_name = schedule if schedule is not None else recipe.schedule
+    if warmup and schedule_name in (None, "none"):
+        schedule_name = "constant"                     # a warm-up alone: up to the lr, then constant
     scheduler = None
     if schedule_name and schedule_name != "none":
         settings = {"cosine": {"T": epochs}, "linear": {"T": epochs},
