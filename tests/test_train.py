@@ -211,3 +211,25 @@ def test_recipes_shortened(tmp_path):
         assert os.path.exists(result.files["checkpoint"]) and os.path.exists(result.files["history"])
     with pytest.raises(gl.GraphlabError, match="no recipe 'mnist-gan'"):
         gl.train.run_recipe("mnist-gan")
+
+
+def test_best_only_checkpoints_patience_shorthand_and_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    model = _digits_mlp()
+    optimizer = gl.optim.SGD(model.parameters(), lr=0.05)
+    scores = iter([0.3, 0.8, 0.6, 0.7])
+    inject = LambdaCallback(on_epoch_end=lambda trainer, record: record.__setitem__("val_accuracy", next(scores)))
+    best = gl.train.Checkpoint(tmp_path / "best.npz", monitor="val_accuracy")
+    monitor = HealthMonitor(every=7)
+    train, test = _loaders()
+    history = gl.train.fit(model, F.cross_entropy, optimizer, train, epochs=4, progress=False,
+                           callbacks=[inject, best], health=monitor)
+    assert best.saved_epoch == 2 and gl.load(tmp_path / "best.npz")["epoch"] == 2
+    assert len(monitor.plot(tmp_path / "ratios.png").axes[0].get_lines()) == 3       # two weights + the 1e-3 line
+    # early_stopping=N is EarlyStopping(patience=N) on val_loss (or loss without a val_loader)
+    model = _digits_mlp()
+    plateau = gl.optim.schedules.ReduceLROnPlateau(gl.optim.SGD(model.parameters(), lr=0.0), patience=0)
+    history = gl.train.fit(model, F.cross_entropy, plateau.optimizer, train, test, epochs=10, progress=False,
+                           early_stopping=1, scheduler=plateau)
+    assert len(history) == 2 and history.stopped.startswith("early stopping at epoch 2: val_loss")   # lr 0: no progress
+    assert len(plateau.plot(path=tmp_path / "plateau.png").axes[0].get_lines()[0].get_xdata()) == len(history) + 1
