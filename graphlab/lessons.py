@@ -176,11 +176,13 @@ def backward_walk(root, folder: Path, **walk_options) -> Optional[Path]:
     return wrote(stepper.index)
 
 
-def figure(width: float = 6.4, height: float = 4.8):
-    """A matplotlib Figure without pyplot (no window, no global state); needs the ``plot`` extra."""
+def figure(width: float = 6.4, height: float = 4.8, layout: Optional[str] = "constrained"):
+    """A matplotlib Figure without pyplot (no window, no global state); needs the ``plot`` extra.
+    ``layout=None`` for a grid of many panels placed with ``subplots_adjust`` (constrained layout
+    measures every label of every panel, which takes seconds for thirty of them)."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise LessonError("lesson: this picture needs matplotlib: bash .ci/setup (installs the plot extra) "
                           "or pip install 'graphlab[plot]'") from None
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout=layout)
