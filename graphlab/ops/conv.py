@@ -34,7 +34,7 @@ import numpy as np
 
 from graphlab.autodiff.function import Function
 from graphlab.errors import ShapeError
-from graphlab.ops.layout import batch_inner, batch_outer, pad_inner
+from graphlab.ops.layout import batch_inner, batch_outer, pad_inner, row_sums
 
 
 def pair(value, what: str, op_name: str, minimum: int = 0) -> tuple:
@@ -241,7 +241,7 @@ class Conv2d(Function):
             grouped_up = upstream_rows.reshape(groups, out_channels // groups, -1)
             grouped_cols = cols.reshape(groups, columns // groups, -1)
             d_weight = np.stack([matmul_nt(up, col) for up, col in zip(grouped_up, grouped_cols)]).reshape(weight.shape)
-            d_bias = upstream_rows.sum(axis=1) if ctx.has_bias else None
+            d_bias = row_sums(upstream_rows) if ctx.has_bias else None
             d_cols = None
             if needs_x:
                 grouped_w = weight.reshape(groups, out_channels // groups, -1)
@@ -306,7 +306,7 @@ class Conv2d(Function):
             placed = buffer.reshape(kh * kw * out_channels, -1)
         d_stacked = matmul_nt(placed, x_pad.reshape(channels, -1))               # (kh·kw·C_out, C)
         d_weight = np.ascontiguousarray(d_stacked.reshape(kh, kw, out_channels, channels).transpose(2, 3, 0, 1))
-        d_bias = upstream_rows.sum(axis=1) if ctx.has_bias else None
+        d_bias = row_sums(upstream_rows) if ctx.has_bias else None
         d_x_pad = (stacked.T @ placed).reshape(x_pad.shape) if needs_x else None
         if buffer is not None:
             _PLACEMENTS[key] = buffer      # the same slices are overwritten next time: its zeros stay zero

@@ -61,6 +61,16 @@ def from_channel_rows(rows: np.ndarray, shape: tuple) -> np.ndarray:
     return batch_outer(rows.reshape(inner_shape))
 
 
+def row_sums(rows: np.ndarray) -> np.ndarray:
+    """Σ over axis 1 of a (C, M) array, as a matrix-vector product (BLAS: fast and accurate)."""
+    return rows @ np.ones(rows.shape[1], dtype=rows.dtype)
+
+
+def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ a ⊙ b over axis 1, one BLAS dot per row (no temporary product array)."""
+    return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
+
+
 def pad_inner(x: np.ndarray, pad_h: int, pad_w: int, fill: float = 0.0) -> np.ndarray:
     """(N, C, H, W) -> (C, H + 2 pad_h, W + 2 pad_w, N) with ``fill`` in the border.
 

@@ -24,17 +24,7 @@ import numpy as np
 
 from graphlab.autodiff.function import Function
 from graphlab.errors import ShapeError
-from graphlab.ops.layout import channel_rows, from_channel_rows
-
-
-def row_sums(rows: np.ndarray) -> np.ndarray:
-    """Σ over axis 1 of a (C, M) array, as a matrix-vector product (BLAS: fast and accurate)."""
-    return rows @ np.ones(rows.shape[1], dtype=rows.dtype)
-
-
-def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Σ a ⊙ b over axis 1, one BLAS dot per row (no temporary product array)."""
-    return np.matmul(a[:, None, :], b[:, :, None]).reshape(a.shape[0])
+from graphlab.ops.layout import channel_rows, from_channel_rows, row_dots, row_sums
 
 
 def _column(vector: np.ndarray) -> np.ndarray:
