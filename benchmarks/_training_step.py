@@ -198,7 +198,19 @@ def environment(torch, removed: dict, args) -> list:
     if torch:
         lines.append(f"pytorch intra-op threads: {torch.get_num_threads()}")
     lines.append(f"graphlab keeps freed memory mapped between steps: {gl.memory.keep_freed_memory()}")
+    lines.append(load_line("at start"))
     return lines
+
+
+def load_line(when: str) -> str:
+    """The machine's load: other processes on the same cores distort every timing (most of all the
+    multi-threaded ones, whose threads wait for each other)."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return f"load average {when}: unknown"
+    busy = "" if one < os.cpu_count() * 0.75 else "  (busy machine: other processes share the cores; timings are distorted)"
+    return f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs{busy}"
 
 
 def timing_table(title: str, sides: list, results: dict, per_block: dict, args) -> list:
@@ -361,6 +373,7 @@ def run(script: str, title: str, removed: dict, args, build_graphlab: Callable, 
     lines.append("")
     results, per_block = measure(sides, args)
     lines += timing_table(title, sides, results, per_block, args)
+    lines.append(load_line("after timing"))
     lines.append("")
     lines += memory_lines(script, graphlab_side, torch, removed, args)
     print("\n".join(lines))
