@@ -2,9 +2,8 @@
 (forward, backward, update) of the same network in graphlab and in PyTorch, timed in the same
 run, interleaved in blocks.
 
-* graphlab's update is **Adam written by hand in numpy** (this harness's ``FlatAdam``: one flat
-  parameter buffer, so the update is a dozen numpy calls), because graphlab has no optimizer
-  package yet; PyTorch's is ``torch.optim.Adam`` with the same hyper-parameters.
+* The update is Adam on both sides with the same hyper-parameters (lr 1e-3, betas 0.9/0.999,
+  eps 1e-8): ``gl.optim.Adam`` and ``torch.optim.Adam``.
 * Both sides start from the same weights (PyTorch loads graphlab's state dict).
 * graphlab runs twice, interleaved with the rest: with numpy's BLAS as numpy sets it up (its
   default thread count) and, when threadpoolctl is installed, with the BLAS limited to one
@@ -64,62 +63,11 @@ def parse_arguments(description: str, argv=None) -> argparse.Namespace:
     return args
 
 
-# -- the update: Adam by hand over one flat buffer ---------------------------------------------------
-class FlatAdam:
-    """Adam (Kingma & Ba, PyTorch's formulation) over every parameter at once.
-
-    The parameters' arrays become views of one flat float32 buffer, so the update is a dozen
-    vectorized numpy calls whatever the number of layers. Written here for the benchmark only:
-    graphlab's optimizers are a later issue.
-    """
-
-    def __init__(self, parameters, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
-        self.parameters = list(parameters)
-        sizes = [p.size for p in self.parameters]
-        self.flat = np.empty(sum(sizes), dtype=np.float32)
-        self.gradient = np.empty_like(self.flat)
-        self.views, self.gradient_views, start = [], [], 0
-        for parameter, size in zip(self.parameters, sizes):
-            view = self.flat[start:start + size].reshape(parameter.shape)
-            view[...] = parameter.data
-            parameter.data = view                       # the model now trains the flat buffer
-            self.gradient_views.append(self.gradient[start:start + size].reshape(parameter.shape))
-            start += size
-        self.m = np.zeros_like(self.flat)
-        self.v = np.zeros_like(self.flat)
-        self.scratch = np.empty_like(self.flat)
-        self.lr, (self.beta1, self.beta2), self.eps, self.t = lr, betas, eps, 0
-
-    def zero_grad(self) -> None:
-        for parameter in self.parameters:
-            parameter.grad = None
-
-    def step(self) -> None:
-        for parameter, view in zip(self.parameters, self.gradient_views):
-            view[...] = parameter.grad
-        self.t += 1
-        g, m, v, scratch = self.gradient, self.m, self.v, self.scratch
-        m *= self.beta1
-        m += (1 - self.beta1) * g                       # m = β1 m + (1 - β1) g
-        v *= self.beta2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1 - self.beta2
-        v += scratch                                    # v = β2 v + (1 - β2) g²
-        correction1 = 1 - self.beta1 ** self.t
-        correction2 = 1 - self.beta2 ** self.t
-        np.sqrt(v, out=scratch)
-        scratch *= 1 / np.sqrt(correction2)
-        scratch += self.eps                             # √v̂ + ε
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.lr / correction1
-        self.flat -= scratch                            # θ -= lr · m̂ / (√v̂ + ε)
-
-
 # -- one side's step, timed in three parts --------------------------------------------------------------
 class GraphlabSide:
     def __init__(self, model, x: np.ndarray, labels: np.ndarray, blas_threads: Optional[int] = None):
         self.model, self.x, self.labels = model, gl.tensor(x), labels
-        self.optimizer = FlatAdam(model.parameters())
+        self.optimizer = gl.optim.Adam(model.parameters(), lr=1e-3)
         self.blas_threads = blas_threads
         self.name = "graphlab" if blas_threads is None else f"graphlab-{blas_threads}t"
 

@@ -3,9 +3,8 @@
 
 The network (``gl.nn.models.SmallCNN``): conv3x3 1→8 pad 1, BN, ReLU, maxpool 2, conv3x3 8→16
 pad 1, BN, ReLU, maxpool 2, flatten, linear 784→10; batch 64 of 1x28x28, float32,
-cross-entropy, Adam (lr 1e-3). graphlab's Adam is hand-written numpy over one flat parameter
-buffer (``benchmarks/_training_step.py``: graphlab has no optimizers yet); PyTorch uses
-``torch.optim.Adam`` with 2 threads. Both start from the same weights.
+cross-entropy, Adam (lr 1e-3: ``gl.optim.Adam`` and ``torch.optim.Adam``, PyTorch with 2
+threads). Both start from the same weights (``benchmarks/_training_step.py`` is the harness).
 
 Prints each side's forward / backward / update / total time (median of the measured steps),
 the ratio graphlab / PyTorch, and the peak memory of a training step. Target: ratio <= 1.0.

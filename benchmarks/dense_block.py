@@ -3,9 +3,8 @@
 
 The network: a 4-layer DenseBlock (BN-ReLU-Conv3x3 layers, growth rate 12) on (32, 16, 16, 16)
 inputs -> 16 + 4·12 = 64 channels, global average pooling, linear 64→10; float32,
-cross-entropy, Adam (lr 1e-3; hand-written numpy for graphlab, see
-``benchmarks/_training_step.py``; ``torch.optim.Adam`` with 2 threads for PyTorch). Both
-start from the same weights. Target: ratio <= 1.5.
+cross-entropy, Adam (lr 1e-3: ``gl.optim.Adam`` and ``torch.optim.Adam``, PyTorch with 2
+threads). Both start from the same weights. Target: ratio <= 1.5.
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, if set, are unset for this run (see cnn_step.py).
 
