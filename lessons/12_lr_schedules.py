@@ -20,8 +20,6 @@ from __future__ import annotations
 import functools
 import sys
 
-import numpy as np
-
 import graphlab as gl
 import graphlab.functional as F
 from graphlab import lessons
@@ -100,27 +98,6 @@ def mlp(seed: int = 0) -> gl.nn.Sequential:
     return gl.nn.Sequential(gl.nn.Flatten(), gl.nn.Linear(64, 64), gl.nn.ReLU(), gl.nn.Linear(64, 10))
 
 
-@functools.lru_cache(maxsize=32)
-def train_with(schedule: str, epochs: int, lr: float = 0.5, polyak: float = 0.99, seed: int = 0) -> dict:
-    """SGD with momentum 0.9 at a starting rate ``lr`` on the digits, the rate set by ``schedule`` after every
-    batch. Also keeps the Polyak average of the weights, w̄ = 0.99 w̄ + 0.01 w (E65). Returns the per-epoch
-    training loss and lr, the final model's train loss and test accuracy, and the averaged model's train loss
-    (cached: the runs are deterministic, and the narrative and the tests share them)."""
-    model = mlp(seed)
-    optimizer = gl.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    loader = gl.data.DataLoader(gl.data.digits("train"), batch_size=32, shuffle=True, seed=seed)
-    scheduler = schedules_for(optimizer, epochs * len(loader))[schedule]
-    history = gl.train.fit(model, F.cross_entropy, optimizer, loader, epochs=epochs, scheduler=scheduler,
-                           progress=False, callbacks=[average := PolyakAverage(polyak)])
-    train_loader = gl.data.DataLoader(gl.data.digits("train"), batch_size=512)
-    final = gl.train.evaluate(model, F.cross_entropy, train_loader)
-    test = gl.train.evaluate(model, F.cross_entropy, gl.data.DataLoader(gl.data.digits("test"), batch_size=512))
-    average.swap_in(model)
-    averaged = gl.train.evaluate(model, F.cross_entropy, train_loader)
-    return {"losses": history["loss"], "lrs": scheduler.history, "train loss": final["loss"],
-            "test accuracy": test["accuracy"], "averaged loss": averaged["loss"]}
-
-
 class PolyakAverage(gl.train.Callback):
     """E65: an exponentially decaying average of the weights, updated after every step, for test time."""
 
@@ -139,6 +116,28 @@ class PolyakAverage(gl.train.Callback):
         """Put the averaged weights into ``model``."""
         for parameter, mean in zip(model.parameters(), self.average):
             parameter.data[...] = mean
+
+
+@functools.lru_cache(maxsize=32)
+def train_with(schedule: str, epochs: int, lr: float = 0.5, polyak: float = 0.99, seed: int = 0) -> dict:
+    """SGD with momentum 0.9 at a starting rate ``lr`` on the digits, the rate set by ``schedule`` after every
+    batch. Also keeps the Polyak average of the weights, w̄ = 0.99 w̄ + 0.01 w (E65). Returns the per-epoch
+    training loss and lr, the final model's train loss and test accuracy, and the averaged model's train loss
+    (cached: the runs are deterministic, and the narrative and the tests share them)."""
+    model = mlp(seed)
+    optimizer = gl.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    loader = gl.data.DataLoader(gl.data.digits("train"), batch_size=32, shuffle=True, seed=seed)
+    scheduler = schedules_for(optimizer, epochs * len(loader))[schedule]
+    average = PolyakAverage(polyak)
+    history = gl.train.fit(model, F.cross_entropy, optimizer, loader, epochs=epochs, scheduler=scheduler,
+                           progress=False, callbacks=[average])
+    train_loader = gl.data.DataLoader(gl.data.digits("train"), batch_size=512)
+    final = gl.train.evaluate(model, F.cross_entropy, train_loader)
+    test = gl.train.evaluate(model, F.cross_entropy, gl.data.DataLoader(gl.data.digits("test"), batch_size=512))
+    average.swap_in(model)
+    averaged = gl.train.evaluate(model, F.cross_entropy, train_loader)
+    return {"losses": history["loss"], "lrs": scheduler.history, "train loss": final["loss"],
+            "test accuracy": test["accuracy"], "averaged loss": averaged["loss"]}
 
 
 # -- the narrative --------------------------------------------------------------------------------------
