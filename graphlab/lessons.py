@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Optional, Sequence
 
 from graphlab.errors import GraphlabError
+from graphlab.tables import format_table
 
 #: ``NN_topic.py``: a two-digit number, then the topic in snake case
 _FILE_NAME = re.compile(r"^(?P<number>\d{2})_(?P<topic>[a-z0-9_]+)\.py$")
@@ -139,13 +140,10 @@ def table(rows: Sequence[Sequence], header: Sequence[str]) -> str:
     """Rows as aligned text columns, for the narrative; a column of numbers is right-aligned."""
     body = [[str(cell) for cell in row] for row in rows]
     cells = [[str(cell) for cell in header]] + body
-    widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
     number = re.compile(r"[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?")
-    numeric = [bool(body) and all(number.fullmatch(row[column]) for row in body) for column in range(len(header))]
-    lines = ["  ".join(cell.rjust(width) if right else cell.ljust(width)
-                       for cell, width, right in zip(row, widths, numeric)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    numeric = {column for column in range(len(header))
+               if body and all(number.fullmatch(row[column]) for row in body)}
+    return format_table(cells, right=numeric)
 
 
 def wrote(path: Path) -> Path:

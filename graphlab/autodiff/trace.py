@@ -11,6 +11,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from graphlab.tables import format_table
+
 #: lecture names of the gate patterns (CS231n lecture 4)
 PATTERN_NAMES = {
     "distributor": "add gate: gradient distributor",
@@ -138,10 +140,7 @@ class Trace(list):
                 "" if step.is_leaf else format_value(tuple(step.downstream), precision),
                 step.pattern or "",
             ))
-        widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-        lines.insert(1, "  ".join("-" * width for width in widths))
-        return "\n".join(lines)
+        return format_table(rows)
 
     def __str__(self) -> str:
         return self.table()

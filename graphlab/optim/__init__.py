@@ -25,6 +25,7 @@ from graphlab.optim.adam import Adam, AdamW
 from graphlab.optim.base import Optimizer, OptimizerError
 from graphlab.optim.rmsprop import RMSProp, RMSprop
 from graphlab.optim.sgd import SGD
+from graphlab.tables import format_table
 
 #: every optimizer by the names the REPL, the lessons and the CLI use
 OPTIMIZERS = {"sgd": SGD, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}
@@ -78,7 +79,4 @@ def capabilities() -> str:
     table = [header] + [(name, *("yes" if flag else "no" for flag in (
         optimizer.first_moment, optimizer.second_moment, optimizer.leaky_second_moment,
         optimizer.bias_correction))) for name, optimizer in rows]
-    widths = [max(len(row[column]) for row in table) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return format_table(table)

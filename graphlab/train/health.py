@@ -28,6 +28,7 @@ from typing import Optional
 import numpy as np
 
 from graphlab.train.callbacks import Callback
+from graphlab.tables import format_table
 
 RELU_LIKE = ("ReLU",)
 ACTIVATIONS = ("ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "Tanh", "Sigmoid", "Maxout")
@@ -197,14 +198,14 @@ class HealthMonitor(Callback):
             rows.append((layer["name"], "x".join(map(str, layer["shape"])), f"{layer['weight_norm']:.3g}",
                          f"{layer['update_ratio']:.1e}",
                          "-" if layer["grad_norm"] is None else f"{layer['grad_norm']:.2e}"))
-        lines += _table(rows)
+        lines += format_table(rows).splitlines()
         if record["activations"]:
             rows = [("activation", "kind", "mean", "std", "dead")]
             for activation in record["activations"]:
                 dead = "-" if activation["dead"] is None else f"{100 * activation['dead']:.1f}%"
                 rows.append((activation["name"], activation["kind"], f"{activation['mean']:.3f}",
                              f"{activation['std']:.3f}", dead))
-            lines += [""] + _table(rows)
+            lines += [""] + format_table(rows).splitlines()
         return "\n".join(lines)
 
     def plot(self, path=None):
@@ -225,8 +226,3 @@ class HealthMonitor(Callback):
         return figure
 
 
-def _table(rows: list) -> list:
-    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return lines

@@ -20,6 +20,7 @@ import os
 from typing import Optional
 
 from graphlab.errors import GraphlabError
+from graphlab.tables import format_table
 
 _PERCENT = ("accuracy", "val_accuracy", "test_accuracy")
 
@@ -76,11 +77,8 @@ class History:
     def table(self, columns: Optional[list] = None) -> str:
         columns = columns or [name for name in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
                               if name in self.metrics]
-        rows = [columns] + [[_format(name, record.get(name)) for name in columns] for record in self.records]
-        widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-        lines.insert(1, "  ".join("-" * width for width in widths))
-        return "\n".join(lines)
+        return format_table([columns] + [[_format(name, record.get(name)) for name in columns]
+                                         for record in self.records])
 
     def __str__(self) -> str:
         return self.table()

@@ -40,6 +40,7 @@ from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import GraphlabError
 from graphlab.verify import cases as cases_module
 from graphlab.verify import sym
+from graphlab.tables import format_table as aligned_table
 
 #: max |engine - exact| allowed in float64
 ATOL = 1e-9
@@ -1236,8 +1237,4 @@ def format_table(rows: list) -> str:
         shapes = ", ".join(str(shape) for shape in row.shapes) if row.shapes else "-"
         error = "-" if row.status == "exempt" else ("inf" if math.isinf(row.max_error) else f"{row.max_error:.1e}")
         lines.append((label, shapes, error, row.status, f"{row.seconds * 1000:.0f} ms", row.note))
-    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
-    text = ["  ".join(cell.rjust(width) if column == 4 else cell.ljust(width)
-                      for column, (cell, width) in enumerate(zip(line, widths))).rstrip() for line in lines]
-    text.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(text)
+    return aligned_table(lines, right={4})
