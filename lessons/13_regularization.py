@@ -174,10 +174,14 @@ def augmentations(seed: int = 0) -> dict:
                             ("cutout 3x3", T.Cutout(3))):
         first = transform(images, np.random.default_rng(seed))
         second = transform(images, np.random.default_rng(seed + 1))
-        result[name] = {"changed": float((first != images).any(axis=(1, 2, 3)).mean()),
-                        "draws differ": bool((first != second).any()), "example": first[0, 0]}
+        changed = (first != images).any(axis=(1, 2, 3))
+        shown = int(np.argmax(changed))                              # the first image this draw changed
+        result[name] = {"changed": float(changed.mean()), "draws differ": bool((first != second).any()),
+                        "original": images[shown, 0], "example": first[shown, 0]}
     mixed, soft = gl.data.mixup(images, labels, 10, alpha=0.2, rng=np.random.default_rng(seed))
-    result["mixup"] = {"target sums": soft.sum(axis=1), "labels per row": (soft > 0).sum(axis=1), "example": mixed[0, 0]}
+    blended = int(np.argmax((soft > 0).sum(axis=1) == 2))
+    result["mixup"] = {"target sums": soft.sum(axis=1), "labels per row": (soft > 0).sum(axis=1),
+                       "original": images[blended, 0], "example": mixed[blended, 0]}
     crops = ten_crop(images, 6)
     result["ten-crop"] = {"shape": crops.shape,
                           "distinct": len({crop.tobytes() for crop in crops[:, 0]})}
@@ -325,16 +329,16 @@ def _picture_masks(plain: list, inverted: list, path) -> None:
 
 
 def _picture_augmentations(augmented: dict, path) -> None:
-    original = gl.data.digits("test").inputs[0, 0]
-    panels = [("original", original)] + [(name, augmented[name]["example"])
-                                         for name in ("flip", "crop, pad 1", "cutout 3x3", "mixup")]
-    picture = lessons.figure(10, 2.4)
-    for index, (name, image) in enumerate(panels, 1):
-        axes = picture.add_subplot(1, len(panels), index)
-        axes.imshow(image, cmap="gray_r", vmin=0, vmax=1)
-        axes.set_title(name, fontsize=9)
-        axes.set_xticks([])
-        axes.set_yticks([])
+    names = ("flip", "crop, pad 1", "cutout 3x3", "mixup")
+    picture = lessons.figure(8, 4.4)
+    for column, name in enumerate(names):
+        for row, (key, label) in enumerate((("original", "original"), ("example", name))):
+            axes = picture.add_subplot(2, len(names), row * len(names) + column + 1)
+            axes.imshow(augmented[name][key], cmap="gray_r", vmin=0, vmax=1)
+            axes.set_title(label, fontsize=9)
+            axes.set_xticks([])
+            axes.set_yticks([])
+    picture.suptitle("Random in training, absent at test time (E71, E72)")
     picture.savefig(lessons.wrote(path), dpi=110)
 
 
