@@ -98,3 +98,11 @@ def test_stream_runner_reports_failures_in_its_exit_status():
     status = run_stream(Workspace(), io.StringIO("x = gl.scalar(1.0)\nbroken(\n\ny = x * 2\n:backward y\n"), out)
     assert status == 1
     assert "gl> :backward y" in out.getvalue() and "SyntaxError" in out.getvalue()
+
+
+def test_a_preloaded_lesson_is_announced_under_the_hint(pipe):
+    workspace = Workspace(preload="scalar")
+    printed = []
+    pipe.send_text(CTRL_D)
+    run_interactive(workspace, session=session_for(workspace, pipe), print_line=printed.append)
+    assert printed[0].splitlines()[1] == "loaded E01: f = (x + y) * z, x = -2, y = 5, z = -4"

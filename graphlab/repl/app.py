@@ -85,7 +85,7 @@ def build_session(workspace: Workspace, input=None, output=None, history=None):
 
 def run_interactive(workspace: Workspace, session=None, print_line=print) -> int:
     session = session or build_session(workspace)
-    print_line(HINT)
+    print_line(HINT + (f"\n{workspace.greeting.splitlines()[0]}" if workspace.greeting else ""))
     while True:
         try:
             text = session.prompt()

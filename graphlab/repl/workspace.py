@@ -135,8 +135,8 @@ class Workspace:
         self.inputs: List[str] = []
         self.failures = 0
         self.quitting = False
-        if preload:
-            self.execute(f":lesson {preload}")
+        #: what loading ``preload`` printed, shown under the REPL's opening hint
+        self.greeting = self.execute(f":lesson {preload}").text if preload else ""
 
     # -- running one input -----------------------------------------------------------------------
     def execute(self, source: str) -> Output:
