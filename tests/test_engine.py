@@ -334,3 +334,18 @@ def test_graph_is_freed_without_the_garbage_collector():
         assert all(ref() is None for ref in watched)   # reference counting alone freed them
     finally:
         gc.enable()
+
+
+def test_inputs_that_need_no_gradient_get_none_downstream():
+    frozen = gl.tensor([[1.0, 2.0], [3.0, 4.0]], name="frozen")          # requires_grad=False
+    x = gl.tensor([0.5, -1.0], requires_grad=True, name="x")
+    y = (frozen @ x).named("y")
+    trace = y.sum().backward()
+    step = trace.step_for(y)
+    assert step.downstream[0] is None and frozen.grad is None
+    np.testing.assert_allclose(x.grad, frozen.data.sum(axis=0))
+    linear_input = gl.tensor([[1.0, 2.0]], requires_grad=True)
+    weight = gl.tensor([[3.0, 4.0]])                                        # a frozen layer
+    out = gl.functional.linear(linear_input, weight)
+    out.sum().backward()
+    assert weight.grad is None and linear_input.grad.tolist() == [[3.0, 4.0]]

@@ -56,10 +56,13 @@ class MatMul(Function):
         a, b, a_matrix, b_matrix = MatMul._as_matrices(ctx)
         batch = np.broadcast_shapes(a_matrix.shape[:-2], b_matrix.shape[:-2])
         upstream = upstream.reshape(batch + (a_matrix.shape[-2], b_matrix.shape[-1]))
-        downstream_a = upstream @ dual.swap_last_axes(b_matrix)       # (..., m, n)
-        downstream_b = dual.swap_last_axes(a_matrix) @ upstream       # (..., n, p)
-        return (sum_to(downstream_a, a_matrix.shape).reshape(a.shape),
-                sum_to(downstream_b, b_matrix.shape).reshape(b.shape))
+        needs_a, needs_b = (tensor.requires_grad for tensor in ctx.inputs)
+        # an input that needs no gradient (a constant, a frozen weight) skips its GEMM
+        downstream_a = sum_to(upstream @ dual.swap_last_axes(b_matrix), a_matrix.shape).reshape(a.shape) \
+            if needs_a else None                                        # (..., m, n)
+        downstream_b = sum_to(dual.swap_last_axes(a_matrix) @ upstream, b_matrix.shape).reshape(b.shape) \
+            if needs_b else None                                        # (..., n, p)
+        return downstream_a, downstream_b
 
     @staticmethod
     def symbolic(a, b):

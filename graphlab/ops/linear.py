@@ -46,10 +46,11 @@ class Linear(Function):
         out_features, in_features = weight.shape
         rows_up = upstream.reshape((-1, out_features))
         d_x = upstream @ weight if ctx.inputs[0].requires_grad else None
-        d_weight = rows_up.T @ x.reshape((-1, in_features))
+        # frozen weights (and lesson-style probes on fixed layers) skip their GEMM
+        d_weight = rows_up.T @ x.reshape((-1, in_features)) if ctx.inputs[1].requires_grad else None
         if len(ctx.inputs) == 2:
             return d_x, d_weight
-        return d_x, d_weight, rows_up.sum(axis=0)
+        return d_x, d_weight, rows_up.sum(axis=0) if ctx.inputs[2].requires_grad else None
 
     @staticmethod
     def symbolic(x, weight, *bias):
