@@ -55,7 +55,10 @@ def test_tab_completes_a_command(pipe):
     async def type_then_accept():
         task = asyncio.ensure_future(session.prompt_async())
         pipe.send_text(":bac" + TAB)
-        await asyncio.sleep(0.3)           # completion runs as a task; let it finish before Enter
+        for _ in range(200):               # completion runs as a task; wait for it (up to 10 s) before Enter
+            await asyncio.sleep(0.05)
+            if session.default_buffer.text == ":backward":
+                break
         pipe.send_text(ENTER)
         return await task
 

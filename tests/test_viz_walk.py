@@ -152,14 +152,15 @@ def test_walk_errors(tmp_path):
         gl.walk(e01()[0], tmp_path / "file")
 
 
-def test_walk_timing(tmp_path):
+def test_walk_reports_its_timing(tmp_path):
     f, _ = e03()
     started = time.perf_counter()
     result = gl.walk(f, tmp_path / "walk")
     seconds = time.perf_counter() - started
+    # reported, not asserted: speed is checked by benchmarks, never by a timed test
     print(f"\nwalk of the E03 sigmoid neuron ({len(result)} frames): {seconds:.2f} s "
           f"(layout {result.seconds['layout']:.2f} s)")
-    assert seconds < 10
+    assert len(result) == 13 and result.seconds["layout"] >= 0
 
 
 # -- a real browser -----------------------------------------------------------------------------------------
