@@ -193,3 +193,5 @@ def test_render_and_walk_write_files(lecture, tmp_path):
     assert (walk_dir / "index.html").is_file()
     bad = lecture.execute(f":render f {tmp_path}/flow.xyz")
     assert not bad.ok and "xyz" in bad.text
+    extra = lecture.execute(":walk f one two")
+    assert not extra.ok and "usage: :walk [var] [dir]" in extra.text

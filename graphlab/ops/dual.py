@@ -40,8 +40,9 @@ def swap_last_axes(value):
 
 def expand_reduced(upstream, input_shape: tuple, axis, keepdims: bool):
     """Put back the axes a reduction removed, so ``upstream`` broadcasts against its input."""
-    if keepdims or axis is None:
-        return upstream.reshape((1,) * len(input_shape)) if axis is None and not keepdims else upstream
-    axes = (axis,) if isinstance(axis, int) else axis
-    kept = [1 if index in {a % len(input_shape) for a in axes} else size for index, size in enumerate(input_shape)]
-    return upstream.reshape(tuple(kept))
+    if keepdims:
+        return upstream
+    if axis is None:
+        return upstream.reshape((1,) * len(input_shape))
+    reduced = {a % len(input_shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return upstream.reshape(tuple(1 if index in reduced else size for index, size in enumerate(input_shape)))

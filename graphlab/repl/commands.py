@@ -223,23 +223,24 @@ def _open_viewer(path: str) -> str:
 
 @command("render", ":render [var] [file]", "draw the graph with values and gradients (SVG/PNG/PDF)", argument="tensor")
 def render_command(workspace, argument: str) -> str:
-    words = _words(argument)
-    if len(words) > 2:
-        raise CommandError("usage: :render [var] [file.svg]")
-    name = next((word for word in words if word in workspace.namespace), "")
-    path = next((word for word in words if word != name), f"{name or workspace.root_label()}.svg")
-    root = _root(workspace, name)
-    written = gl.render(root, path)
-    return _open_viewer(str(written))
+    root, path = _tensor_and_target(workspace, argument, ":render [var] [file.svg]", ".svg")
+    return _open_viewer(str(gl.render(root, path)))
 
 
 @command("walk", ":walk [var] [dir]", "write the backward walk as HTML frames", argument="tensor")
 def walk_command(workspace, argument: str) -> str:
+    root, directory = _tensor_and_target(workspace, argument, ":walk [var] [dir]", "_walk")
+    return f"wrote the walk to {gl.walk(root, directory)} (open index.html in a browser)"
+
+
+def _tensor_and_target(workspace, argument: str, usage: str, default_suffix: str) -> tuple:
+    """``[var] [target]`` in either order: the tensor (default: the root) and where to write it."""
     words = _words(argument)
+    if len(words) > 2:
+        raise CommandError(f"usage: {usage}")
     name = next((word for word in words if word in workspace.namespace), "")
-    directory = next((word for word in words if word != name), f"{name or workspace.root_label()}_walk")
-    written = gl.walk(_root(workspace, name), directory)
-    return f"wrote the walk to {written} (open index.html in a browser)"
+    target = next((word for word in words if word != name), f"{name or workspace.root_label()}{default_suffix}")
+    return _root(workspace, name), target
 
 
 # -- maths -----------------------------------------------------------------------------------------
