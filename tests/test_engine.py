@@ -273,7 +273,7 @@ def test_backward_returning_the_wrong_count_is_named():
         def backward(ctx, upstream):
             return upstream
 
-    with pytest.raises(gl.BackwardError, match="twoin: backward returned 1 gradients for 2 inputs"):
+    with pytest.raises(gl.BackwardError, match="two_in: backward returned 1 gradients for 2 inputs"):
         TwoIn.apply(gl.scalar(1.0), gl.scalar(2.0)).backward()
 
 

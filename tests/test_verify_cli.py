@@ -30,7 +30,7 @@ def test_graphlab_verify_table_covers_every_op_and_exits_by_the_result(capsys):
 def test_graphlab_verify_one_op_prints_its_full_report(capsys):
     assert cli.main(["verify", "log_softmax"]) == 0
     output = capsys.readouterr().out
-    assert output.startswith("verify.op logsoftmax (2, 3): pass")
+    assert output.startswith("verify.op log_softmax (2, 3): pass")
     assert "symbolic twin" in output and "exact at the inputs" in output and "engine matches SymPy" in output
 
 

@@ -82,13 +82,13 @@ def test_verify_graph_catches_a_wrong_backward_and_names_the_op_and_the_worst_el
     # the leaf comparison: dL/dx = 3x² w exactly, the engine gives 2x² w; worst at x[1] (12 vs 8)
     worst = report.worst
     assert (worst.input, worst.in_index, worst.exact, worst.engine) == ("x", (1,), 12, 8)
-    # the per-node checks name the culprit: only the badcube node fails
-    assert [(label, node.op) for label, node in report.culprits] == [("c", "badcube")]
+    # the per-node checks name the culprit: only the bad_cube node fails
+    assert [(label, node.op) for label, node in report.culprits] == [("c", "bad_cube")]
     (_, culprit), = report.culprits
     assert (culprit.worst.output, culprit.worst.out_index, culprit.worst.input) == ("c", (1,), "x")
     assert (culprit.worst.exact, culprit.worst.engine) == (12, 8)
     summary = report.summary()
-    assert "node c = badcube(...) is wrong: d c[1] / d x[1]: exact 12, engine 8" in summary
+    assert "node c = bad_cube(...) is wrong: d c[1] / d x[1]: exact 12, engine 8" in summary
     assert "worst leaf gradient d L / d x[1]: exact 12, engine 8" in summary
     assert "WRONG" in str(report)
     # the same graph with the right backward passes
@@ -120,8 +120,8 @@ def test_graph_of_shape_ops_with_parameters_read_back_from_ctx():
     loss = (padded.sum(axis=1) * gl.broadcast_to(b[:1], (4,))).mean().named("loss")
     report = gl.verify.graph(loss)
     assert report.passed, str(report)
-    assert {"leakyrelu", "clip", "pow", "concat", "stack", "getitem", "reshape", "transpose", "pad", "sum",
-            "broadcastto", "mean", "exp", "mul", "add"} <= _ops_in(report)
+    assert {"leaky_relu", "clip", "pow", "concat", "stack", "getitem", "reshape", "transpose", "pad", "sum",
+            "broadcast_to", "mean", "exp", "mul", "add"} <= _ops_in(report)
     assert report.skipped == []
 
 
@@ -134,7 +134,7 @@ def test_graph_of_reductions_and_activations():
             + (b * b + 1).sqrt().log().sum()).named("loss")
     report = gl.verify.graph(loss)
     assert report.passed, str(report)
-    assert {"logsoftmax", "max", "var", "mean", "where", "maximum", "min", "logsumexp", "softmax", "getitem",
+    assert {"log_softmax", "max", "var", "mean", "where", "maximum", "min", "logsumexp", "softmax", "getitem",
             "sigmoid", "tanh", "elu", "abs", "sqrt", "log", "neg"} <= _ops_in(report)
     # b * b: the node is checked as an op of two independent inputs
     (square,) = [node for _, node in report.nodes if node.op == "mul" and node.shapes == ((3,), (3,))]
@@ -245,29 +245,30 @@ def test_a_node_without_a_twin_is_named():
             return upstream * 2
 
     x = gl.scalar(1.0, name="x")
-    with pytest.raises(gl.verify.VerifyError, match="notwin: has no symbolic twin"):
+    with pytest.raises(gl.verify.VerifyError, match="no_twin: has no symbolic twin"):
         gl.verify.graph(NoTwin.apply(x))
 
 
-def test_a_parameter_not_kept_on_ctx_is_named():
+def test_a_parameter_is_kept_on_ctx_without_the_op_copying_it():
     class Scale(gl.Function):
         elementwise = True
 
         @staticmethod
-        def forward(ctx, x, factor=2.0):      # forgets ctx.factor = factor
+        def forward(ctx, x, factor=2.0):      # no ctx.factor = factor: apply keeps it (ctx.params)
             return x * factor
 
         @staticmethod
-        def backward(ctx, upstream):
-            return upstream * 2.0
+        def local(ctx):
+            return np.full_like(ctx.inputs[0].data, ctx.factor)
 
         @staticmethod
         def symbolic(x, factor=2.0):
             return x * factor
 
     x = gl.scalar(1.0, name="x")
-    with pytest.raises(gl.verify.VerifyError, match=r"scale's forward takes the parameter 'factor'.*ctx.factor"):
-        gl.verify.graph(Scale.apply(x, factor=3.0))
+    y = Scale.apply(x, factor=3.0)
+    assert y.creator.params == {"factor": 3.0} and y.creator.factor == 3.0
+    assert gl.verify.graph(y).passed
 
 
 def test_graph_errors_are_clear():

@@ -51,7 +51,7 @@ def test_every_op_is_checked_on_a_non_zero_jacobian():
 def test_every_builtin_op_has_a_twin_and_a_case_or_a_written_exemption():
     result = symbolic.coverage()
     builtin = symbolic.builtin_ops()
-    assert {"add", "matmul", "getitem", "logsoftmax", "where", "scatter_add"} <= set(builtin)   # the scan works
+    assert {"add", "matmul", "getitem", "log_softmax", "where", "scatter_add"} <= set(builtin)   # the scan works
     assert result["import_failures"] == {}, f"op modules that do not import: {result['import_failures']}"
     assert result["missing_twin"] == [], f"built-in ops without a symbolic twin: {result['missing_twin']}"
     assert result["missing_case"] == [], f"ops without a case in graphlab/verify/cases.py: {result['missing_case']}"
@@ -75,7 +75,7 @@ def test_coverage_considers_only_builtin_ops_and_catches_a_new_op_without_twin()
         def forward(ctx, x):
             return x
 
-    assert "userop" in Function.registry and "userop" not in symbolic.builtin_ops()
+    assert "user_op" in Function.registry and "user_op" not in symbolic.builtin_ops()
     # an op defined under graphlab.ops without a twin is caught (simulated, then removed again)
     fake = type("Fake", (Function,), {"__module__": "graphlab.ops.fake_family", "name": "fake_op",
                                       "forward": staticmethod(lambda ctx, x: x)})
@@ -84,7 +84,7 @@ def test_coverage_considers_only_builtin_ops_and_catches_a_new_op_without_twin()
         (row,) = symbolic.verify_all(only=lambda name: name == "fake_op")
         assert row.status == "FAIL" and "no symbolic twin" in row.note
     finally:
-        del Function.registry["fake_op"], Function.registry["userop"]
+        del Function.registry["fake_op"], Function.registry["user_op"]
         del fake, UserOp
         gc.collect()
     assert "fake_op" not in symbolic.builtin_ops()
@@ -135,14 +135,14 @@ class Cube(BadCube):
 def test_verify_op_reports_a_wrong_backward_naming_the_op_and_the_worst_element():
     report = gl.verify.op(BadCube, values=[[1, -2, 0.5]])
     assert not report.passed and report.status == "FAIL"
-    assert report.op == "badcube"
+    assert report.op == "bad_cube"
     worst = report.worst
     # the largest |x| is the worst: exact 3·4 = 12, engine 2·4 = 8
     assert (worst.output, worst.out_index, worst.input, worst.in_index) == ("out", (1,), "x", (1,))
     assert worst.exact == 12 and worst.engine == 8 and worst.error == 4
     assert report.max_error == 4 and report.value_error == 0       # the forward agrees with the twin
     text = str(report)
-    assert "badcube" in text and "FAIL" in text and "d out[1] / d x[1]: exact 12, engine 8" in text
+    assert "bad_cube" in text and "FAIL" in text and "d out[1] / d x[1]: exact 12, engine 8" in text
     assert "DOES NOT MATCH" in text
     assert gl.verify.op(Cube, values=[[1, -2, 0.5]]).passed
 
@@ -165,7 +165,7 @@ def test_a_backward_that_raises_is_a_failure_with_the_reason():
 
     report = gl.verify.op(WrongShape, shapes=[(2, 3)])
     assert not report.passed
-    assert "wrongshape" in report.summary() and "ShapeError" in report.message
+    assert "wrong_shape" in report.summary() and "ShapeError" in report.message
 
 
 def test_a_twin_that_disagrees_with_forward_is_reported():
@@ -207,9 +207,9 @@ def test_kink_conventions(name, values, params, expected):
 
 # -- the API --------------------------------------------------------------------------------------
 def test_ops_are_found_by_name_alias_class_or_apply():
-    assert symbolic.resolve("leaky_relu") is symbolic.resolve("LeakyRelu") is symbolic.resolve("leakyrelu")
+    assert symbolic.resolve("leaky_relu") is symbolic.resolve("LeakyRelu") is symbolic.resolve("leaky_relu")
     assert symbolic.resolve(gl.relu).name == "relu"
-    assert symbolic.resolve("log_softmax").name == "logsoftmax"
+    assert symbolic.resolve("log_softmax").name == "log_softmax"
     with pytest.raises(gl.verify.VerifyError, match="no op named 'nope'"):
         gl.verify.op("nope")
     with pytest.raises(gl.verify.VerifyError, match="no gradient to verify: a comparison"):

@@ -199,29 +199,30 @@ class BackwardWalk:
         return step
 
     def _downstream(self, node: Tensor, creator, upstream) -> tuple:
+        """Call the op's backward, fit each gradient to its input, send it on: one per input."""
+        downstream = self._call_backward(node, creator, upstream)
+        result = []
+        for tensor, gradient in zip(creator.inputs, downstream):
+            if gradient is None or not tensor.requires_grad:
+                result.append(None)
+                continue
+            gradient = self._fit_to_input(gradient, tensor, creator)
+            # send: self._receive, inlined on this hot path
+            waiting = self._pending.get(tensor.id)
+            if waiting is None:
+                self._pending[tensor.id] = (node, gradient)
+            elif type(waiting) is tuple:
+                self._pending[tensor.id] = [waiting, (node, gradient)]
+            else:
+                waiting.append((node, gradient))
+            result.append(gradient)
+        return tuple(result)
+
+    def _call_backward(self, node: Tensor, creator, upstream) -> tuple:
+        """``backward(ctx, upstream)`` as a tuple with one entry per input."""
         op_class = type(creator)
         if self.create_graph:
-            if not op_class.higher_order:
-                raise BackwardError(
-                    f"{creator.name}: its backward is not differentiable, so create_graph=True (gradients "
-                    f"of gradients) cannot pass through {node.label}. Use create_graph=False, or write "
-                    f"its backward with Tensor operations and set higher_order = True")
-            inputs = creator.inputs
-
-            def lift(array):
-                for tensor in inputs:
-                    if array is tensor.data:
-                        return tensor
-                if array is node.data or array is creator._returned:
-                    return node
-                return Tensor._from_op(array, None, False)
-
-            creator._lift = lift
-            try:
-                with enable_grad():
-                    downstream = op_class.backward(creator, upstream)
-            finally:
-                creator._lift = None
+            downstream = self._call_backward_on_tensors(node, creator, upstream)
         else:
             downstream = op_class.backward(creator, upstream)
         if type(downstream) is not tuple:
@@ -229,33 +230,50 @@ class BackwardWalk:
         if len(downstream) != len(creator.inputs):
             raise BackwardError(f"{creator.name}: backward returned {len(downstream)} gradients for "
                                 f"{len(creator.inputs)} inputs; return one per input (None for constants)")
-        result = []
-        create_graph, anomaly, pending = self.create_graph, config.anomaly, self._pending
-        for tensor, gradient in zip(creator.inputs, downstream):
-            if gradient is None or not tensor.requires_grad:
-                result.append(None)
-                continue
-            if create_graph:
-                if not isinstance(gradient, Tensor):
-                    gradient = Tensor._from_op(np.asarray(gradient), None, False)
-            elif type(gradient) is not np.ndarray:
-                gradient = np.asarray(gradient)   # numpy returns scalars for 0-d math
-            data = tensor.data
-            if gradient.shape != data.shape:
-                gradient = sum_to(gradient, data.shape)
-            if gradient.dtype is not data.dtype and gradient.dtype != data.dtype:
-                gradient = gradient.astype(data.dtype)
-            if anomaly:
-                check_finite(gradient, creator.name, f"backward (gradient for {tensor.label})", creator)
-            waiting = pending.get(tensor.id)     # self._receive, inlined on this hot path
-            if waiting is None:
-                pending[tensor.id] = (node, gradient)
-            elif type(waiting) is tuple:
-                pending[tensor.id] = [waiting, (node, gradient)]
-            else:
-                waiting.append((node, gradient))
-            result.append(gradient)
-        return tuple(result)
+        return downstream
+
+    @staticmethod
+    def _call_backward_on_tensors(node: Tensor, creator, upstream):
+        """create_graph=True: backward runs on Tensors (its saved arrays lifted back to the
+        op's inputs and output), so the gradient is itself a graph that can be differentiated."""
+        if not type(creator).higher_order:
+            raise BackwardError(
+                f"{creator.name}: its backward is not differentiable, so create_graph=True (gradients "
+                f"of gradients) cannot pass through {node.label}. Use create_graph=False, or write "
+                f"its backward with Tensor operations and set higher_order = True")
+        inputs = creator.inputs
+
+        def lift(array):
+            for tensor in inputs:
+                if array is tensor.data:
+                    return tensor
+            if array is node.data or array is creator._returned:
+                return node
+            return Tensor._from_op(array, None, False)
+
+        creator._lift = lift
+        try:
+            with enable_grad():
+                return type(creator).backward(creator, upstream)
+        finally:
+            creator._lift = None
+
+    def _fit_to_input(self, gradient, tensor: Tensor, creator):
+        """The gradient as an array (a Tensor under create_graph) of the input's shape and dtype:
+        broadcast axes summed away (lecture 4: a gradient always has its variable's shape)."""
+        if self.create_graph:
+            if not isinstance(gradient, Tensor):
+                gradient = Tensor._from_op(np.asarray(gradient), None, False)
+        elif type(gradient) is not np.ndarray:
+            gradient = np.asarray(gradient)   # numpy returns scalars for 0-d math
+        data = tensor.data
+        if gradient.shape != data.shape:
+            gradient = sum_to(gradient, data.shape)
+        if gradient.dtype is not data.dtype and gradient.dtype != data.dtype:
+            gradient = gradient.astype(data.dtype)
+        if config.anomaly:
+            check_finite(gradient, creator.name, f"backward (gradient for {tensor.label})", creator)
+        return gradient
 
 
 def backward(root: Tensor, grad=None, *, create_graph: bool = False) -> Trace:

@@ -13,13 +13,16 @@ An op is one small class::
             (x,) = ctx.saved_tensors
             return 2 * x
 
-        @staticmethod
-        def backward(ctx, upstream):    # one downstream gradient per input
-            return upstream * Square.local(ctx)
-
     y = Square.apply(x)
 
-``apply`` wraps and unwraps Tensors, checks dtypes, records the node; the engine handles
+``backward`` is derived from ``local``: downstream = upstream × local for each input (the
+chain rule for an elementwise op), so what diagrams show and what training uses cannot drift
+apart. An op whose gradient is not elementwise (matmul, conv, softmax) writes its own
+``backward(ctx, upstream)`` returning one downstream gradient per input (None where
+``ctx.needs_input_grad`` says nobody needs it).
+
+``apply`` wraps and unwraps Tensors, checks dtypes, records the node and keeps forward's
+keyword parameters on ``ctx.params`` (and as attributes: ``ctx.axis``); the engine handles
 broadcasting and accumulation, so ``backward`` returns gradients shaped like the forward's
 arrays before broadcasting is undone.
 
@@ -44,11 +47,14 @@ states the op's math so that SymPy can differentiate it exactly::
 * Constant inputs (masks, comparison results) arrive as exact numbers or ``sympy.true``/``false``.
 * Import SymPy inside the twin (``from graphlab.verify import sym``: SymPy's functions plus
   helpers such as ``sym.reduce``), never at module level, so ``import graphlab`` stays light.
-* So that ``gl.verify.graph`` can rebuild a recorded node, forward keeps every parameter on ctx
-  under its own name (``ctx.axis = axis``).
+* ``gl.verify.graph`` rebuilds a recorded node from ``ctx.params``, which ``apply`` fills.
+
+An op also lists its test cases next to its code (``cases = (Case(...), ...)``, see
+``graphlab/autodiff/cases.py``); one generic test runs every check from them.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Optional
 
 import numpy as np
@@ -57,10 +63,21 @@ from graphlab.config import config
 from graphlab.errors import AnomalyError, DtypeError, GraphlabError, ShapeError
 
 
-class Function:
-    """Base class of ops. Subclasses define static ``forward``/``backward`` (and ``local``, ``symbolic``)."""
+#: attributes of ctx that a forward parameter may not shadow
+_RESERVED = frozenset({"inputs", "params", "needs_input_grad", "name", "saved_tensors", "save_for_backward"})
 
-    #: op name shown in Traces and diagrams; defaults to the class name in lower case
+
+def _snake_case(class_name: str) -> str:
+    """``LeakyRelu`` -> ``leaky_relu``, ``LogSoftmax`` -> ``log_softmax``: the name users call."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
+
+
+class Function:
+    """Base class of ops. Subclasses define static ``forward`` and ``local`` (or ``backward``),
+    and ``symbolic`` for verification."""
+
+    #: op name shown in Traces, diagrams and errors: the public function's name
+    #: (defaults to the class name in snake_case: LeakyRelu -> leaky_relu)
     name: ClassVar[str] = "function"
     #: gate pattern of the lecture: "distributor" (add), "swap" (mul), "router" (max)
     pattern: ClassVar[Optional[str]] = None
@@ -71,8 +88,11 @@ class Function:
     higher_order: ClassVar[bool] = False
     #: False for ops whose output dtype differs from the inputs' on purpose (astype)
     keeps_dtype: ClassVar[bool] = True
-    #: every Function subclass by name (verification and the REPL look ops up here)
+    #: every Function subclass by name, built-in and user-defined (a user's op may shadow a
+    #: built-in here; ``graphlab.ops.registry`` keeps the built-in ones apart)
     registry: ClassVar[dict] = {}
+    #: the op's test cases (``graphlab.autodiff.cases.Case``), bound to the class
+    cases: ClassVar[tuple] = ()
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
@@ -81,11 +101,13 @@ class Function:
     _lift = None
     _saved: tuple = ()
     _returned = None   # forward's own return value when apply had to convert it to an array
+    params: dict = {}  # forward's keyword parameters, set by apply
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
-            cls.name = cls.__name__.lower()
+            cls.name = _snake_case(cls.__name__)
+        cls.cases = tuple(case.bind(cls) for case in cls.__dict__.get("cases", ()))
         Function.registry[cls.name] = cls
 
     @staticmethod
@@ -94,7 +116,26 @@ class Function:
 
     @staticmethod
     def backward(ctx, upstream):
-        raise NotImplementedError("a Function subclass must define a static backward(ctx, upstream)")
+        """downstream = upstream × local for each input that needs a gradient (the chain rule;
+        ``chain`` says what × is); the engine then sums it back over broadcast axes."""
+        op_class = type(ctx)
+        if op_class.local is None:
+            raise NotImplementedError(
+                f"{ctx.name}: a Function needs a static local(ctx) (d out / d input) "
+                f"or its own backward(ctx, upstream)")
+        local_gradients = op_class.local(ctx)
+        if type(local_gradients) is not tuple:
+            local_gradients = (local_gradients,)
+        chain, inputs = op_class.chain, ctx.inputs
+        return tuple(None if local_gradient is None or not inputs[index].requires_grad
+                     else chain(upstream, local_gradient, index)
+                     for index, local_gradient in enumerate(local_gradients))
+
+    @staticmethod
+    def chain(upstream, local_gradient, index: int):
+        """upstream × local for input ``index``: elementwise for elementwise gates (lecture 4);
+        matmul overrides it with the matrix product (dL/dW = upstream · xᵀ)."""
+        return upstream * local_gradient
 
     # -- the ctx side: what forward leaves for backward -----------------------------------
     def save_for_backward(self, *arrays) -> None:
@@ -107,6 +148,12 @@ class Function:
         if self._lift is None:
             return self._saved
         return tuple(self._lift(array) for array in self._saved)
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per input (PyTorch's name): does anybody need its gradient? An op skips
+        the work for the others and returns None in their place."""
+        return tuple(tensor.requires_grad for tensor in self.inputs)
 
     def local_gradients(self) -> Optional[tuple]:
         """The op's ``local`` as a tuple (one entry per input), or None when it has none."""
@@ -126,10 +173,30 @@ class Function:
         """Run ``forward`` on the arrays of ``args`` and return the output Tensor.
 
         Positional arguments are the op's inputs (Tensors, or numbers and arrays that become
-        constants); keyword arguments are settings passed to ``forward`` unchanged.
+        constants); keyword arguments are settings passed to ``forward`` unchanged and kept
+        on ``ctx.params``.
         """
-        # One pass over the inputs: the common case (Tensors of one float dtype) stays cheap,
-        # because every scalar op of a 100,000-node graph comes through here.
+        inputs, float_dtype, requires_grad, tracks = cls._check_inputs(args)
+        ctx = object.__new__(cls)
+        ctx.inputs = inputs
+        if params:
+            ctx._keep_params(params)
+        output = ctx._run_forward(inputs, params, float_dtype)
+        if not config.grad_enabled:
+            return Tensor._from_op(output, None, False)
+        # a node is recorded when an input needs a gradient, and also below a comparison
+        # (which needs none) so that backward can name the comparison that cut the graph
+        creator = ctx if requires_grad or tracks else None
+        requires_grad = requires_grad and cls.differentiable and output.dtype.kind == "f"
+        return Tensor._from_op(output, creator, requires_grad)
+
+    @classmethod
+    def _check_inputs(cls, args: tuple) -> tuple:
+        """(inputs as Tensors, their float dtype, does any need a gradient, does any carry a graph).
+
+        One pass over the inputs: the common case (Tensors of one float dtype) stays cheap,
+        because every scalar op of a 100,000-node graph comes through here.
+        """
         float_dtype = None
         requires_grad = tracks = convert = False
         for arg in args:
@@ -151,10 +218,22 @@ class Function:
             elif arg.creator is not None:
                 tracks = True
         inputs = cls._convert_inputs(args, float_dtype) if convert else args
-        ctx = object.__new__(cls)
-        ctx.inputs = inputs
+        return inputs, float_dtype, requires_grad, tracks
+
+    def _keep_params(self, params: dict) -> None:
+        """Keep forward's keyword parameters on ctx: ``ctx.params`` and ``ctx.<name>``."""
+        clash = _RESERVED.intersection(params)
+        if clash:
+            raise TypeError(f"{self.name}: a forward parameter may not be called {sorted(clash)[0]!r} "
+                            f"(ctx uses that name); rename it")
+        self.params = params
+        self.__dict__.update(params)
+
+    def _run_forward(self, inputs: tuple, params: dict, float_dtype) -> np.ndarray:
+        """forward on the inputs' arrays; the output as an array of the inputs' float dtype."""
+        cls = type(self)
         try:
-            output = cls.forward(ctx, *[tensor.data for tensor in inputs], **params)
+            output = cls.forward(self, *[tensor.data for tensor in inputs], **params)
         except GraphlabError:
             raise
         except (ValueError, IndexError) as error:
@@ -162,23 +241,16 @@ class Function:
             raise ShapeError(f"{cls.name}: cannot apply to inputs of shapes {shapes}: {error}") from error
         if type(output) is not np.ndarray:
             # numpy gives scalars for 0-d math; remember the scalar so that create_graph still
-            # recognises a saved output as the output (see engine.BackwardWalk._downstream)
-            ctx._returned = output
+            # recognises a saved output as the output (see engine.BackwardWalk)
+            self._returned = output
             output = np.asarray(output)
         output_dtype = output.dtype
         if output_dtype is not float_dtype and float_dtype is not None and output_dtype.kind == "f" \
                 and cls.keeps_dtype:
             output = output.astype(float_dtype)  # a forward may not widen float32 to float64
-            output_dtype = float_dtype
         if config.anomaly:
-            check_finite(output, cls.name, "forward", ctx)
-        if not config.grad_enabled:
-            return Tensor._from_op(output, None, False)
-        # a node is recorded when an input needs a gradient, and also below a comparison
-        # (which needs none) so that backward can name the comparison that cut the graph
-        creator = ctx if requires_grad or tracks else None
-        requires_grad = requires_grad and cls.differentiable and output_dtype.kind == "f"
-        return Tensor._from_op(output, creator, requires_grad)
+            check_finite(output, cls.name, "forward", self)
+        return output
 
     @classmethod
     def _convert_inputs(cls, args: tuple, float_dtype) -> tuple:

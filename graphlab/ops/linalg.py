@@ -29,6 +29,7 @@ def _check_shapes(a: np.ndarray, b: np.ndarray) -> None:
 
 
 class MatMul(Function):
+    name = "matmul"
     higher_order = True
 
     @staticmethod

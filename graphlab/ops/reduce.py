@@ -135,6 +135,7 @@ class Var(Function):
 
 class LogSumExp(Function):
     """log Σ e^x, shifted by the max so it never overflows; d/dx = softmax(x)."""
+    name = "logsumexp"
     higher_order = True
 
     @staticmethod

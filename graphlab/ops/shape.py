@@ -103,6 +103,7 @@ def _is_basic(index) -> bool:
 
 class GetItem(Function):
     """x[index] with ints, slices, None, ..., index arrays or boolean masks."""
+    name = "getitem"
     higher_order = True
 
     @staticmethod

@@ -142,21 +142,9 @@ def _input_names(op_class, count: int) -> list:
 
 
 def params_of(node_ctx) -> dict:
-    """The parameters an op node was built with, read back from its ctx (``ctx.axis`` ...).
-
-    A node's inputs fill forward's first positional arguments; every other argument is a
-    parameter. Rule for op authors: forward keeps each parameter on ctx under its own name.
-    """
-    op_class = type(node_ctx)
-    positional, varargs, keyword_only, _ = _forward_signature(op_class)
-    params = (positional[len(node_ctx.inputs):] if varargs is None else []) + keyword_only
-    found = {}
-    for name in params:
-        if name not in vars(node_ctx):
-            raise VerifyError(f"verify.graph: {op_class.name}'s forward takes the parameter {name!r} but does not "
-                              f"keep it on ctx, so its value is unknown; add `ctx.{name} = {name}` to forward")
-        found[name] = vars(node_ctx)[name]
-    return found
+    """The parameters an op node was built with: forward's keyword arguments, which
+    ``Function.apply`` keeps on ``ctx.params``."""
+    return dict(node_ctx.params)
 
 
 def cases_of(op_class) -> list:
