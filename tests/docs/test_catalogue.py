@@ -23,7 +23,7 @@ ANCHOR = re.compile(r'^<a id="(e\d{2,3})"></a>\n## (E\d{2,3}) ', flags=re.MULTIL
 LINK = re.compile(r"catalogue\.md#(e\d{2,3})\b")
 OUTSIDE = re.compile(re.escape("sha" + "red/") + "|" + re.escape("LECTURE" + "_EXAMPLES") + "|"
                      + re.escape("DESIGN" + ".md"))
-NOTE_LINE = re.compile(r"(?<![A-Za-z0-9_])" + "L" + r"\d{3,4}\b(?!\.\d)")   # not SVG path data like L123.4
+NOTE_LINE = re.compile(r"(?<![A-Za-z0-9_])" + "L" + r"\d{3,4}\b(?!\.\d)")   # not SVG path data (an L, digits, a decimal point)
 SKIPPED_FOLDERS = {".git", ".venv", "__pycache__", "out", "node_modules"}
 
 
