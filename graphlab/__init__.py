@@ -30,12 +30,7 @@ from graphlab.config import (
 from graphlab.errors import (
     AnomalyError, BackwardError, DtypeError, GradcheckError, GraphlabError, ShapeError,
 )
-from graphlab.ops import (
-    abs, add, astype, broadcast_to, clip, concat, div, elu, eq, exp, flatten, ge, getitem, gt, le,
-    leaky_relu, log, log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne,
-    neg, pad, permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sub, sum, tanh,
-    transpose, unsqueeze, var, where,
-)
+from graphlab.ops import *  # noqa: F401,F403  (the public op functions: graphlab.ops.__all__)
 
 #: subpackages loaded on first attribute access (``gl.nn``, ``gl.train``, ...), so ``import graphlab``
 #: loads only the engine; ``import graphlab.nn`` and ``from graphlab import nn`` work as usual
