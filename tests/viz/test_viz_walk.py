@@ -167,7 +167,7 @@ def test_walk_reports_its_timing(tmp_path):
 @needs_chromium
 def test_html_stepper_works_in_headless_chromium(tmp_path):
     """Buttons, arrow keys, Home/End, the slider and #frame=N, with JavaScript on; screenshots of
-    the first and last frames (tests/test_viz_docs.py keeps one in docs/)."""
+    the first and last frames (tests/docs/test_viz_docs.py keeps one in docs/)."""
     f, nodes = e03()
     result = gl.walk(f, tmp_path / "walk")
     url = result.index.resolve().as_uri()
