@@ -45,8 +45,10 @@ def public_names(module) -> list:
     if hasattr(module, "__all__"):
         names = list(module.__all__)
     else:
-        names = sorted(name for name, value in vars(module).items()
-                       if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+        # dir(), not vars(): the package's lazy names (gl.draw, gl.save) count before first use
+        members = {name: getattr(module, name) for name in dir(module) if not name.startswith("_")}
+        names = sorted(name for name, value in members.items()
+                       if (inspect.isfunction(value) or inspect.isclass(value))
                        and (module.__name__ == "graphlab" or getattr(value, "__module__", None) == module.__name__))
     return [name for name in names if not inspect.ismodule(getattr(module, name))]
 

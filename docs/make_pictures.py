@@ -5,7 +5,7 @@
 
 Needs Graphviz's ``dot``; the screenshot of the walk page also needs Chromium (skipped with a
 message when it is missing). tests/test_viz_docs.py runs this and compares with the committed files.
-Lecture ids are those of shared/LECTURE_EXAMPLES.md.
+Lecture ids are those of docs/catalogue.md.
 """
 from __future__ import annotations
 

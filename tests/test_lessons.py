@@ -121,7 +121,9 @@ def test_docs_list_exactly_the_catalogue_entries_the_lesson_tests_cite():
             cited.setdefault(entry, set()).add(number)
     document = (ROOT / "docs" / "lessons.md").read_text(encoding="utf-8")
     section = document.split("## Catalogue entries reproduced and asserted", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| (E\d{2,3}) \| .* \| ([\d, ]+) \|$", section, flags=re.MULTILINE)
+    rows = re.findall(r"^\| \[(E\d{2,3})\]\(catalogue\.md#(e\d{2,3})\) \| .* \| ([\d, ]+) \|$", section, flags=re.MULTILINE)
+    assert all(anchor == entry.lower() for entry, anchor, _ in rows)          # each id links to its catalogue entry
+    rows = [(entry, numbers) for entry, _, numbers in rows]
     listed = {entry: {int(number) for number in numbers.split(",")} for entry, numbers in rows}
     assert len(rows) == len(listed) and listed == cited
     assert f"**{len(listed)} entries so far.**" in section

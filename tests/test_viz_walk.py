@@ -1,6 +1,6 @@
 """gl.walk: one frame per Step in processing order, pinned layout, the HTML stepper in Chromium.
 
-Lecture ids refer to shared/LECTURE_EXAMPLES.md (E01 (x+y)z, E03 sigmoid neuron, E05 copy gate).
+Lecture ids refer to docs/catalogue.md (E01 (x+y)z, E03 sigmoid neuron, E05 copy gate).
 """
 import re
 import time
