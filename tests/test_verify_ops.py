@@ -250,3 +250,15 @@ def test_import_graphlab_does_not_load_sympy():
     import sys
     code = "import sys, graphlab; assert 'sympy' not in sys.modules; graphlab.verify.op; assert 'sympy' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_old_op_spellings_resolve_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="'leakyrelu' is now 'leaky_relu'"):
+        assert symbolic.resolve("leakyrelu") is symbolic.resolve("leaky_relu")
+
+
+def test_verify_and_completion_read_the_one_registry_of_builtin_ops():
+    from graphlab.ops.registry import builtin_ops, op_names
+    assert symbolic.builtin_ops() == builtin_ops() == gl.verify.builtin_ops()
+    assert {row.op for row in symbolic.verify_all(only=lambda name: name in ("lt", "relu"))} == {"lt", "relu"}
+    assert op_names() == sorted(builtin_ops()) and "conv2d" in op_names()
