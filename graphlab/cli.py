@@ -22,10 +22,10 @@ def _repl(arguments: argparse.Namespace) -> int:
 
 def _verify(arguments: argparse.Namespace) -> int:
     """Every op's exact SymPy check as a table, or one op's full report; exit 1 on a failure."""
-    from graphlab.verify import symbolic
+    from graphlab.verify import op_check, op_table
     if arguments.op is None:
-        rows = symbolic.verify_all()
-        print(symbolic.format_table(rows))
+        rows = op_table.verify_all()
+        print(op_table.format_table(rows))
         failed = [row for row in rows if row.status == "FAIL"]
         checked = sum(row.status != "exempt" for row in rows)
         print(f"\n{checked - len(failed)} of {checked} checks pass; "
@@ -33,7 +33,7 @@ def _verify(arguments: argparse.Namespace) -> int:
         return 1 if failed else 0
     shapes = [tuple(int(size) for size in text.split(",") if size.strip()) for text in arguments.shapes] \
         if arguments.shapes else None
-    report = symbolic.op(arguments.op, shapes=shapes, seed=arguments.seed)
+    report = op_check.op(arguments.op, shapes=shapes, seed=arguments.seed)
     print(report)
     return 0 if report.passed else 1
 

@@ -10,8 +10,8 @@ from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
 import graphlab as gl
-from graphlab.autodiff.function import Function
 from graphlab.autodiff.tensor import Tensor
+from graphlab.ops.registry import op_names
 from graphlab.repl.commands import COMMANDS
 
 _DOTTED = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.(\w*)$")
@@ -59,9 +59,7 @@ class ReplCompleter(Completer):
                 labels.update(node.label for node in self.workspace.graph_nodes(self.workspace.current_root()))
             return sorted(labels)
         if kind == "op":
-            import graphlab.functional  # noqa: F401  (registers the fused ops: conv2d, batch_norm, ...)
-            builtin = [name for name, op in Function.registry.items() if op.__module__.startswith("graphlab.ops")]
-            return tensors + sorted(builtin)
+            return tensors + op_names()      # the built-in ops' public names (user Functions apart)
         if kind == "lesson":
             return list(gl.examples.GRAPHS)
         return []

@@ -176,8 +176,10 @@ def check_torch(case, torch=None) -> None:
     """Values and gradients against ``case.torch`` in float64 (rtol 1e-10, atol 1e-12)."""
     if case.torch is None:
         raise Skip("no PyTorch reference")
+    if torch is False:
+        raise Skip("not asked for (torch=False)")
     torch = _import_torch() if torch is None else torch
-    if not torch:
+    if torch is None:
         raise Skip("torch is not installed")
     arrays = case.inputs()
     grad = case.op.differentiable
@@ -208,14 +210,14 @@ def check_torch(case, torch=None) -> None:
 # -- (d) SymPy --------------------------------------------------------------------------------
 def check_sympy(case) -> None:
     """The engine's Jacobian against the exact Jacobian of the op's SymPy twin."""
-    import graphlab as gl
+    from graphlab.verify.op_check import run_case
     if not case.checks_symbolic:
         raise Skip("not a symbolic case (it is about a spelling: call=...)")
     if getattr(case.op, "symbolic", None) is None:
         raise Skip("the op has no SymPy twin")
     if not case.op.differentiable:
         raise Skip("not differentiable")
-    report = gl.verify.op(case.op, values=case.inputs(), params=case.params)
+    report = run_case(case)     # gl.verify.op at case.inputs(), with exactly the case's params
     assert report.passed, str(report)
 
 

@@ -1,7 +1,7 @@
 """The SymPy vocabulary of the ops' ``symbolic`` twins.
 
 An op's twin (``graphlab/ops/*.py``) imports this module inside its body, so ``import graphlab``
-never loads SymPy and SymPy is imported only here and in ``symbolic.py``. Twins work on
+never loads SymPy and SymPy is imported only here and in the verify tools. Twins work on
 
 * sympy scalars, for ops marked ``elementwise = True`` (one element at a time), and
 * numpy arrays of ``dtype=object`` holding sympy expressions, for every other op: numpy's own

@@ -1,8 +1,8 @@
 """gl.verify.op: every built-in op's backward against SymPy's exact Jacobian.
 
-The table is ``graphlab/verify/cases.py`` (small shapes, rational inputs); the coverage test
-fails when an op under ``graphlab/ops`` has no ``symbolic`` twin or no case, unless it is
-exempt with a written reason.
+The cases are the ops' own (``cases`` on each op class: small shapes, exact inputs); the
+coverage test fails when an op under ``graphlab/ops`` has no ``symbolic`` twin or no case,
+unless it is exempt with a written reason.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import sympy
 
 import graphlab as gl
 from graphlab.autodiff.function import Function
-from graphlab.verify import cases, symbolic
+from graphlab.verify import op_table, symbolic
 
-CASES = symbolic.all_cases()          # the table in verify/cases.py and the ops' own verify_cases
+CASES = symbolic.all_cases()          # every built-in op's symbolic cases
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
@@ -30,7 +30,7 @@ def test_op_backward_equals_the_exact_jacobian(case):
     inputs = sum(int(np.prod(shape)) for _, shape, _, differentiable in report.inputs if differentiable)
     assert report.exact.shape == (int(np.prod(report.output_shape)), inputs) == report.engine.shape
     assert inputs > 0
-    NONZERO[case.op] = NONZERO.get(case.op, False) or bool(np.any(report.engine != 0))
+    NONZERO[case.op.name] = NONZERO.get(case.op.name, False) or bool(np.any(report.engine != 0))
     # SymPy's work stays bounded: small shapes, well under a second per case
     assert report.exact.rows * report.exact.cols <= 1000
     assert time.perf_counter() - started < 2.0
@@ -42,7 +42,7 @@ NONZERO: dict = {}   # op -> whether one of its cases had a non-zero Jacobian (f
 def test_every_op_is_checked_on_a_non_zero_jacobian():
     """An all-zero Jacobian compares little: every op has a case where the gradient flows."""
     for case in CASES:
-        if case.op not in NONZERO:
+        if case.op.name not in NONZERO:
             test_op_backward_equals_the_exact_jacobian(case)
     assert [op for op, flows in NONZERO.items() if not flows] == []
 
@@ -54,19 +54,19 @@ def test_every_builtin_op_has_a_twin_and_a_case_or_a_written_exemption():
     assert {"add", "matmul", "getitem", "log_softmax", "where", "scatter_add"} <= set(builtin)   # the scan works
     assert result["import_failures"] == {}, f"op modules that do not import: {result['import_failures']}"
     assert result["missing_twin"] == [], f"built-in ops without a symbolic twin: {result['missing_twin']}"
-    assert result["missing_case"] == [], f"ops without a case in graphlab/verify/cases.py: {result['missing_case']}"
+    assert result["missing_case"] == [], f"ops without a symbolic case: {result['missing_case']}"
     assert set(result["verified"]) | set(result["exempt"]) == set(builtin)
-    for name, reason in cases.EXEMPT.items():
+    for name, reason in op_table.EXEMPT.items():
         assert name in builtin, f"stale exemption {name!r}"
         assert not builtin[name].differentiable and len(reason) > 40
-    assert {case.op for case in cases.CASES} <= set(builtin), "a case names an op that does not exist"
+    assert {case.op.name for case in CASES} <= set(builtin), "a case names an op that does not exist"
 
 
 def test_the_table_covers_every_builtin_op_and_all_pass():
     rows = symbolic.verify_all()
     assert {row.op for row in rows} == set(symbolic.builtin_ops())
     assert [row for row in rows if row.status == "FAIL"] == []
-    assert {row.op for row in rows if row.status == "exempt"} == set(cases.EXEMPT)
+    assert {row.op for row in rows if row.status == "exempt"} == set(op_table.EXEMPT)
 
 
 def test_coverage_considers_only_builtin_ops_and_catches_a_new_op_without_twin():
@@ -250,3 +250,15 @@ def test_import_graphlab_does_not_load_sympy():
     import sys
     code = "import sys, graphlab; assert 'sympy' not in sys.modules; graphlab.verify.op; assert 'sympy' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_old_op_spellings_resolve_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="'leakyrelu' is now 'leaky_relu'"):
+        assert symbolic.resolve("leakyrelu") is symbolic.resolve("leaky_relu")
+
+
+def test_verify_and_completion_read_the_one_registry_of_builtin_ops():
+    from graphlab.ops.registry import builtin_ops, op_names
+    assert symbolic.builtin_ops() == builtin_ops() == gl.verify.builtin_ops()
+    assert {row.op for row in symbolic.verify_all(only=lambda name: name in ("lt", "relu"))} == {"lt", "relu"}
+    assert op_names() == sorted(builtin_ops()) and "conv2d" in op_names()

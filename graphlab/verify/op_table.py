@@ -1,0 +1,96 @@
+"""``graphlab verify``: every built-in op's symbolic cases as one table, and which ops lack a
+twin or a case. Built-in ops come from ``graphlab.ops.registry`` (user Functions never count)."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from graphlab.ops.registry import builtin_ops, import_failures
+from graphlab.tables import format_table as aligned_table
+from graphlab.verify.op_cases import cases_of
+from graphlab.verify.op_check import run_case
+from graphlab.verify.twins import has_twin
+
+#: built-in ops that need no symbolic twin, each with the reason
+EXEMPT = {
+    name: "a comparison: piecewise constant, so its derivative is 0 wherever it exists; "
+          "graphlab records it (differentiable = False) and passes no gradient through it"
+    for name in ("lt", "le", "gt", "ge", "eq", "ne")
+}
+
+
+@dataclass
+class Row:
+    """One line of ``graphlab verify``."""
+    op: str
+    variant: str
+    shapes: tuple
+    status: str                  # pass, FAIL, exempt
+    max_error: float = 0.0
+    seconds: float = 0.0
+    note: str = ""
+
+
+
+
+def coverage() -> dict:
+    """Which built-in ops have a twin and a case: {"missing_twin": [...], "missing_case": [...],
+    "exempt": [...], "verified": [...], "import_failures": {...}}."""
+    result = {"missing_twin": [], "missing_case": [], "exempt": [], "verified": [],
+              "import_failures": import_failures()}
+    for name, cls in builtin_ops().items():
+        if name in EXEMPT:
+            result["exempt"].append(name)
+        elif not has_twin(cls):
+            result["missing_twin"].append(name)
+        elif not cases_of(cls):
+            result["missing_case"].append(name)
+        else:
+            result["verified"].append(name)
+    return result
+
+
+def _rows_of(name: str, op_class) -> list:
+    """The table's rows for one op: one per case, or one saying why it has none."""
+    if name in EXEMPT:
+        return [Row(name, "", (), "exempt", 0.0, 0.0, EXEMPT[name])]
+    if not has_twin(op_class):
+        return [Row(name, "", (), "FAIL", math.inf, 0.0, "no symbolic twin (define symbolic on the op)")]
+    op_cases = cases_of(op_class)
+    if not op_cases:
+        return [Row(name, "", (), "FAIL", math.inf, 0.0, "no symbolic case (add one to the op's cases)")]
+    rows = []
+    for case in op_cases:
+        started = time.perf_counter()
+        try:
+            report = run_case(case)
+            rows.append(Row(name, case.variant, case.shapes, report.status, report.max_error, report.seconds,
+                            "" if report.passed else (report.message or str(report.worst))))
+        except Exception as error:   # one broken op must not stop the table
+            rows.append(Row(name, case.variant, case.shapes, "FAIL", math.inf, time.perf_counter() - started,
+                            f"{type(error).__name__}: {error}"))
+    return rows
+
+
+def verify_all(only: Optional[Callable] = None) -> list:
+    """Run every case of every built-in op; one Row each (exempt and broken ops get a row too)."""
+    rows = [Row(module, "", (), "FAIL", math.inf, 0.0, f"cannot import: {error}")
+            for module, error in import_failures().items()]
+    for name, op_class in builtin_ops().items():
+        if only is None or only(name):
+            rows.extend(_rows_of(name, op_class))
+    return rows
+
+
+def format_table(rows: list) -> str:
+    """The rows as an aligned text table: op, input shapes, max error, status, time, note."""
+    header = ("op", "input shapes", "max error", "status", "time", "note")
+    lines = [header]
+    for row in rows:
+        label = f"{row.op}.{row.variant}" if row.variant else row.op
+        shapes = ", ".join(str(shape) for shape in row.shapes) if row.shapes else "-"
+        error = "-" if row.status == "exempt" else ("inf" if math.isinf(row.max_error) else f"{row.max_error:.1e}")
+        lines.append((label, shapes, error, row.status, f"{row.seconds * 1000:.0f} ms", row.note))
+    return aligned_table(lines, right={4})
