@@ -253,8 +253,8 @@ class Maxout(Function):
         axis = ctx.group_axis
         positions = np.arange(ctx.pieces).reshape((1,) * (axis + 1) + (ctx.pieces,) + (1,) * (upstream.ndim - axis - 1))
         chosen = np.expand_dims(winner, axis + 1) == positions
-        gradient = np.expand_dims(upstream, axis + 1) * chosen
-        return gradient.reshape(ctx.inputs[0].shape)
+        downstream = np.expand_dims(upstream, axis + 1) * chosen
+        return downstream.reshape(ctx.inputs[0].shape)
 
     @staticmethod
     def symbolic(x, pieces=2, axis=1):

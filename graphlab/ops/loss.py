@@ -142,14 +142,14 @@ class CrossEntropy(Function):
     def backward(ctx, upstream):
         (log_probs,) = ctx.saved_tensors
         batch, classes = log_probs.shape
-        gradient = np.exp(log_probs)                               # softmax
+        downstream = np.exp(log_probs)                               # softmax
         if ctx.soft:
-            gradient -= ctx.probabilities * (1 - ctx.smoothing) + ctx.smoothing / classes
+            downstream -= ctx.probabilities * (1 - ctx.smoothing) + ctx.smoothing / classes
         else:
-            gradient[np.arange(batch), ctx.labels] -= 1 - ctx.smoothing
+            downstream[np.arange(batch), ctx.labels] -= 1 - ctx.smoothing
             if ctx.smoothing:
-                gradient -= ctx.smoothing / classes
-        return gradient * _spread(upstream, ctx.reduction, batch, 2)
+                downstream -= ctx.smoothing / classes
+        return downstream * _spread(upstream, ctx.reduction, batch, 2)
 
     @staticmethod
     def symbolic(logits, targets=None, label_smoothing=0.0, reduction="mean"):
@@ -192,9 +192,9 @@ class NllLoss(Function):
     def backward(ctx, upstream):
         shape = ctx.inputs[0].shape
         spread = _spread(upstream, ctx.reduction, shape[0], 1)
-        gradient = np.zeros(shape, dtype=upstream.dtype)
-        gradient[np.arange(shape[0]), ctx.labels] = -spread
-        return gradient
+        downstream = np.zeros(shape, dtype=upstream.dtype)
+        downstream[np.arange(shape[0]), ctx.labels] = -spread
+        return downstream
 
     @staticmethod
     def symbolic(log_probs, targets=None, reduction="mean"):
@@ -293,10 +293,10 @@ class MulticlassHinge(Function):
     @staticmethod
     def backward(ctx, upstream):
         (violated,) = ctx.saved_tensors
-        gradient = violated.astype(upstream.dtype)
-        rows = np.arange(gradient.shape[0])
-        gradient[rows, ctx.labels] = -violated.sum(axis=1)
-        return gradient * _spread(upstream, ctx.reduction, gradient.shape[0], 2)
+        downstream = violated.astype(upstream.dtype)
+        rows = np.arange(downstream.shape[0])
+        downstream[rows, ctx.labels] = -violated.sum(axis=1)
+        return downstream * _spread(upstream, ctx.reduction, downstream.shape[0], 2)
 
     @staticmethod
     def symbolic(scores, targets=None, margin=1.0, reduction="mean"):
