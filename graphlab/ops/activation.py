@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
 from graphlab.errors import ShapeError
 
@@ -70,11 +71,24 @@ def _channel_shape(x: np.ndarray, count: int) -> tuple:
     return (1, count) + (1,) * (x.ndim - 2)
 
 
+def _numpy_prelu(x, weight):
+    slope = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else weight
+    return np.where(x > 0, x, slope * x)
+
+
 class PRelu(Function):
     """PReLU: x if x > 0 else a·x, with the slope a learned (one per channel, or one shared)."""
     name = "prelu"
     verify_cases = [dict(shapes=[(2, 3), (3,)], domain=("nonzero", "real")),
                     dict(shapes=[(2, 3), (1,)], domain=("kinks", "real"), variant="shared_kinks")]
+    cases = (
+        Case([(2, 3), (3,)], ("nonzero", "real"), numpy=_numpy_prelu, torch=lambda x, weight: F.prelu(x, weight)),
+        # on the kink x = 0 the slope a applies (PyTorch's convention)
+        Case([(2, 3), (1,)], ("kinks", "real"), variant="shared_kinks", numpy=_numpy_prelu,
+             torch=lambda x, weight: F.prelu(x, weight), gradcheck=False),
+        Case([(2, 3, 2, 2), (3,)], ("nonzero", "real"), variant="images", numpy=_numpy_prelu,
+             torch=lambda x, weight: F.prelu(x, weight)),
+    )
 
     @staticmethod
     def forward(ctx, x, weight):
@@ -93,20 +107,19 @@ class PRelu(Function):
 
     @staticmethod
     def local(ctx):
+        """d out / d x = the slope (1 or a); d out / d a = x where x <= 0, else 0."""
         x, slope = ctx.saved_tensors
         return slope, x * ~ctx.positive
 
     @staticmethod
-    def backward(ctx, upstream):
-        x, slope = ctx.saved_tensors
-        weight = ctx.inputs[1].data
-        negative_part = upstream * x * ~ctx.positive
-        if weight.size == 1:
-            d_weight = negative_part.sum().reshape(weight.shape)
-        else:
-            axes = (0,) + tuple(range(2, x.ndim))
-            d_weight = negative_part.sum(axis=axes)
-        return upstream * slope, d_weight
+    def chain(upstream, local_gradient, index: int):
+        """upstream × local; for the slopes, summed over every axis but the channel axis 1 (one
+        slope serves a whole channel, so its gradient collects the channel's elements; the engine
+        sums the channels too when the slope is shared)."""
+        downstream = upstream * local_gradient
+        if index == 1 and downstream.ndim >= 2:
+            return downstream.sum(axis=(0,) + tuple(range(2, downstream.ndim)))
+        return downstream
 
     @staticmethod
     def symbolic(x, weight):
@@ -119,11 +132,19 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _numpy_selu(x):
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+
 class Selu(Function):
     """SELU: λ·x for x > 0, λ·α·(e^x - 1) otherwise; the constants make activations self-normalizing."""
     name = "selu"
     elementwise = True
     verify_cases = [dict(shapes=[(2, 3)], domain="nonzero"), dict(shapes=[(3, 2)], domain="kinks", variant="kinks")]
+    cases = (
+        Case([(2, 3)], "nonzero", numpy=_numpy_selu, torch=lambda x: F.selu(x)),
+        Case([(3, 2)], "kinks", variant="kinks", numpy=_numpy_selu, torch=lambda x: F.selu(x), gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -136,11 +157,7 @@ class Selu(Function):
     @staticmethod
     def local(ctx):
         positive, output = ctx.saved_tensors
-        return np.where(positive, SELU_SCALE, output + SELU_SCALE * SELU_ALPHA)
-
-    @staticmethod
-    def backward(ctx, upstream):
-        return upstream * Selu.local(ctx)
+        return np.where(positive, SELU_SCALE, output + SELU_SCALE * SELU_ALPHA)   # λαe^x = out + λα
 
     @staticmethod
     def symbolic(x):
@@ -149,15 +166,26 @@ class Selu(Function):
         return sym.Piecewise((scale * x, x > 0), (scale * alpha * (sym.exp(x) - 1), True))
 
 
+def _numpy_gelu(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+
 class Gelu(Function):
     """GELU: x·Φ(x), Φ the standard normal CDF (exact, with erf), or the tanh approximation."""
     name = "gelu"
     elementwise = True
     verify_cases = [dict(shapes=[(2, 3)]), dict(shapes=[(2, 3)], variant="tanh", params={"approximate": "tanh"})]
+    approximate = "none"       # forward's default: ctx.approximate when a call leaves it out
+    cases = (
+        Case([(2, 3)], numpy=_numpy_gelu, torch=lambda x: F.gelu(x)),
+        Case([(2, 3)], params=dict(approximate="tanh"), variant="tanh", numpy=_numpy_gelu,
+             torch=lambda x, approximate: F.gelu(x, approximate=approximate)),
+    )
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
-        ctx.approximate = approximate
         ctx.save_for_backward(x)
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
@@ -176,15 +204,21 @@ class Gelu(Function):
         return (cdf + x * density).astype(x.dtype)
 
     @staticmethod
-    def backward(ctx, upstream):
-        return upstream * Gelu.local(ctx)
-
-    @staticmethod
     def symbolic(x, approximate="none"):
         from graphlab.verify import sym
         if approximate == "tanh":
             return x / 2 * (1 + sym.tanh(sym.sqrt(2 / sym.pi) * (x + sym.number(0.044715) * x ** 3)))
         return x / 2 * (1 + sym.erf(x / sym.sqrt(2)))          # x Φ(x)
+
+
+def _numpy_maxout(x, pieces=2, axis=1):
+    axis = axis % x.ndim
+    return x.reshape(x.shape[:axis] + (-1, pieces) + x.shape[axis + 1:]).max(axis=axis + 1)
+
+
+def _torch_maxout(x, pieces=2, axis=1):
+    axis = axis % x.ndim
+    return x.unflatten(axis, (-1, pieces)).amax(dim=axis + 1)
 
 
 class Maxout(Function):
@@ -193,6 +227,12 @@ class Maxout(Function):
     name = "maxout"
     verify_cases = [dict(shapes=[(2, 4)], domain="distinct", params={"pieces": 2}),
                     dict(shapes=[(1, 2, 3)], domain="distinct", variant="axis_last", params={"pieces": 3, "axis": -1})]
+    pieces = 2                 # forward's default: ctx.pieces when a call leaves it out
+    cases = (
+        Case([(2, 4)], "distinct", params=dict(pieces=2), numpy=_numpy_maxout, torch=_torch_maxout),
+        Case([(1, 2, 3)], "distinct", params=dict(pieces=3, axis=-1), variant="axis_last", numpy=_numpy_maxout,
+             torch=_torch_maxout),
+    )
     pattern = "router"
 
     @staticmethod
@@ -203,18 +243,18 @@ class Maxout(Function):
                              f"the layer before must output pieces x features")
         grouped = x.reshape(x.shape[:axis] + (x.shape[axis] // pieces, pieces) + x.shape[axis + 1:])
         winner = np.argmax(grouped, axis=axis + 1)
-        ctx.axis, ctx.pieces, ctx.grouped_shape = axis, pieces, grouped.shape
+        ctx.group_axis = axis
         ctx.save_for_backward(winner)
         return np.take_along_axis(grouped, np.expand_dims(winner, axis + 1), axis=axis + 1).squeeze(axis + 1)
 
     @staticmethod
     def backward(ctx, upstream):
         (winner,) = ctx.saved_tensors
-        axis = ctx.axis
+        axis = ctx.group_axis
         positions = np.arange(ctx.pieces).reshape((1,) * (axis + 1) + (ctx.pieces,) + (1,) * (upstream.ndim - axis - 1))
         chosen = np.expand_dims(winner, axis + 1) == positions
-        gradient = np.expand_dims(upstream, axis + 1) * chosen
-        return gradient.reshape(ctx.inputs[0].shape)
+        downstream = np.expand_dims(upstream, axis + 1) * chosen
+        return downstream.reshape(ctx.inputs[0].shape)
 
     @staticmethod
     def symbolic(x, pieces=2, axis=1):

@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
 from graphlab.config import config
+from graphlab.ops import dual
+
+
+def _numpy_dropout(x, p=0.5, channelwise=False):
+    return x * (0.0 if p >= 1 else 1.0)      # the two masks that are not random: keep all, drop all
 
 
 class Dropout(Function):
@@ -25,10 +31,15 @@ class Dropout(Function):
     verify_cases = [dict(shapes=[(2, 3)], params={"p": 0.0}), dict(shapes=[(2, 3)], variant="drop_all", params={"p": 1.0})]
     pattern = "router"
     higher_order = True
+    # the mask is random, so only p = 0 (keep all) and p = 1 (drop all) have a reference
+    cases = (
+        Case([(2, 3)], params=dict(p=0.0), numpy=_numpy_dropout, torch=lambda x, p: F.dropout(x, p, training=True)),
+        Case([(2, 3)], params=dict(p=1.0), variant="drop_all", numpy=_numpy_dropout,
+             torch=lambda x, p: F.dropout(x, p, training=True)),
+    )
 
     @staticmethod
     def forward(ctx, x, p=0.5, channelwise=False):
-        ctx.p, ctx.channelwise = p, channelwise     # parameters stay on ctx: verify.graph reads them
         mask_shape = x.shape[:2] + (1,) * (x.ndim - 2) if channelwise else x.shape
         dtype = x.dtype if x.dtype.kind == "f" else np.float64
         if p >= 1:
@@ -42,12 +53,7 @@ class Dropout(Function):
     @staticmethod
     def local(ctx):
         (mask,) = ctx.saved_tensors
-        return np.broadcast_to(mask, ctx.inputs[0].shape)
-
-    @staticmethod
-    def backward(ctx, upstream):
-        (mask,) = ctx.saved_tensors
-        return upstream * mask
+        return dual.broadcast_to(mask, ctx.inputs[0].shape)   # a (N, C, 1, 1) channel mask, per element
 
     @staticmethod
     def symbolic(x, p=0.5, channelwise=False):

@@ -1,12 +1,16 @@
 """Matrix multiply, batched and with numpy's 1-D rules.
 
-For y = x @ w (lecture 4's vectorized backprop): dL/dx = dL/dy @ wᵀ and dL/dw = xᵀ @ dL/dy,
-the only arrangement of the shapes that fits.
+For y = a @ b (lecture 4's vectorized backprop): dL/da = dL/dy @ bᵀ and dL/db = aᵀ @ dL/dy,
+the only arrangement of the shapes that fits. So the local gradients are bᵀ and aᵀ, and the
+"×" of upstream × local is the matrix product (``MatMul.chain``); the default backward then
+does one GEMM per input that needs a gradient (none for constants and frozen weights), and
+the engine sums broadcast batch axes away.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from graphlab.autodiff.cases import Case, th
 from graphlab.autodiff.function import Function
 from graphlab.errors import ShapeError
 from graphlab.ops import dual
@@ -28,9 +32,30 @@ def _check_shapes(a: np.ndarray, b: np.ndarray) -> None:
         raise ShapeError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
 
 
+def _shapes_case(variant: str, shapes: list, **extra) -> Case:
+    return Case(shapes, variant=variant, numpy=np.matmul, torch=lambda a, b: th.matmul(a, b), **extra)
+
+
 class MatMul(Function):
     name = "matmul"
     higher_order = True
+    cases = (
+        _shapes_case("", [(2, 3), (3, 4)]),
+        _shapes_case("vector_matrix", [(3,), (3, 4)]),
+        _shapes_case("matrix_vector", [(2, 3), (3,)]),
+        _shapes_case("1d_1d", [(3,), (3,)]),
+        _shapes_case("batched", [(2, 2, 3), (3, 4)]),
+        _shapes_case("2d_3d", [(2, 3), (2, 3, 4)]),
+        _shapes_case("batched_3d_3d", [(2, 2, 3), (2, 3, 4)]),
+        _shapes_case("batch_broadcast", [(2, 1, 2, 3), (3, 3, 4)]),
+        _shapes_case("3d_1d", [(2, 2, 3), (3,)]),
+        _shapes_case("1d_3d", [(3,), (2, 3, 4)]),
+        _shapes_case("operator", [(2, 3), (3, 4)], call=lambda a, b: a @ b),
+        _shapes_case("method", [(4, 3), (3,)], call=lambda a, b: a.matmul(b)),
+        Case([(3, 2)], variant="rmatmul_ndarray", call=lambda b: np.arange(6.0).reshape(2, 3) @ b,
+             numpy=lambda b: np.arange(6.0).reshape(2, 3) @ b,
+             torch=lambda b: th.arange(6.0, dtype=b.dtype).reshape(2, 3) @ b),
+    )
 
     @staticmethod
     def forward(ctx, a, b):
@@ -39,31 +64,33 @@ class MatMul(Function):
         return np.matmul(a, b)
 
     @staticmethod
-    def _as_matrices(ctx):
-        """The inputs with numpy's 1-D promotion made explicit: a (n,) -> (1, n), b (n,) -> (n, 1)."""
-        a, b = ctx.saved_tensors
-        a_matrix = a if a.ndim > 1 else a.reshape((1, a.shape[0]))
-        b_matrix = b if b.ndim > 1 else b.reshape((b.shape[0], 1))
-        return a, b, a_matrix, b_matrix
-
-    @staticmethod
     def local(ctx):
-        _, _, a_matrix, b_matrix = MatMul._as_matrices(ctx)
-        return dual.swap_last_axes(b_matrix), dual.swap_last_axes(a_matrix)
+        """(bᵀ, aᵀ): what upstream is multiplied with; a vector side is its own transpose."""
+        a, b = ctx.saved_tensors
+        return (b if b.ndim == 1 else dual.swap_last_axes(b),
+                a if a.ndim == 1 else dual.swap_last_axes(a))
 
     @staticmethod
-    def backward(ctx, upstream):
-        from graphlab.autodiff.engine import sum_to
-        a, b, a_matrix, b_matrix = MatMul._as_matrices(ctx)
-        batch = np.broadcast_shapes(a_matrix.shape[:-2], b_matrix.shape[:-2])
-        upstream = upstream.reshape(batch + (a_matrix.shape[-2], b_matrix.shape[-1]))
-        needs_a, needs_b = (tensor.requires_grad for tensor in ctx.inputs)
-        # an input that needs no gradient (a constant, a frozen weight) skips its GEMM
-        downstream_a = sum_to(upstream @ dual.swap_last_axes(b_matrix), a_matrix.shape).reshape(a.shape) \
-            if needs_a else None                                        # (..., m, n)
-        downstream_b = sum_to(dual.swap_last_axes(a_matrix) @ upstream, b_matrix.shape).reshape(b.shape) \
-            if needs_b else None                                        # (..., n, p)
-        return downstream_a, downstream_b
+    def chain(upstream, local_gradient, index: int):
+        """dL/da = upstream @ bᵀ (index 0), dL/db = aᵀ @ upstream (index 1).
+
+        numpy drops the axis of a vector operand from the output, so upstream lacks it: a
+        vector b leaves an outer product for a (and a vector a one for b), and a vector on
+        the other side gets its axis back for the product and removed after it.
+        """
+        if index == 0:
+            if local_gradient.ndim == 1:                  # b was a vector: upstream ⊗ b
+                return upstream[..., None] * local_gradient
+            if upstream.ndim < local_gradient.ndim:       # a was a vector: no row axis
+                return (upstream[..., None, :] @ local_gradient)[..., 0, :]
+            return upstream @ local_gradient
+        if local_gradient.ndim == 1:                      # a was a vector: a ⊗ upstream
+            if upstream.ndim == 0:                        # and b too (a dot product)
+                return local_gradient * upstream
+            return local_gradient[:, None] * upstream[..., None, :]
+        if upstream.ndim < local_gradient.ndim:           # b was a vector: no column axis
+            return (local_gradient @ upstream[..., None])[..., 0]
+        return local_gradient @ upstream
 
     @staticmethod
     def symbolic(a, b):

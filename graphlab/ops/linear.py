@@ -13,14 +13,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
 from graphlab.errors import ShapeError
+
+
+def _numpy_linear(x, weight, *bias):
+    output = x @ weight.T
+    return output + bias[0] if bias else output
+
+
+def _torch_linear(x, weight, *bias):
+    return F.linear(x, weight, *bias)
 
 
 class Linear(Function):
     name = "linear"
     verify_cases = [dict(shapes=[(2, 3), (4, 3), (4,)]), dict(shapes=[(3,), (2, 3)], variant="no_bias")]
     higher_order = True
+    cases = (
+        Case([(2, 3), (4, 3), (4,)], numpy=_numpy_linear, torch=_torch_linear),
+        Case([(3,), (2, 3)], variant="no_bias", numpy=_numpy_linear, torch=_torch_linear),
+        Case([(2, 2, 3), (4, 3), (4,)], variant="batched", numpy=_numpy_linear, torch=_torch_linear),
+    )
 
     @staticmethod
     def forward(ctx, x, weight, *bias):
@@ -44,13 +59,14 @@ class Linear(Function):
     def backward(ctx, upstream):
         x, weight = ctx.saved_tensors
         out_features, in_features = weight.shape
-        rows_up = upstream.reshape((-1, out_features))
-        d_x = upstream @ weight if ctx.inputs[0].requires_grad else None
+        needs_x, needs_weight, *needs_bias = ctx.needs_input_grad
+        upstream_rows = upstream.reshape((-1, out_features))     # one row per sample
+        downstream_x = upstream @ weight if needs_x else None
         # frozen weights (and lesson-style probes on fixed layers) skip their GEMM
-        d_weight = rows_up.T @ x.reshape((-1, in_features)) if ctx.inputs[1].requires_grad else None
-        if len(ctx.inputs) == 2:
-            return d_x, d_weight
-        return d_x, d_weight, rows_up.sum(axis=0) if ctx.inputs[2].requires_grad else None
+        downstream_weight = upstream_rows.T @ x.reshape((-1, in_features)) if needs_weight else None
+        if not needs_bias:
+            return downstream_x, downstream_weight
+        return downstream_x, downstream_weight, upstream_rows.sum(axis=0) if needs_bias[0] else None
 
     @staticmethod
     def symbolic(x, weight, *bias):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
@@ -59,6 +60,28 @@ def _reduce(per_sample: np.ndarray, reduction: str):
     return per_sample
 
 
+def _numpy_reduce(per_sample: np.ndarray, reduction: str):
+    return {"mean": np.mean, "sum": np.sum}.get(reduction, np.asarray)(per_sample)
+
+
+def _numpy_log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _numpy_cross_entropy(logits, targets=None, label_smoothing=0.0, reduction="mean"):
+    """-Σ_k q_k log softmax(s)_k, q the (smoothed) target distribution."""
+    classes = logits.shape[1]
+    target = targets if np.ndim(targets) == 2 else np.eye(classes)[targets]
+    target = target * (1 - label_smoothing) + label_smoothing / classes
+    return _numpy_reduce(-(target * _numpy_log_softmax(logits)).sum(axis=1), reduction)
+
+
+def _torch_cross_entropy(logits, targets=None, label_smoothing=0.0, reduction="mean"):
+    target = th.tensor(targets, dtype=logits.dtype if np.ndim(targets) == 2 else th.int64)
+    return F.cross_entropy(logits, target, label_smoothing=label_smoothing, reduction=reduction)
+
+
 def _spread(upstream, reduction: str, count: int, ndim: int):
     """The upstream gradient of a reduced loss, shaped to broadcast over the per-element terms."""
     if reduction == "mean":
@@ -79,10 +102,18 @@ class CrossEntropy(Function):
     verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([0, 2])}),
                     dict(shapes=[(2, 3)], variant="smoothing_sum", params={"targets": np.array([1, 1]), "label_smoothing": 0.25, "reduction": "sum"}),
                     dict(shapes=[(2, 3)], variant="probabilities_none", params={"targets": np.array([[0.25, 0.75, 0.0], [0.5, 0.25, 0.25]]), "reduction": "none"})]
+    reduction = "mean"          # forward's default: ctx.reduction when a call leaves it out
+    cases = (
+        Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_cross_entropy,
+             torch=_torch_cross_entropy),
+        Case([(2, 3)], params=dict(targets=np.array([1, 1]), label_smoothing=0.25, reduction="sum"),
+             variant="smoothing_sum", numpy=_numpy_cross_entropy, torch=_torch_cross_entropy),
+        Case([(2, 3)], params=dict(targets=np.array([[0.25, 0.75, 0.0], [0.5, 0.25, 0.25]]), reduction="none"),
+             variant="probabilities_none", numpy=_numpy_cross_entropy, torch=_torch_cross_entropy),
+    )
 
     @staticmethod
     def forward(ctx, logits, targets=None, label_smoothing=0.0, reduction="mean"):
-        ctx.targets, ctx.label_smoothing = targets, label_smoothing   # verify.graph reads them
         target_array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
         soft = target_array.ndim == 2
         if soft:
@@ -103,7 +134,7 @@ class CrossEntropy(Function):
             per_sample = -log_probs[np.arange(batch), ctx.labels] * (1 - smoothing)
             if smoothing:
                 per_sample -= smoothing * log_probs.mean(axis=1)
-        ctx.soft, ctx.smoothing, ctx.reduction = soft, smoothing, reduction
+        ctx.soft, ctx.smoothing = soft, smoothing
         ctx.save_for_backward(log_probs)
         return _reduce(per_sample, reduction)
 
@@ -111,14 +142,14 @@ class CrossEntropy(Function):
     def backward(ctx, upstream):
         (log_probs,) = ctx.saved_tensors
         batch, classes = log_probs.shape
-        gradient = np.exp(log_probs)                               # softmax
+        downstream = np.exp(log_probs)                               # softmax
         if ctx.soft:
-            gradient -= ctx.probabilities * (1 - ctx.smoothing) + ctx.smoothing / classes
+            downstream -= ctx.probabilities * (1 - ctx.smoothing) + ctx.smoothing / classes
         else:
-            gradient[np.arange(batch), ctx.labels] -= 1 - ctx.smoothing
+            downstream[np.arange(batch), ctx.labels] -= 1 - ctx.smoothing
             if ctx.smoothing:
-                gradient -= ctx.smoothing / classes
-        return gradient * _spread(upstream, ctx.reduction, batch, 2)
+                downstream -= ctx.smoothing / classes
+        return downstream * _spread(upstream, ctx.reduction, batch, 2)
 
     @staticmethod
     def symbolic(logits, targets=None, label_smoothing=0.0, reduction="mean"):
@@ -132,26 +163,38 @@ class CrossEntropy(Function):
         return sym.reduce_loss(-(target * log_probs).sum(axis=1), reduction)     # -Σ q log softmax(s)
 
 
+def _numpy_nll_loss(log_probs, targets=None, reduction="mean"):
+    return _numpy_reduce(-log_probs[np.arange(len(targets)), targets], reduction)
+
+
+def _torch_nll_loss(log_probs, targets=None, reduction="mean"):
+    return F.nll_loss(log_probs, th.tensor(targets), reduction=reduction)
+
+
 class NllLoss(Function):
     """Negative log-likelihood of log-probabilities (N, K): loss_i = -logp_i[y_i]."""
     name = "nll_loss"
     verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([1, 0])}),
                     dict(shapes=[(3, 2)], variant="sum", params={"targets": np.array([1, 1, 0]), "reduction": "sum"})]
+    reduction = "mean"
+    cases = (
+        Case([(2, 3)], params=dict(targets=np.array([1, 0])), numpy=_numpy_nll_loss, torch=_torch_nll_loss),
+        Case([(3, 2)], params=dict(targets=np.array([1, 1, 0]), reduction="sum"), variant="sum",
+             numpy=_numpy_nll_loss, torch=_torch_nll_loss),
+    )
 
     @staticmethod
     def forward(ctx, log_probs, targets=None, reduction="mean"):
-        ctx.targets = targets
         ctx.labels = class_labels(targets, log_probs.shape, "nll_loss")
-        ctx.reduction = reduction
         return _reduce(-log_probs[np.arange(log_probs.shape[0]), ctx.labels], reduction)
 
     @staticmethod
     def backward(ctx, upstream):
         shape = ctx.inputs[0].shape
         spread = _spread(upstream, ctx.reduction, shape[0], 1)
-        gradient = np.zeros(shape, dtype=upstream.dtype)
-        gradient[np.arange(shape[0]), ctx.labels] = -spread
-        return gradient
+        downstream = np.zeros(shape, dtype=upstream.dtype)
+        downstream[np.arange(shape[0]), ctx.labels] = -spread
+        return downstream
 
     @staticmethod
     def symbolic(log_probs, targets=None, reduction="mean"):
@@ -166,16 +209,25 @@ def _same_shapes(a: np.ndarray, b: np.ndarray, op_name: str) -> None:
                          f"reshape the target to {a.shape} (broadcasting here is almost always a bug)")
 
 
+def _numpy_mse_loss(prediction, target, reduction="mean"):
+    return _numpy_reduce((prediction - target) ** 2, reduction)
+
+
 class MseLoss(Function):
     """Mean squared error: mean((prediction - target)²); d/dprediction = 2 (prediction - target) / n."""
     name = "mse_loss"
     verify_cases = [dict(shapes=[(2, 3), (2, 3)]), dict(shapes=[(3,), (3,)], variant="none", params={"reduction": "none"})]
     higher_order = True
+    reduction = "mean"
+    cases = (
+        Case([(2, 3), (2, 3)], numpy=_numpy_mse_loss, torch=lambda a, b, **params: F.mse_loss(a, b, **params)),
+        Case([(3,), (3,)], params=dict(reduction="none"), variant="none", numpy=_numpy_mse_loss,
+             torch=lambda a, b, **params: F.mse_loss(a, b, **params)),
+    )
 
     @staticmethod
     def forward(ctx, prediction, target, reduction="mean"):
         _same_shapes(prediction, target, "mse_loss")
-        ctx.reduction = reduction
         ctx.save_for_backward(prediction, target)
         difference = prediction - target
         return _reduce(difference * difference, reduction)
@@ -183,17 +235,32 @@ class MseLoss(Function):
     @staticmethod
     def backward(ctx, upstream):
         prediction, target = ctx.saved_tensors
+        needs_prediction, needs_target = ctx.needs_input_grad
         count = ctx.inputs[0].data.size
         if ctx.reduction == "none":
-            gradient = upstream * 2 * (prediction - target)
+            downstream = upstream * 2 * (prediction - target)
         else:
-            gradient = (prediction - target) * (upstream * (2 / count if ctx.reduction == "mean" else 2))
-        return gradient, -gradient
+            downstream = (prediction - target) * (upstream * (2 / count if ctx.reduction == "mean" else 2))
+        # d/dtarget = -d/dprediction: a constant target (the usual case) needs no negation
+        return downstream if needs_prediction else None, -downstream if needs_target else None
 
     @staticmethod
     def symbolic(prediction, target, reduction="mean"):
         from graphlab.verify import sym
         return sym.reduce_loss((prediction - target) ** 2, reduction)
+
+
+def _numpy_hinge(scores, targets=None, margin=1.0, reduction="mean"):
+    rows = np.arange(len(targets))
+    margins = np.maximum(0, scores - scores[rows, targets][:, None] + margin)
+    margins[rows, targets] = 0
+    return _numpy_reduce(margins.sum(axis=1), reduction)
+
+
+def _torch_hinge(scores, targets=None, margin=1.0, reduction="mean"):
+    # torch divides each sample's sum by the number of classes; CS231n's loss does not
+    loss = F.multi_margin_loss(scores, th.tensor(targets), margin=margin, reduction=reduction)
+    return loss * scores.shape[1]
 
 
 class MulticlassHinge(Function):
@@ -204,26 +271,32 @@ class MulticlassHinge(Function):
     name = "multiclass_hinge_loss"
     verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([0, 2])}),
                     dict(shapes=[(3, 3)], domain="ties", variant="margin_ties_sum", params={"targets": np.array([0, 1, 2]), "reduction": "sum"})]
+    reduction = "mean"
+    cases = (
+        Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_hinge, torch=_torch_hinge),
+        # margins exactly 0: max(0, m)' = 0 there (a margin that is met is not violated)
+        Case([(3, 3)], "ties", params=dict(targets=np.array([0, 1, 2]), reduction="sum"), variant="margin_ties_sum",
+             numpy=_numpy_hinge, torch=_torch_hinge, gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, scores, targets=None, margin=1.0, reduction="mean"):
-        ctx.targets, ctx.margin = targets, margin
         labels = class_labels(targets, scores.shape, "multiclass_hinge_loss")
         rows = np.arange(scores.shape[0])
         margins = scores - scores[rows, labels][:, None] + margin
         violated = margins > 0
         violated[rows, labels] = False
-        ctx.labels, ctx.reduction = labels, reduction
+        ctx.labels = labels
         ctx.save_for_backward(violated)
         return _reduce((margins * violated).sum(axis=1), reduction)
 
     @staticmethod
     def backward(ctx, upstream):
         (violated,) = ctx.saved_tensors
-        gradient = violated.astype(upstream.dtype)
-        rows = np.arange(gradient.shape[0])
-        gradient[rows, ctx.labels] = -violated.sum(axis=1)
-        return gradient * _spread(upstream, ctx.reduction, gradient.shape[0], 2)
+        downstream = violated.astype(upstream.dtype)
+        rows = np.arange(downstream.shape[0])
+        downstream[rows, ctx.labels] = -violated.sum(axis=1)
+        return downstream * _spread(upstream, ctx.reduction, downstream.shape[0], 2)
 
     @staticmethod
     def symbolic(scores, targets=None, margin=1.0, reduction="mean"):
@@ -236,17 +309,31 @@ class MulticlassHinge(Function):
         return sym.reduce_loss(hinge.sum(axis=1), reduction)
 
 
+def _numpy_bce_with_logits(logits, target, reduction="mean"):
+    log_sigmoid = -np.logaddexp(0, -logits)             # log σ(x), log(1 - σ(x)) = log σ(-x)
+    return _numpy_reduce(-(target * log_sigmoid + (1 - target) * -np.logaddexp(0, logits)), reduction)
+
+
+def _torch_bce_with_logits(logits, target, reduction="mean"):
+    return F.binary_cross_entropy_with_logits(logits, target, reduction=reduction)
+
+
 class BinaryCrossEntropyWithLogits(Function):
     """Sigmoid + binary cross-entropy in one stable node:
     max(x, 0) - x·t + log(1 + e^-|x|); d/dx = σ(x) - t, d/dt = -x."""
     name = "binary_cross_entropy_with_logits"
     verify_cases = [dict(shapes=[(2, 3), (2, 3)], domain=("real", "positive")),
                     dict(shapes=[(4,), (4,)], variant="none", params={"reduction": "none"})]
+    reduction = "mean"
+    cases = (
+        Case([(2, 3), (2, 3)], ("real", "positive"), numpy=_numpy_bce_with_logits, torch=_torch_bce_with_logits),
+        Case([(4,), (4,)], params=dict(reduction="none"), variant="none", numpy=_numpy_bce_with_logits,
+             torch=_torch_bce_with_logits),
+    )
 
     @staticmethod
     def forward(ctx, logits, target, reduction="mean"):
         _same_shapes(logits, target, "binary_cross_entropy_with_logits")
-        ctx.reduction = reduction
         ctx.save_for_backward(logits, target)
         per_element = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
         return _reduce(per_element, reduction)
@@ -254,10 +341,16 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx, upstream):
         logits, target = ctx.saved_tensors
-        decay = np.exp(-np.abs(logits))
-        sigmoid = np.where(logits >= 0, 1, decay) / (1 + decay)
+        needs_logits, needs_target = ctx.needs_input_grad
         spread = _spread(upstream, ctx.reduction, logits.size, logits.ndim)
-        return (sigmoid - target) * spread, -logits * spread
+        downstream_logits = downstream_target = None
+        if needs_logits:
+            decay = np.exp(-np.abs(logits))
+            sigmoid = np.where(logits >= 0, 1, decay) / (1 + decay)
+            downstream_logits = (sigmoid - target) * spread
+        if needs_target:
+            downstream_target = -logits * spread
+        return downstream_logits, downstream_target
 
     @staticmethod
     def symbolic(logits, target, reduction="mean"):
