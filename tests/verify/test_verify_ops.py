@@ -7,7 +7,6 @@ unless it is exempt with a written reason.
 from __future__ import annotations
 
 import gc
-import time
 
 import numpy as np
 import pytest
@@ -22,7 +21,6 @@ CASES = symbolic.all_cases()          # every built-in op's symbolic cases
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 def test_op_backward_equals_the_exact_jacobian(case):
-    started = time.perf_counter()
     report = symbolic.run_case(case)
     assert report.passed, str(report)
     assert report.max_error <= 1e-9 and report.value_error <= 1e-9
@@ -31,9 +29,8 @@ def test_op_backward_equals_the_exact_jacobian(case):
     assert report.exact.shape == (int(np.prod(report.output_shape)), inputs) == report.engine.shape
     assert inputs > 0
     NONZERO[case.op.name] = NONZERO.get(case.op.name, False) or bool(np.any(report.engine != 0))
-    # SymPy's work stays bounded: small shapes, well under a second per case
+    # SymPy's work stays bounded: small shapes (speed itself belongs to benchmarks, not tests)
     assert report.exact.rows * report.exact.cols <= 1000
-    assert time.perf_counter() - started < 2.0
 
 
 NONZERO: dict = {}   # op -> whether one of its cases had a non-zero Jacobian (filled by the test above)
