@@ -261,8 +261,12 @@ def jacobian_command(workspace, argument: str) -> str:
     names = _jacobian_names(names_text)
     at = [workspace.tensor(name) for name in names]
 
+    # a code object, not a string: eval of a string that Ctrl-C interrupts makes CPython (3.11) end
+    # the whole process with SIGINT at exit, even though the REPL handled the KeyboardInterrupt
+    code = compile(expression.strip(), "<jacobian>", "eval")
+
     def evaluate(*values):
-        return eval(expression, dict(workspace.namespace, **dict(zip(names, values))))
+        return eval(code, dict(workspace.namespace, **dict(zip(names, values))))
 
     def function(*values):
         result = evaluate(*values)

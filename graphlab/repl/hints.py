@@ -17,8 +17,13 @@ TOO_BIG_HINT = ("the input is too long or too deeply nested for Python (its recu
                 "split it into smaller steps, e.g. build a long sum in a loop")
 
 
-def hint(error: BaseException, namespace: dict) -> Optional[str]:
-    """The hint for ``error`` raised while running a line or a command (None: the message says it)."""
+DEEP_GRAPH_HINT = ("the graph is too deep for this command (Python's recursion limit: SymPy and the checks "
+                   "nest one level per node); try it on a shorter graph")
+
+
+def hint(error: BaseException, namespace: dict, command: bool = False) -> Optional[str]:
+    """The hint for ``error`` raised while running a line or a colon command (``command``);
+    None when the message says it all."""
     if isinstance(error, GraphlabError):
         return None    # graphlab's own messages already say the fix
     if isinstance(error, NameError):
@@ -28,7 +33,7 @@ def hint(error: BaseException, namespace: dict) -> Optional[str]:
     if isinstance(error, ZeroDivisionError):
         return "a division by zero: check the divisor (a value of 0 somewhere in the expression)"
     if isinstance(error, RecursionError):
-        return TOO_BIG_HINT
+        return DEEP_GRAPH_HINT if command else TOO_BIG_HINT
     if isinstance(error, MemoryError):
         return "not enough memory: use smaller tensors"
     if isinstance(error, (OverflowError, FloatingPointError)):

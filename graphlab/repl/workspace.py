@@ -222,7 +222,7 @@ class Workspace:
         if isinstance(error, GraphlabError) and command:
             return _error_text(error)
         message = f"{type(error).__name__}: {_safe_str(error)}"
-        hint = hints.hint(error, self.namespace)
+        hint = hints.hint(error, self.namespace, command=command)
         return message + (f"\nhint: {hint}" if hint else "")
 
     # -- what commands use ----------------------------------------------------------------------
