@@ -169,6 +169,9 @@ class Workspace:
         except KeyboardInterrupt:
             self.clear_walk()     # a walk stopped half-way through a step is not to be trusted
             return Output(f"KeyboardInterrupt: {line.split()[0]} cancelled", ok=False, interrupted=True)
+        except SystemExit:    # exit() inside a command's expression: leave, as typing it would
+            self.quitting = True
+            return Output("")
         except Exception as error:  # noqa: BLE001 (the guard: report and go on)
             return Output(self.error_text(error, command=True), ok=False)
 
@@ -187,6 +190,9 @@ class Workspace:
                 value = eval(code, self.namespace) if _is_expression(tree) else exec(code, self.namespace)
         except KeyboardInterrupt:
             return Output(captured.getvalue() + "KeyboardInterrupt", ok=False, interrupted=True)
+        except SystemExit:          # exit() or quit() typed in the REPL: leave, as Python's REPL does
+            self.quitting = True
+            return Output(captured.getvalue().rstrip("\n"))
         except Exception as error:  # user code: report and go on
             return Output(captured.getvalue() + self._traceback_text(error), ok=False)
         self._name_tensors(tree)
