@@ -7,7 +7,6 @@ import sys
 from typing import Optional, Sequence
 
 import graphlab
-from graphlab.repl import render_args
 
 #: the largest input shape `graphlab verify --shapes` takes (SymPy differentiates every entry)
 MAX_VERIFY_ELEMENTS = 10_000
@@ -132,7 +131,7 @@ def _lesson(arguments: argparse.Namespace) -> int:
 
 def _render(arguments: argparse.Namespace) -> int:
     """Draw an expression (its names set with --set) or the last graph a script builds."""
-    from graphlab.repl import Workspace
+    from graphlab.repl import Workspace, render_args
     workspace = Workspace()
     if isinstance(arguments.source, render_args.Script):
         root = _script_root(workspace, arguments.source)
@@ -253,6 +252,7 @@ def _add_verify(commands) -> None:
 
 
 def _add_render(commands) -> None:
+    from graphlab.repl import render_args   # lazy, as every subpackage the CLI uses
     render = commands.add_parser(
         "render", help="draw an expression or a script's graph to SVG/PNG/PDF",
         description="Draw EXPR with its names set by --set, or the last graph a script (.py or .session) "

@@ -58,9 +58,7 @@ class GraphvizNotFoundError(RenderError, RuntimeError):
 
 
 def plain(text) -> str:
-    """A user's string (a tensor or scope name) as a DOT label that shows exactly that text:
-    backslashes lose their escString meaning (a trailing ``a\\`` would end the quoted string) and
-    ``<...>`` is not read as an HTML-like label (graphviz quotes it as text)."""
+    """A user's string as a DOT label showing exactly it: no escString backslashes, no HTML-like ``<...>``."""
     import graphviz
     return graphviz.escape(str(text))
 
