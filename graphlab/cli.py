@@ -8,6 +8,9 @@ from typing import Optional, Sequence
 
 import graphlab
 
+#: the largest input shape `graphlab verify --shapes` takes (SymPy differentiates every entry)
+MAX_VERIFY_ELEMENTS = 10_000
+
 
 def _demo(arguments: argparse.Namespace) -> int:
     from graphlab import demo
@@ -20,10 +23,20 @@ def _repl(arguments: argparse.Namespace) -> int:
     return app.run(Workspace(preload=arguments.lesson))
 
 
+def lesson_argument(text: str) -> str:
+    """``repl --lesson``: the name of a lecture graph."""
+    from graphlab import examples
+    if text not in examples.GRAPHS:
+        raise argparse.ArgumentTypeError(f"no lecture graph {text[:40]!r}; choose from {', '.join(examples.GRAPHS)}")
+    return text
+
+
 def _verify(arguments: argparse.Namespace) -> int:
     """Every op's exact SymPy check as a table, or one op's full report; exit 1 on a failure."""
     from graphlab.verify import op_check, op_table
     if arguments.op is None:
+        if arguments.shapes:
+            raise graphlab.GraphlabError("verify: --shapes needs an OP (graphlab verify matmul --shapes 2,3 3,4)")
         rows = op_table.verify_all()
         print(op_table.format_table(rows))
         failed = [row for row in rows if row.status == "FAIL"]
@@ -31,11 +44,57 @@ def _verify(arguments: argparse.Namespace) -> int:
         print(f"\n{checked - len(failed)} of {checked} checks pass; "
               f"{sum(row.status == 'exempt' for row in rows)} ops exempt (reason in the table)")
         return 1 if failed else 0
-    shapes = [tuple(int(size) for size in text.split(",") if size.strip()) for text in arguments.shapes] \
-        if arguments.shapes else None
-    report = op_check.op(arguments.op, shapes=shapes, seed=arguments.seed)
+    report = _op_report(op_check, arguments.op, arguments.shapes, arguments.seed)
     print(report)
     return 0 if report.passed else 1
+
+
+def _op_report(symbolic, op: str, shapes, seed: int):
+    """symbolic.op, with input shapes that do not fit the op blamed on --shapes, not on numpy."""
+    if shapes is None:
+        return symbolic.op(op, seed=seed)
+    resolve = getattr(symbolic, "resolve", None)
+    if resolve is not None:
+        resolve(op)        # an unknown op is its own error, not the shapes'
+    given = " ".join(",".join(map(str, shape)) or "scalar" for shape in shapes)
+    try:
+        return symbolic.op(op, shapes=shapes, seed=seed)
+    except (graphlab.GraphlabError, ValueError, TypeError, IndexError) as error:
+        raise graphlab.GraphlabError(f"verify: --shapes {given} do not fit {op} ({error}); give one shape per "
+                                     f"input that {op} accepts, or leave --shapes out for its default") from None
+
+
+def shape_argument(text: str) -> tuple:
+    """``--shapes`` item: ``2,3`` -> (2, 3); ``scalar`` (or empty) -> (); sizes from 1 up."""
+    words = [word.strip() for word in text.split(",") if word.strip()]
+    if text.strip().lower() in ("", "scalar", "()"):
+        return ()
+    if not all(word.isascii() and word.isdigit() for word in words) or len(words) > 8:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape; write sizes separated by commas, such as "
+                                         f"2,3 (or scalar)")
+    shape = tuple(int(word) for word in words)
+    if min(shape) < 1 or _product(shape) > MAX_VERIFY_ELEMENTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: every size must be at least 1 and a shape at most "
+                                         f"{MAX_VERIFY_ELEMENTS:,} elements (SymPy checks small inputs)")
+    return shape
+
+
+def _product(shape: tuple) -> int:
+    total = 1
+    for size in shape:
+        total *= size
+    return total
+
+
+def seed_argument(text: str) -> int:
+    """``--seed``: an integer from 0 to 2**32 - 1 (what numpy's generators take)."""
+    try:
+        seed = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give a seed such as 0") from None
+    if not 0 <= seed < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"{seed} is out of range; give a seed from 0 to {2 ** 32 - 1}")
+    return seed
 
 
 def _bench(arguments: argparse.Namespace) -> int:
@@ -70,44 +129,17 @@ def _lesson(arguments: argparse.Namespace) -> int:
     return lessons.find(arguments.name).run(argv)
 
 
-def _parse_settings(text: str) -> dict:
-    """``x=-2,y=5,W=[[1,2],[3,4]]`` -> {name: value}; commas inside brackets belong to the value."""
-    import ast
-    settings, depth, start = {}, 0, 0
-    pieces = []
-    for position, character in enumerate(text + ","):
-        if character in "[(":
-            depth += 1
-        elif character in "])":
-            depth -= 1
-        elif character == "," and depth == 0:
-            pieces.append(text[start:position])
-            start = position + 1
-    for piece in filter(str.strip, pieces):
-        name, equals, value = piece.partition("=")
-        if not equals or not name.strip().isidentifier():
-            raise graphlab.GraphlabError(f"render: --set takes NAME=VALUE pairs separated by commas, got {piece!r}")
-        try:
-            settings[name.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            raise graphlab.GraphlabError(f"render: the value of {name.strip()} ({value.strip()!r}) is not a number "
-                                         f"or a list of numbers") from None
-    return settings
-
-
 def _render(arguments: argparse.Namespace) -> int:
     """Draw an expression (its names set with --set) or the last graph a script builds."""
-    from pathlib import Path
-    from graphlab.repl import Workspace
+    from graphlab.repl import Workspace, render_args
     workspace = Workspace()
-    source = Path(arguments.source)
-    if source.suffix in (".py", ".session") and source.is_file():
-        root = _script_root(workspace, source)
+    if isinstance(arguments.source, render_args.Script):
+        root = _script_root(workspace, arguments.source)
     else:
-        root = _expression_root(workspace, arguments.source, arguments.set or "")
+        root = render_args.expression_root(workspace, arguments.source, arguments.set or {})
     if arguments.backward:
         root.backward()
-    focus = workspace.node(arguments.focus) if arguments.focus else None
+    focus = render_args.focus_node(workspace, root, arguments.focus) if arguments.focus else None
     written = graphlab.render(root, arguments.output, patterns=arguments.patterns, focus=focus)
     print(f"wrote {written}")
     return 0
@@ -116,36 +148,14 @@ def _render(arguments: argparse.Namespace) -> int:
 def _script_root(workspace, script) -> "graphlab.Tensor":
     """Run a .py or .session file in the workspace, block by block; the root of the last graph it built."""
     from graphlab.repl.workspace import iter_blocks
-    for block in iter_blocks(script.read_text(encoding="utf-8").splitlines()):
+    for block in iter_blocks(script.text.splitlines()):
         output = workspace.execute(block)
         if not output.ok:
-            raise graphlab.GraphlabError(f"render: {script} failed at {block.splitlines()[0]!r}:\n{output.text}")
+            raise graphlab.GraphlabError(f"render: {script.path} failed at {block.splitlines()[0]!r}:\n{output.text}")
+    if workspace.root_name is None:
+        raise graphlab.GraphlabError(f"render: {script.path} built no graph; assign a tensor computed from "
+                                     f"others in it, e.g. f = (x + y) * z")
     return workspace.current_root()
-
-
-def _expression_root(workspace, expression: str, settings_text: str) -> "graphlab.Tensor":
-    """Evaluate an expression in the workspace, each free name a leaf with its --set value; the result."""
-    import ast
-    import builtins
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError as error:
-        raise graphlab.GraphlabError(f"render: {expression!r} is not an expression ({error.msg}); "
-                                     f"write it in Python, e.g. \"(x + y) * z\"") from None
-    settings = _parse_settings(settings_text)
-    names = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-                   - set(workspace.namespace) - set(dir(builtins)))
-    missing = [name for name in names if name not in settings]
-    if missing:
-        raise graphlab.GraphlabError(f"render: give {', '.join(missing)} a value, e.g. --set "
-                                     + ",".join(f"{name}=1" for name in missing))
-    for name in names:
-        workspace.namespace[name] = graphlab.tensor(settings[name], requires_grad=True, name=name)
-    output_name = "f" if "f" not in names else "out"
-    result = workspace.execute(f"{output_name} = {expression}")
-    if not result.ok:
-        raise graphlab.GraphlabError(f"render: {expression!r} failed:\n{result.text}")
-    return workspace.tensor(output_name)
 
 
 def _train(arguments: argparse.Namespace) -> int:
@@ -182,8 +192,28 @@ def _main_job(arguments: argparse.Namespace) -> int:
     return app.run(Workspace(preload="scalar"))
 
 
+class UsageError(SystemExit):
+    """A bad command line: exit status 2 (argparse's); ``str()`` is the one-line message printed."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that name the flag and point at --help (no usage block)."""
+
+    def error(self, message: str):
+        line = f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)"
+        print(line, file=sys.stderr)
+        raise UsageError(line)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="graphlab", description="See backpropagation node by node.")
+    parser = Parser(prog="graphlab", description="See backpropagation node by node.")
     parser.add_argument("--version", action="version", version=f"graphlab {graphlab.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add_command in (_add_demo, _add_repl, _add_verify, _add_render, _add_bench, _add_lesson, _add_train):
@@ -203,7 +233,8 @@ def _add_repl(commands) -> None:
                                description="Python with gl and np loaded, plus colon commands (:help). "
                                            "With stdin from a file or pipe it runs the lines and exits "
                                            "non-zero if any failed: graphlab repl < lecture.session")
-    repl.add_argument("--lesson", metavar="NAME", help="load a lecture graph first (scalar, sigmoid, vector, ...)")
+    repl.add_argument("--lesson", metavar="NAME", type=lesson_argument,
+                      help="load a lecture graph first (scalar, sigmoid, vector, ...)")
     repl.set_defaults(handler=_repl)
 
 
@@ -213,22 +244,32 @@ def _add_verify(commands) -> None:
                                              "status, time), exit status 1 if one fails. With OP: that op's full "
                                              "report (expression, exact and engine Jacobians).")
     verify.add_argument("op", nargs="?", metavar="OP", help="one op's full report (relu, matmul, log_softmax, ...)")
-    verify.add_argument("--shapes", nargs="+", metavar="SHAPE", help="input shapes such as 2,3 3,2 (with OP)")
-    verify.add_argument("--seed", type=int, default=0, help="seed of the rational input values (with OP)")
+    verify.add_argument("--shapes", nargs="+", metavar="SHAPE", type=shape_argument,
+                        help="input shapes such as 2,3 3,2, or scalar (with OP)")
+    verify.add_argument("--seed", type=seed_argument, default=0,
+                        help="seed of the rational input values, 0 to 2**32-1 (with OP)")
     verify.set_defaults(handler=_verify)
 
 
 def _add_render(commands) -> None:
-    render = commands.add_parser("render", help="draw an expression or a script's graph to SVG/PNG/PDF",
-                                 description="Draw EXPR with its names set by --set, or the last graph a script "
-                                             "(.py or .session) builds: graphlab render \"(x + y) * z\" "
-                                             "--set x=-2,y=5,z=-4 --backward -o flow.svg")
-    render.add_argument("source", metavar="EXPR_OR_SCRIPT", help="a Python expression, or a .py/.session file")
-    render.add_argument("--set", metavar="NAME=VALUE,...", help="values of the expression's names")
+    from graphlab.repl import render_args   # lazy, as every subpackage the CLI uses
+    render = commands.add_parser(
+        "render", help="draw an expression or a script's graph to SVG/PNG/PDF",
+        description="Draw EXPR with its names set by --set, or the last graph a script (.py or .session) "
+                    "builds: graphlab render \"(x + y) * z\" --set x=-2,y=5,z=-4 --backward -o flow.svg. "
+                    "An EXPR is only arithmetic: numbers, names, + - * / ** @ and the functions "
+                    f"{', '.join(render_args.FUNCTIONS)}; it never runs other code. A script is full Python "
+                    "and runs as such: render only scripts you trust.")
+    render.add_argument("source", metavar="EXPR_OR_SCRIPT", type=render_args.source_argument,
+                        help="an arithmetic expression, or a .py/.session file (full Python: trusted files only)")
+    render.add_argument("--set", metavar="NAME=VALUE,...", type=render_args.settings_argument,
+                        help="values of the expression's names: numbers or lists of numbers")
     render.add_argument("--backward", action="store_true", help="run backward first, so gradients show")
     render.add_argument("--patterns", action="store_true", help="label the gates with their gradient patterns")
-    render.add_argument("--focus", metavar="NODE", help="show one node's upstream × local = downstream")
-    render.add_argument("-o", "--output", default="graph.svg", help="the file to write (.svg, .png, .pdf, .dot)")
+    render.add_argument("--focus", metavar="NODE", type=render_args.focus_argument,
+                        help="show one node's upstream × local = downstream")
+    render.add_argument("-o", "--output", default="graph.svg", type=render_args.output_argument,
+                        help="the file to write (.svg, .png, .pdf, .dot)")
     render.set_defaults(handler=_render)
 
 

@@ -80,3 +80,65 @@ def test_render_a_script_and_a_matrix_expression(tmp_path):
 def test_render_explains_bad_input(arguments, message, tmp_path):
     result = graphlab("render", *arguments, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr
+
+
+# -- issue 13: flags checked at parse time, one line naming the flag, exit 2, no traceback ---------
+def run_main(argv, capsys):
+    """graphlab.cli.main in-process: (exit status, stdout, stderr)."""
+    from graphlab.cli import main
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["verify", "relu", "--shapes", "0"], "--shapes"),
+    (["verify", "relu", "--shapes", "a,b"], "--shapes"),
+    (["verify", "relu", "--shapes", "-1"], "--shapes"),
+    (["verify", "relu", "--shapes", "100000,100000"], "--shapes"),
+    (["verify", "matmul", "--shapes", "2,3", "4,5"], "--shapes"),
+    (["verify", "relu", "--shapes", "2", "3"], "--shapes"),
+    (["verify", "relu", "--seed", "-1"], "--seed"),
+    (["verify", "relu", "--seed", "1.5"], "--seed"),
+    (["verify", "relu", "--seed", str(2 ** 64)], "--seed"),
+    (["repl", "--lesson", "nosuch"], "--lesson"),
+    (["render", "3"], "constant"),
+    (["render", "x", "--set", "x=1", "-o", "graph.xyz"], "--output"),
+    (["render", "x", "--set", "x=1", "--focus", "nosuchnode"], "--focus"),
+])
+def test_bad_flags_are_one_line_naming_the_flag(argv, flag, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(argv, capsys)
+    assert code == 2 and flag in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_render_of_a_missing_or_binary_script_says_so(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_main(["render", "nosuchfile.py"], capsys)
+    assert code == 2 and "no such script nosuchfile.py" in err and "give nosuchfile a value" not in err
+    (tmp_path / "bin.py").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    code, _, err = run_main(["render", "bin.py"], capsys)
+    assert code == 2 and "bin.py is not UTF-8 text" in err and "UnicodeDecodeError" not in err
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    code, _, err = run_main(["render", "empty.py"], capsys)
+    assert code == 2 and "built no graph" in err and ":lesson" not in err
+
+
+def test_render_refuses_code_and_help_says_scripts_are_python(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_main(["render", "__import__('os').system('touch PWNED')"], capsys)
+    assert code == 2 and "not allowed" in err and not (tmp_path / "PWNED").exists()
+    help_text = graphlab("render", "--help").stdout
+    assert "full Python" in help_text and "never runs other code" in help_text
+
+
+def test_render_knows_graphlab_math_functions(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(["render", "exp(x) * tanh(y) + log(z)", "--set", "x=0,y=1,z=2", "--backward",
+                               "--focus", "x", "-o", "g.dot"], capsys)
+    assert code == 0, err
+    assert "exp" in (tmp_path / "g.dot").read_text()

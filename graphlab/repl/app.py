@@ -6,12 +6,13 @@ line by line, so ``graphlab repl < session.txt`` works in scripts and CI.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import Iterator, Optional, TextIO
 
-from graphlab.repl.workspace import CONTINUATION, PROMPT, Workspace, is_incomplete, iter_blocks
+from graphlab.repl.workspace import CONTINUATION, PROMPT, Output, Workspace, is_incomplete, iter_blocks
 
 HINT = "graphlab REPL: Python with gl and np loaded. :help lists commands; try :backward, :step, :render."
 
@@ -25,10 +26,15 @@ def wants_simple_prompt(stream: TextIO) -> bool:
     return os.environ.get("GRAPHLAB_SIMPLE_PROMPT") == "1" or not stream.isatty()
 
 
-def run_stream(workspace: Workspace, stream: TextIO, out: TextIO) -> int:
-    """Run every block read from ``stream``, echoing it like a transcript; 1 if any failed."""
-    for block in iter_blocks(stream):
-        output = workspace.execute(block)
+def run_stream(workspace: Workspace, stream, out: TextIO) -> int:
+    """Run every block read from ``stream``, echoing it like a transcript; 1 if any failed.
+    A line that is not UTF-8 is reported and skipped; Ctrl-C cancels the block it interrupts."""
+    for block in iter_blocks(readable_lines(stream, workspace, out)):
+        try:
+            output = workspace.execute(block)
+        except KeyboardInterrupt:      # between the guards (echo, bookkeeping): still only this block
+            output = Output("KeyboardInterrupt", ok=False, interrupted=True)
+            workspace.failures += 1
         first, *rest = block.splitlines()
         out.write(f"{PROMPT}{first}\n" + "".join(f"{CONTINUATION}{line}\n" for line in rest))
         if output.text:
@@ -37,6 +43,26 @@ def run_stream(workspace: Workspace, stream: TextIO, out: TextIO) -> int:
         if output.quit:
             break
     return 1 if workspace.failures else 0
+
+
+def readable_lines(stream, workspace: Workspace, out: TextIO) -> Iterator[str]:
+    """The lines of ``stream`` as text. A binary stream (or a text stream's ``.buffer``) is decoded
+    line by line, so one line that is not UTF-8 is reported, counted as a failure and skipped."""
+    binary = getattr(stream, "buffer", None) if isinstance(stream, io.TextIOBase) else None
+    if binary is None and not isinstance(stream, (io.RawIOBase, io.BufferedIOBase)):
+        yield from stream
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    for number, raw in enumerate(binary if binary is not None else stream, 1):
+        try:
+            yield raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as error:
+            yield ""        # ends an open block first, so the message comes after its output
+            start = getattr(error, "start", 0)
+            out.write(f"error: line {number} of the input is not {encoding} text (byte {raw[start]:#04x} at "
+                      f"position {start}); the line was skipped\n")
+            out.flush()
+            workspace.failures += 1
 
 
 def build_session(workspace: Workspace, input=None, output=None, history=None):
@@ -101,9 +127,13 @@ def run_interactive(workspace: Workspace, session=None, print_line=print) -> int
             continue
         except EOFError:               # Ctrl-D leaves
             break
-        output = workspace.execute(text)
-        if output.text:
-            print_line(output.text)
+        try:
+            output = workspace.execute(text)
+            if output.text:
+                print_line(output.text)
+        except KeyboardInterrupt:      # Ctrl-C outside the command's own guard: back to the prompt
+            print_line("KeyboardInterrupt")
+            continue
         if output.quit:
             break
     return 0

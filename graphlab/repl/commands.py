@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
@@ -227,9 +228,17 @@ def render_command(workspace, argument: str) -> str:
     return _open_viewer(str(gl.render(root, path)))
 
 
-@command("walk", ":walk [var] [dir]", "write the backward walk as HTML frames", argument="tensor")
+@command("walk", ":walk [var] [dir] [--force]", "write the backward walk as HTML frames (never overwrites unasked)",
+         argument="tensor")
 def walk_command(workspace, argument: str) -> str:
-    root, directory = _tensor_and_target(workspace, argument, ":walk [var] [dir]", "_walk")
+    words = _words(argument)
+    force = "--force" in words
+    root, directory = _tensor_and_target(workspace, shlex.join(word for word in words if word != "--force"),
+                                         ":walk [var] [dir] [--force]", "_walk")
+    index = Path(directory).expanduser() / "index.html"
+    if index.exists() and not force:
+        raise CommandError(f"{index} exists; nothing was written. Use :walk {shlex.join(words)} --force "
+                           f"to replace it (and its frames)")
     return f"wrote the walk to {gl.walk(root, directory)} (open index.html in a browser)"
 
 
@@ -249,16 +258,21 @@ def jacobian_command(workspace, argument: str) -> str:
     expression, separator, names_text = argument.rpartition(" wrt ")
     if not separator or not expression.strip():
         raise CommandError("usage: :jacobian EXPR wrt VARS  e.g.  :jacobian [x**4 + 3*y**2*x, 5*y**2 - 2*x*y + 1] wrt x, y")
-    names = [name.strip() for name in names_text.split(",") if name.strip()]
+    names = _jacobian_names(names_text)
     at = [workspace.tensor(name) for name in names]
 
+    # a code object, not a string: eval of a string that Ctrl-C interrupts makes CPython (3.11) end
+    # the whole process with SIGINT at exit, even though the REPL handled the KeyboardInterrupt
+    code = compile(expression.strip(), "<jacobian>", "eval")
+
     def evaluate(*values):
-        return eval(expression, dict(workspace.namespace, **dict(zip(names, values))))
+        return eval(code, dict(workspace.namespace, **dict(zip(names, values))))
 
     def function(*values):
         result = evaluate(*values)
         return gl.stack(list(result)) if isinstance(result, (list, tuple)) else result
 
+    _check_depends(function, expression, names, at)
     numeric = gl.jacobian(function, [gl.tensor(tensor.data, dtype=np.float64) for tensor in at])
     at_text = ", ".join(f"{name}={format_value(tensor.data)}" for name, tensor in zip(names, at))
     lines = [f"engine: d({expression.strip()})/d({', '.join(names)}) at {at_text}"]
@@ -273,6 +287,25 @@ def jacobian_command(workspace, argument: str) -> str:
         report = gl.verify.jacobian(evaluate, names, {name: tensor.item() for name, tensor in zip(names, at)})
         lines.append(str(report))
     return "\n".join(lines)
+
+
+def _jacobian_names(names_text: str) -> list:
+    names = [name.strip() for name in names_text.split(",") if name.strip()]
+    if not names:
+        raise CommandError("usage: :jacobian EXPR wrt VARS: name the variables after wrt, e.g. wrt x, y")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CommandError(f":jacobian: {', '.join(repeated)} is given twice after wrt; name each variable once")
+    return names
+
+
+def _check_depends(function, expression: str, names: list, at: list) -> None:
+    """A result that is not a tensor built from the variables has no graph to differentiate."""
+    with gl.no_grad():
+        result = function(*at)
+    if not isinstance(result, gl.Tensor):
+        raise CommandError(f":jacobian: {expression.strip()} is {type(result).__name__} {result!r}, not a tensor "
+                           f"computed from {', '.join(names)}, so its Jacobian is 0; write an expression of them")
 
 
 @command("verify", ":verify [var|op]", "check gradients exactly with SymPy (a graph, or an op by name)", argument="op")

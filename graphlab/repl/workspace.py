@@ -30,7 +30,8 @@ import graphlab as gl
 from graphlab.autodiff.engine import topological_order
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import GraphlabError
-from graphlab.repl import commands
+from graphlab.repl import commands, hints
+from graphlab.repl.hints import TOO_BIG_HINT
 
 SOURCE_NAME = "<graphlab>"
 #: the prompt: not Python's ">>>", so transcripts in the docs are not mistaken for doctests
@@ -38,6 +39,8 @@ PROMPT, CONTINUATION = "gl> ", "..> "
 SESSION_HEADER = "# graphlab session: replay with  graphlab repl < FILE  or  :load FILE\n"
 #: commands that are not replayed by :save (they act on the session itself)
 _NOT_SAVED = (":save", ":load", ":quit", ":history", ":help")
+#: how many session files :load may nest (one loading another)
+MAX_LOAD_DEPTH = 20
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Output:
     text: str
     ok: bool = True
     quit: bool = False
+    #: Ctrl-C stopped it (a :load replaying it stops too)
+    interrupted: bool = False
 
 
 class WalkState:
@@ -120,7 +125,7 @@ def is_incomplete(source: str) -> bool:
         return False
     try:
         return codeop.compile_command(source, SOURCE_NAME, "single") is None
-    except (SyntaxError, ValueError, OverflowError):
+    except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError):
         return False   # an error is complete: running it reports the error
 
 
@@ -135,6 +140,8 @@ class Workspace:
         self.inputs: List[str] = []
         self.failures = 0
         self.quitting = False
+        #: the session files :load is replaying now (a file that loads itself is refused)
+        self._loading: List[str] = []
         #: what loading ``preload`` printed, shown under the REPL's opening hint
         self.greeting = self.execute(f":lesson {preload}").text if preload else ""
 
@@ -155,34 +162,44 @@ class Workspace:
         return output
 
     def _run_command(self, line: str) -> Output:
+        """One colon command under the one guard: any error is reported (with a hint) and the
+        session goes on; Ctrl-C cancels the command."""
         try:
             return Output(commands.dispatch(self, line))
-        except (GraphlabError, KeyError, ValueError, OSError, ImportError) as error:
-            return Output(_error_text(error), ok=False)
+        except KeyboardInterrupt:
+            self.clear_walk()     # a walk stopped half-way through a step is not to be trusted
+            return Output(f"KeyboardInterrupt: {line.split()[0]} cancelled", ok=False, interrupted=True)
+        except SystemExit:    # exit() inside a command's expression: leave, as typing it would
+            self.quitting = True
+            return Output("")
+        except Exception as error:  # noqa: BLE001 (the guard: report and go on)
+            return Output(self.error_text(error, command=True), ok=False)
 
     def _run_python(self, source: str) -> Output:
         captured = io.StringIO()
         try:
             tree = ast.parse(source, SOURCE_NAME, "exec")
+            code = compile(ast.Expression(tree.body[0].value) if _is_expression(tree) else tree, SOURCE_NAME,
+                           "eval" if _is_expression(tree) else "exec")
         except SyntaxError as error:
             return Output(_syntax_error_text(error), ok=False)
-        is_expression = len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
+        except (RecursionError, MemoryError, ValueError, OverflowError) as error:
+            return Output(f"{type(error).__name__}: {error}\nhint: {TOO_BIG_HINT}", ok=False)
         try:
             with contextlib.redirect_stdout(captured):
-                if is_expression:
-                    value = eval(compile(ast.Expression(tree.body[0].value), SOURCE_NAME, "eval"), self.namespace)
-                else:
-                    exec(compile(tree, SOURCE_NAME, "exec"), self.namespace)
-                    value = None
+                value = eval(code, self.namespace) if _is_expression(tree) else exec(code, self.namespace)
         except KeyboardInterrupt:
-            return Output(captured.getvalue() + "KeyboardInterrupt", ok=False)
+            return Output(captured.getvalue() + "KeyboardInterrupt", ok=False, interrupted=True)
+        except SystemExit:          # exit() or quit() typed in the REPL: leave, as Python's REPL does
+            self.quitting = True
+            return Output(captured.getvalue().rstrip("\n"))
         except Exception as error:  # user code: report and go on
             return Output(captured.getvalue() + self._traceback_text(error), ok=False)
         self._name_tensors(tree)
         text = captured.getvalue()
         if value is not None:
             self.namespace["_"] = value
-            text += repr(value)
+            text += _safe_repr(value)
         return Output(text.rstrip("\n"))
 
     def _name_tensors(self, tree: ast.Module) -> None:
@@ -203,26 +220,16 @@ class Workspace:
     def _traceback_text(self, error: BaseException) -> str:
         frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == SOURCE_NAME]
         lines = [f"  line {frame.lineno}" for frame in frames[-3:]]
-        message = f"{type(error).__name__}: {error}"
-        hint = self._hint(error)
-        return "\n".join(lines + [message] + ([f"hint: {hint}"] if hint else []))
+        return "\n".join(lines + [self.error_text(error)])
 
-    def _hint(self, error: BaseException) -> Optional[str]:
-        if isinstance(error, NameError):
-            missing = getattr(error, "name", None) or str(error).split("'")[1] if "'" in str(error) else None
-            close = difflib.get_close_matches(missing or "", [n for n in self.namespace if not n.startswith("__")], n=1)
-            return f"did you mean {close[0]}?" if close else ":vars lists the names you have"
-        if isinstance(error, AttributeError):
-            attribute = getattr(error, "name", None)
-            if attribute:
-                close = difflib.get_close_matches(attribute, [n for n in dir(Tensor) if not n.startswith("_")] +
-                                                  [n for n in dir(gl) if not n.startswith("_")], n=1)
-                if close:
-                    return f"did you mean {close[0]}?"
-            return None
-        if isinstance(error, GraphlabError):
-            return None   # graphlab's own messages already say the fix
-        return ":help lists the commands; Tab completes names"
+    def error_text(self, error: BaseException, command: bool = False) -> str:
+        """``Type: message`` and a short hint that fits the error (graphlab's own errors say the fix;
+        a command's usage errors read ``error: ...`` as before)."""
+        if isinstance(error, GraphlabError) and command:
+            return _error_text(error)
+        message = f"{type(error).__name__}: {_safe_str(error)}"
+        hint = hints.hint(error, self.namespace, command=command)
+        return message + (f"\nhint: {hint}" if hint else "")
 
     # -- what commands use ----------------------------------------------------------------------
     def tensors(self) -> Dict[str, Tensor]:
@@ -322,13 +329,56 @@ class Workspace:
         source = Path(path).expanduser()
         if not source.is_file():
             raise commands.CommandError(f"no session file {source}")
+        key = str(source.resolve())
+        if key in self._loading:
+            raise commands.CommandError(f"{source} is already being replayed (a session that loads itself, "
+                                        f"directly or through another file); remove its :load line")
+        if len(self._loading) >= MAX_LOAD_DEPTH:
+            raise commands.CommandError(f":load nests more than {MAX_LOAD_DEPTH} files deep; flatten the sessions")
+        text = _read_session(source)
+        self._loading.append(key)
+        try:
+            return self._replay(source, text)
+        finally:
+            self._loading.pop()
+
+    def _replay(self, source: Path, text: str) -> str:
         texts, failed = [], 0
-        for block in iter_blocks(source.read_text(encoding="utf-8").splitlines()):
+        for block in iter_blocks(text.splitlines()):
             output = self.execute(block)
             texts.append(f"{PROMPT}{block}" + (f"\n{output.text}" if output.text else ""))
             failed += not output.ok
+            if output.interrupted:   # Ctrl-C cancels the whole :load, not one line of it
+                raise KeyboardInterrupt
         texts.append(f"replayed {source}: {failed} error(s)" if failed else f"replayed {source}")
         return "\n".join(texts)
+
+
+def _read_session(source: Path) -> str:
+    try:
+        return source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise commands.CommandError(f"{source} is not UTF-8 text (byte {error.object[error.start]:#04x} at "
+                                    f"position {error.start}); a session file is text") from None
+
+
+def _is_expression(tree: ast.Module) -> bool:
+    return len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
+
+
+def _safe_str(value) -> str:
+    """str() of an error or value whose own __str__ may fail (user classes)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001
+        return f"<{type(value).__name__} that cannot be printed>"
+
+
+def _safe_repr(value) -> str:
+    try:
+        return repr(value)
+    except Exception as error:  # noqa: BLE001 (a user's broken __repr__ must not end the session)
+        return f"<{type(value).__name__}: repr failed with {type(error).__name__}: {_safe_str(error)}>"
 
 
 def _error_text(error: BaseException) -> str:

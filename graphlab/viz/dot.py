@@ -57,6 +57,12 @@ class GraphvizNotFoundError(RenderError, RuntimeError):
     """Graphviz's ``dot`` program is missing: the message says how to install it."""
 
 
+def plain(text) -> str:
+    """A user's string as a DOT label showing exactly it: no escString backslashes, no HTML-like ``<...>``."""
+    import graphviz
+    return graphviz.escape(str(text))
+
+
 # -- what to draw: a plain description first, a graphviz object last -------------------------------
 class Spec:
     """A diagram as plain data: nodes ``(key, attrs, cluster)`` (cluster: the scope tuple drawn
@@ -156,11 +162,11 @@ class Builder:
             if tensor.creator is None:
                 text = tensor.name if tensor.name is not None else (
                     key if tensor.requires_grad else labels.values(tensor.data, self.precision))
-                attrs = dict(label=text, shape="plaintext", fontsize="14")
+                attrs = dict(label=plain(text), shape="plaintext", fontsize="14")
                 if not tensor.requires_grad:
                     attrs["fontcolor"] = labels.NOTE_COLOR
             else:
-                attrs = dict(label=view.symbol(tensor), shape="circle", width="0.4", margin="0.04",
+                attrs = dict(label=plain(view.symbol(tensor)), shape="circle", width="0.4", margin="0.04",
                              fontsize="14")
                 pattern = tensor.creator.pattern
                 if self.patterns and pattern:
@@ -174,7 +180,7 @@ class Builder:
                     copy_attrs["xlabel"] = labels.lines_html([labels.colored(labels.pattern_words("adder"),
                                                                              labels.NOTE_COLOR, 10, italic=True)])
                 self.spec.node(f"{key}_copy", self._cluster(tensor), **copy_attrs)
-        self.spec.node("out", (), label=view.name(view.root), shape="plaintext", fontsize="14")
+        self.spec.node("out", (), label=plain(view.name(view.root)), shape="plaintext", fontsize="14")
 
     def _tensor_nodes(self) -> None:
         view = self.view
@@ -432,7 +438,7 @@ def to_digraph(spec: Spec, engine: str = "dot") -> "graphviz.Digraph":
             if len(child) == len(prefix) + 1 and child[:len(prefix)] == prefix:
                 name = f"cluster_s{numbering[child]}"
                 with target.subgraph(name=name) as sub:
-                    sub.attr(label=child[-1], style="rounded,dashed",
+                    sub.attr(label=plain(child[-1]), style="rounded,dashed",
                              color=labels.NOTE_COLOR, fontcolor=labels.NOTE_COLOR, fontsize="11",
                              **spec.cluster_boxes.get(name, {}))
                     emit(sub, child)

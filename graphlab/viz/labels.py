@@ -202,7 +202,9 @@ def chain_rule_lines(op: Optional[str], input_names: Sequence[str], upstream, lo
 
 # -- HTML-like labels (Graphviz's <...> labels) -------------------------------------------------
 def escape(text: str) -> str:
-    return html.escape(str(text), quote=True)
+    text = html.escape(str(text), quote=True)
+    # Graphviz's HTML-label lexer rejects a text made only of "]" (a tensor named "]"): a character reference reads the same
+    return "&#93;" * len(text) if text and not text.strip("]") else text
 
 
 def colored(text: str, color: Optional[str] = None, size: Optional[int] = None, bold: bool = False,
