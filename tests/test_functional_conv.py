@@ -7,7 +7,8 @@ import pytest
 
 import graphlab as gl
 import graphlab.functional as F
-from graphlab.ops.conv import Conv2d, matmul_nt
+from graphlab.ops.conv import Conv2d
+from graphlab.ops.kernels.gemm import matmul_nt
 
 RNG = np.random.default_rng(7)
 
@@ -203,7 +204,7 @@ def test_layer_errors_name_the_layer():
 def test_concat_keeps_the_batch_innermost_layout_of_cnn_outputs():
     """A dense block joins conv outputs along channels: the result stays (C, H, W, N)-stored, so
     the next batch norm reads it without a transpose copy; values are numpy's."""
-    from graphlab.ops.layout import memory_order
+    from graphlab.ops.kernels.layout import memory_order
     x = gl.randn(2, 3, 4, 4, dtype="float64")                     # user data: plain NCHW
     y = F.conv2d(x, gl.randn(5, 3, 3, 3, dtype="float64"), padding=1)
     assert memory_order(y.data) == (1, 2, 3, 0)
