@@ -123,7 +123,7 @@ class Conv2d(Function):
     def forward(ctx, x, weight, *bias, stride=1, padding=0, dilation=1, groups=1):
         check_conv_shapes(x.shape, weight.shape, bias[0].shape if bias else None, groups)
         window = Window.of("conv2d", x.shape[2:], weight.shape[2:], stride, padding, dilation)
-        ctx.window = window
+        ctx.window, ctx.groups = window, groups       # groups may be the default, not in ctx.params
         bias = bias[0] if bias else None
         x_pad = pad_inner(x, *window.padding)                      # (C, H_pad, W_pad, N)
         ctx.implicit = implicit_gemm.suits(window, groups, x.shape[1], weight.shape[0])
