@@ -165,7 +165,9 @@ class BatchNorm(Function):
         (rows,) = ctx.saved_tensors
         needs_x, *needs_affine = ctx.needs_input_grad
         d_rows = channel_rows(upstream)                          # (C, M)
-        d_bias, d_weight, normalized = sums_with_normalized(d_rows, rows, ctx.mean, ctx.inv_std, ctx.centered)
+        d_bias = d_weight = normalized = None
+        if ctx.use_batch or any(needs_affine):                   # eval's dx needs neither sum
+            d_bias, d_weight, normalized = sums_with_normalized(d_rows, rows, ctx.mean, ctx.inv_std, ctx.centered)
         d_x = BatchNorm._input_gradient(ctx, d_rows, rows, d_bias, d_weight, normalized) if needs_x else None
         if not needs_affine:
             return d_x
