@@ -2,9 +2,12 @@
 
 Each function here computes what one fused node computes (``gl.functional.conv2d``,
 ``batch_norm``, ``cross_entropy``, ...), but as a graph of many small nodes (pad, getitem,
-stack, matmul, mean, exp, ...), so every intermediate shows in a Trace. They are slow on
-purpose and exist for two reasons: lessons can open a fused node up, and the tests hold
-fused == composed, values and gradients.
+stack, matmul, mean, exp, ...), so every intermediate shows in a Trace. The CNN ones
+(``conv2d``, ``max_pool2d``, ``avg_pool2d``, ``global_avg_pool2d``, ``batch_norm``,
+``layer_norm``) are the definitions that open ``ops/conv.py``, ``ops/pool.py`` and
+``ops/norm.py``; they are imported here so that ``gl.functional.composed`` has them all.
+They are slow on purpose and exist for two reasons: lessons can open a fused node up, and
+the tests hold fused == composed, values and gradients.
 
 >>> import graphlab as gl
 >>> x = gl.randn(2, 3, 5, 5, dtype="float64")
@@ -21,82 +24,16 @@ import numpy as np
 
 from graphlab import ops
 from graphlab.ops.activation import SELU_ALPHA, SELU_SCALE
-from graphlab.ops.conv import Window
+# the CNN definitions live at the top of their op's file, next to the fused node
+from graphlab.ops.conv import conv2d  # noqa: F401
 from graphlab.ops.loss import class_labels
-
-
-def _windows(x_pad, window: Window):
-    """Stack the kh·kw shifted views: (N, C, H_pad, W_pad) -> (N, C, kh·kw, H_out, W_out)."""
-    views = [ops.getitem(x_pad, (slice(None), slice(None), rows, cols)) for _, _, rows, cols in window.offsets()]
-    return ops.stack(views, axis=2)
-
-
-def _pad_spatial(x, padding: tuple, value: float = 0.0):
-    if padding == (0, 0):
-        return x
-    return ops.pad(x, ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])), value=value)
+from graphlab.ops.norm import batch_norm, layer_norm, per_channel  # noqa: F401
+from graphlab.ops.pool import avg_pool2d, global_avg_pool2d, max_pool2d  # noqa: F401
 
 
 def linear(x, weight, bias=None):
     output = x @ ops.transpose(weight)
     return output if bias is None else output + bias
-
-
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Convolution as pad + shifted slices + one matmul per group."""
-    N, C = x.shape[:2]
-    out_channels, group_channels, kh, kw = weight.shape
-    window = Window.of("conv2d", x.shape[2:], (kh, kw), stride, padding, dilation)
-    h_out, w_out = window.out_size
-    patches = _windows(_pad_spatial(x, window.padding), window)        # (N, C, kh·kw, H_out, W_out)
-    outputs, per_group = [], out_channels // groups
-    for group in range(groups):
-        channels = slice(group * group_channels, (group + 1) * group_channels)
-        columns = ops.reshape(ops.getitem(patches, (slice(None), channels)), (N, group_channels * kh * kw, h_out * w_out))
-        kernel = ops.reshape(ops.getitem(weight, slice(group * per_group, (group + 1) * per_group)),
-                             (per_group, group_channels * kh * kw))
-        outputs.append(kernel @ columns)                                # (N, C_out / groups, H_out·W_out)
-    output = ops.reshape(ops.concat(outputs, axis=1) if groups > 1 else outputs[0], (N, out_channels, h_out, w_out))
-    return output if bias is None else output + ops.reshape(bias, (1, out_channels, 1, 1))
-
-
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    window = Window.of("max_pool2d", x.shape[2:], kernel_size, kernel_size if stride is None else stride, padding)
-    return ops.max(_windows(_pad_spatial(x, window.padding, -np.inf), window), axis=2)
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    window = Window.of("avg_pool2d", x.shape[2:], kernel_size, kernel_size if stride is None else stride, padding)
-    return ops.mean(_windows(_pad_spatial(x, window.padding), window), axis=2)
-
-
-def global_avg_pool2d(x):
-    return ops.mean(x, axis=(2, 3))
-
-
-def _per_channel(vector, ndim: int):
-    return ops.reshape(vector, (1, -1) + (1,) * (ndim - 2))
-
-
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, eps=1e-5):
-    """(x - μ) / √(σ² + ε) · γ + β with μ, σ² from the batch (training) or the running statistics."""
-    axes = (0,) + tuple(range(2, x.ndim))
-    if training or running_mean is None:
-        mean = ops.mean(x, axis=axes, keepdims=True)
-        normalized = (x - mean) / ops.sqrt(ops.var(x, axis=axes, keepdims=True) + eps)
-    else:                                     # fixed statistics: numpy constants
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        mean = np.asarray(running_mean, dtype=x.dtype).reshape(shape)
-        normalized = (x - mean) / np.sqrt(np.asarray(running_var, dtype=x.dtype).reshape(shape) + eps)
-    if weight is not None:
-        normalized = normalized * _per_channel(weight, x.ndim) + _per_channel(bias, x.ndim)
-    return normalized
-
-
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    axes = tuple(range(x.ndim - len(tuple(normalized_shape)), x.ndim))
-    normalized = (x - ops.mean(x, axis=axes, keepdims=True)) / ops.sqrt(ops.var(x, axis=axes, keepdims=True) + eps)
-    return normalized if weight is None else normalized * weight + bias
 
 
 def softmax(x, axis=-1):
@@ -144,7 +81,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
 
 
 def prelu(x, weight):
-    slope = _per_channel(weight, x.ndim) if weight.shape[0] > 1 else weight
+    slope = per_channel(weight, x.ndim) if weight.shape[0] > 1 else weight
     return ops.where(x.data > 0, x, x * slope)
 
 

@@ -1,16 +1,23 @@
-"""Batch norm and layer norm with fused forward and backward.
+"""Batch norm and layer norm: the formula, then one fused node with the derived backward.
 
-Batch norm (E43-E45) normalizes each channel over the batch (and over H, W for images):
-``x̂ = (x - μ) / √(σ² + ε)``, ``y = γ x̂ + β``. The fused backward is the closed form
+Batch norm (E43-E45) normalizes each channel over its M values (the batch, and H, W for
+images), then scales and shifts it::
 
-    dx = γ / √(σ² + ε) · (dy - mean(dy) - x̂ · mean(dy ⊙ x̂))      (per channel)
+    x̂ = (x − μ) / √(σ² + ε),   y = γ x̂ + β
+
+μ and σ² depend on every x of the channel, so the chain rule runs through them too; collected,
+the backward is (per channel, sums over its M values)::
+
+    dL/dx̂ = dy · γ
+    dx = 1 / (M √(σ² + ε)) · (M · dL/dx̂ − Σ dL/dx̂ − x̂ · Σ (dL/dx̂ ⊙ x̂))
     dγ = Σ dy ⊙ x̂,   dβ = Σ dy
 
 In training the batch statistics are used and the running ones updated in place,
-``running = (1 - momentum) · running + momentum · batch`` with the unbiased batch variance
+``running = (1 − momentum) · running + momentum · batch`` with the unbiased batch variance
 (PyTorch's convention); in eval the running statistics are used, so BN is a fixed per-channel
-affine map (E44). The composed twin in ``ops/composed.py`` builds the same numbers from
-primitives; the tests hold them equal.
+affine map (E44) and dx = γ / √(σ² + ε) · dy. Layer norm is the same formula over the trailing
+axes of each sample. The numpy that makes the fused nodes fast (one-pass statistics, sums over
+x̂ without building x̂) is in ``ops/kernels/moments.py``.
 
 >>> import graphlab as gl
 >>> x = gl.tensor([[1.], [2.], [3.], [4.]], dtype="float64")       # E43: N = 4, D = 1
@@ -22,65 +29,117 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab import ops
+from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
 from graphlab.errors import ShapeError
-from graphlab.ops.layout import channel_rows, from_channel_rows, row_dots, row_sums
+from graphlab.ops.kernels.layout import channel_rows, from_channel_rows, row_dots, row_sums
+from graphlab.ops.kernels.moments import add_centered, is_ill_conditioned, row_moments, sums_with_normalized
+
+
+# -- the definitions, written with primitive ops (a graph of many small nodes) -----------------------
+def per_channel(vector, ndim: int):
+    """A (C,) vector shaped (1, C, 1, ...) to broadcast over axis 1 of an ndim-D input."""
+    return ops.reshape(vector, (1, -1) + (1,) * (ndim - 2))
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, eps=1e-5):
+    """(x − μ) / √(σ² + ε) · γ + β with μ, σ² from the batch (training) or the running statistics."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    if training or running_mean is None:
+        mean = ops.mean(x, axis=axes, keepdims=True)
+        normalized = (x - mean) / ops.sqrt(ops.var(x, axis=axes, keepdims=True) + eps)
+    else:                                     # fixed statistics: numpy constants
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean = np.asarray(running_mean, dtype=x.dtype).reshape(shape)
+        normalized = (x - mean) / np.sqrt(np.asarray(running_var, dtype=x.dtype).reshape(shape) + eps)
+    if weight is not None:
+        normalized = normalized * per_channel(weight, x.ndim) + per_channel(bias, x.ndim)
+    return normalized
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x − μ) / √(σ² + ε) · γ + β with μ, σ² over the trailing ``normalized_shape`` axes."""
+    axes = tuple(range(x.ndim - len(tuple(normalized_shape)), x.ndim))
+    normalized = (x - ops.mean(x, axis=axes, keepdims=True)) / ops.sqrt(ops.var(x, axis=axes, keepdims=True) + eps)
+    return normalized if weight is None else normalized * weight + bias
+
+
+# -- references for the tests: numpy, independent of both -------------------------------------------
+def _numpy_batch_norm(x, *affine, running_mean=None, running_var=None, training=True, momentum=0.1, eps=1e-5):
+    axes, shape = (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
+    if training or running_mean is None:
+        mean, variance = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    else:
+        mean, variance = np.reshape(running_mean, shape), np.reshape(running_var, shape)
+    normalized = (x - mean) / np.sqrt(variance + eps)
+    return normalized * affine[0].reshape(shape) + affine[1].reshape(shape) if affine else normalized
+
+
+def _torch_batch_norm(x, *affine, running_mean=None, running_var=None, training=True, momentum=0.1, eps=1e-5):
+    running = [None if stat is None else th.tensor(stat, dtype=x.dtype) for stat in (running_mean, running_var)]
+    return F.batch_norm(x, *running, *affine, training=training, momentum=momentum, eps=eps)
+
+
+def _numpy_layer_norm(x, *affine, normalized_shape=(), eps=1e-5):
+    axes = tuple(range(x.ndim - len(tuple(normalized_shape)), x.ndim))
+    normalized = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    return normalized * affine[0] + affine[1] if affine else normalized
 
 
 def _column(vector: np.ndarray) -> np.ndarray:
     return vector.reshape(-1, 1)
 
 
-#: batch norm computes the variance as E[x²] - μ² (one pass, no temporary) while μ² <= this many
-#: times σ²; beyond that the two terms cancel too much in float32 and it centres first
-_WELL_CONDITIONED = 16.0
-
-
+# -- the fused nodes -------------------------------------------------------------------------------
 class BatchNorm(Function):
     """Batch normalization over axis 1 of (N, C), (N, C, L) or (N, C, H, W) inputs."""
     name = "batch_norm"
+    cases = (
+        Case([(4, 2), (2,), (2,)], numpy=_numpy_batch_norm, torch=_torch_batch_norm),
+        Case([(3, 2, 3), (2,), (2,)], variant="sequence", numpy=_numpy_batch_norm, torch=_torch_batch_norm),
+        Case([(2, 2, 2, 1)], variant="images_no_affine", numpy=_numpy_batch_norm, torch=_torch_batch_norm),
+        Case([(3, 2), (2,), (2,)], variant="eval",
+             params=dict(running_mean=np.array([0.5, -0.25]), running_var=np.array([1.5, 0.75]), training=False),
+             numpy=_numpy_batch_norm, torch=_torch_batch_norm),
+    )
+    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
+    # reads these rows, the same as the cases above; they go when that table is deleted
     verify_cases = [dict(shapes=[(4, 2), (2,), (2,)]), dict(shapes=[(2, 2, 2, 1)], variant="images_no_affine"),
                     dict(shapes=[(3, 2), (2,), (2,)], variant="eval", params={"running_mean": np.array([0.5, -0.25]),
                          "running_var": np.array([1.5, 0.75]), "training": False})]
 
     @staticmethod
     def forward(ctx, x, *affine, running_mean=None, running_var=None, training=True, momentum=0.1, eps=1e-5):
-        ctx.training, ctx.momentum, ctx.eps = training, momentum, eps      # verify.graph reads them
-        ctx.running_mean = None if running_mean is None else np.array(running_mean)   # before the update
-        ctx.running_var = None if running_var is None else np.array(running_var)
         BatchNorm._check(x, affine, running_mean, running_var, training)
         rows = channel_rows(x)                                    # (C, M), one row per channel
-        count = rows.shape[1]
-        use_batch = training or running_mean is None
-        if use_batch:
-            mean = row_sums(rows) / count
-            variance = row_dots(rows, rows) / count - mean * mean  # E[x²] - μ²: two reads, no temporary
-            ill_conditioned = bool(np.any(mean * mean > _WELL_CONDITIONED * variance))
-            if ill_conditioned:                                   # |μ| >> σ: E[x²] - μ² would cancel
-                centered = rows - _column(mean)
-                variance = row_dots(centered, centered) / count
+        ctx.use_batch = training or running_mean is None
+        if ctx.use_batch:
+            mean, variance, ctx.centered = row_moments(rows)
             if training and running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean
-                running_var *= 1 - momentum
-                running_var += momentum * variance * (count / (count - 1))
+                BatchNorm._update_running(running_mean, running_var, mean, variance, momentum, rows.shape[1])
         else:
-            mean = running_mean.astype(x.dtype)
-            variance = running_var.astype(x.dtype)
-            ill_conditioned = bool(np.any(mean * mean > _WELL_CONDITIONED * variance))
+            mean, variance = running_mean.astype(x.dtype), running_var.astype(x.dtype)
+            ctx.centered = is_ill_conditioned(mean, variance)
         inv_std = (1.0 / np.sqrt(variance + eps)).astype(x.dtype)
-        weight = affine[0] if affine else None
-        scale = inv_std * weight if affine else inv_std
+        ctx.gamma = affine[0] if affine else None
+        scale = inv_std * affine[0] if affine else inv_std
         shift = affine[1] - mean * scale if affine else -mean * scale
-        # y = γ (x - μ)/σ + β computed as x·scale + shift: x̂ is never stored (backward rebuilds
+        # y = γ (x − μ)/σ + β computed as x·scale + shift: x̂ is never stored (backward rebuilds
         # what it needs from x, which the graph keeps anyway)
         output = rows * _column(scale.astype(x.dtype))
         output += _column(shift.astype(x.dtype))
-        ctx.use_batch, ctx.count = use_batch, count
         ctx.mean, ctx.inv_std, ctx.scale = mean.astype(x.dtype), inv_std, scale.astype(x.dtype)
-        ctx.centered = ill_conditioned
         ctx.save_for_backward(rows)
         return from_channel_rows(output, x.shape)
+
+    @staticmethod
+    def _update_running(running_mean, running_var, mean, variance, momentum, count):
+        """running = (1 − momentum)·running + momentum·batch, in place, with the unbiased variance."""
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += momentum * variance * (count / (count - 1))
 
     @staticmethod
     def _check(x, affine, running_mean, running_var, training):
@@ -95,43 +154,43 @@ class BatchNorm(Function):
                                  f"{channels} channels (axis 1); build the layer with num_features={channels}")
         if (running_mean is None) != (running_var is None):
             raise ShapeError("batch_norm: pass both running_mean and running_var, or neither")
-        per_channel = x.size // channels if channels else 0
-        if training and per_channel <= 1:
+        per_channel_count = x.size // channels if channels else 0
+        if training and per_channel_count <= 1:
             raise ShapeError(
                 f"batch_norm: training mode needs more than 1 value per channel to estimate a variance, but "
-                f"the input of shape {x.shape} has {per_channel} per channel; use a batch of at least 2, "
+                f"the input of shape {x.shape} has {per_channel_count} per channel; use a batch of at least 2, "
                 f"or switch the layer to eval mode (model.eval()) to use the running statistics")
 
     @staticmethod
     def backward(ctx, upstream):
+        """dβ = Σ dy and dγ = Σ dy ⊙ x̂ per channel, and dx by the module docstring's formula."""
         (rows,) = ctx.saved_tensors
-        has_affine = len(ctx.inputs) == 3
+        needs_x, *needs_affine = ctx.needs_input_grad
         d_rows = channel_rows(upstream)                          # (C, M)
-        mean, inv_std, scale, count = ctx.mean, ctx.inv_std, ctx.scale, ctx.count
-        d_bias = row_sums(d_rows)                                # Σ dy
-        if ctx.centered:                                         # Σ dy ⊙ x̂, from x̂ itself when |μ| >> σ
-            normalized = (rows - _column(mean)) * _column(inv_std)
-            d_weight = row_dots(d_rows, normalized)
-        else:                                                    # Σ dy ⊙ (x - μ)/σ without building x̂
-            normalized = None
-            d_weight = (row_dots(d_rows, rows) - mean * d_bias) * inv_std
-        d_x = None
-        if ctx.inputs[0].requires_grad:
-            d_rows_scaled = d_rows * _column(scale)
-            if ctx.use_batch:
-                # γ/σ · (dy - mean(dy) - x̂ · mean(dy ⊙ x̂)) = scale·dy + slope·(x - μ) + offset, per channel
-                slope = -scale * inv_std * d_weight / count
-                offset = -scale * d_bias / count
-                if normalized is None:
-                    d_rows_scaled += rows * _column(slope)
-                    d_rows_scaled += _column(offset - slope * mean)
-                else:
-                    d_rows_scaled += normalized * _column(slope / inv_std)
-                    d_rows_scaled += _column(offset)
-            d_x = from_channel_rows(d_rows_scaled, upstream.shape)
-        if not has_affine:
+        d_bias = d_weight = normalized = None
+        if ctx.use_batch or any(needs_affine):                   # eval's dx needs neither sum
+            d_bias, d_weight, normalized = sums_with_normalized(d_rows, rows, ctx.mean, ctx.inv_std, ctx.centered)
+        d_x = BatchNorm._input_gradient(ctx, d_rows, rows, d_bias, d_weight, normalized) if needs_x else None
+        if not needs_affine:
             return d_x
-        return d_x, d_weight.astype(upstream.dtype), d_bias
+        return (d_x, d_weight.astype(upstream.dtype) if needs_affine[0] else None,
+                d_bias if needs_affine[1] else None)
+
+    @staticmethod
+    def _input_gradient(ctx, d_rows, rows, d_bias, d_weight, normalized):
+        """dx = inv_std/M · (M·dL/dx̂ − Σ dL/dx̂ − x̂ · Σ(dL/dx̂ ⊙ x̂)), per channel, in (C, M) rows."""
+        inv_std, count = ctx.inv_std, rows.shape[1]
+        d_x = d_rows * _column(ctx.scale)                        # inv_std · dL/dx̂, with dL/dx̂ = dy·γ
+        if not ctx.use_batch:                                    # eval: μ and σ² are constants
+            return from_channel_rows(d_x, ctx.inputs[0].shape)
+        gamma = 1.0 if ctx.gamma is None else ctx.gamma
+        sum_d_normalized = gamma * d_bias                        # Σ dL/dx̂ = γ · Σ dy
+        sum_d_normalized_x_hat = gamma * d_weight                # Σ dL/dx̂ ⊙ x̂ = γ · Σ dy ⊙ x̂
+        # the two sums' terms, with x̂ = (x − μ)·inv_std: slope·(x − μ) + offset
+        offset = -inv_std * sum_d_normalized / count
+        slope = -inv_std * inv_std * sum_d_normalized_x_hat / count
+        add_centered(d_x, rows, ctx.mean, inv_std, slope, offset, normalized)
+        return from_channel_rows(d_x, ctx.inputs[0].shape)
 
     @staticmethod
     def symbolic(x, *affine, running_mean=None, running_var=None, training=True, momentum=0.1, eps=1e-5):
@@ -149,12 +208,19 @@ class BatchNorm(Function):
 class LayerNorm(Function):
     """Normalize over the trailing ``len(normalized_shape)`` axes of each sample."""
     name = "layer_norm"
+    cases = (
+        Case([(2, 3), (3,), (3,)], params=dict(normalized_shape=(3,)), numpy=_numpy_layer_norm,
+             torch=lambda x, *affine, normalized_shape, eps=1e-5: F.layer_norm(x, normalized_shape, *affine, eps=eps)),
+        Case([(2, 2, 2)], variant="two_axes_no_affine", params=dict(normalized_shape=(2, 2)), numpy=_numpy_layer_norm,
+             torch=lambda x, normalized_shape, eps=1e-5: F.layer_norm(x, normalized_shape, eps=eps)),
+    )
+    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
+    # reads these rows, the same as the cases above; they go when that table is deleted
     verify_cases = [dict(shapes=[(2, 3), (3,), (3,)], params={"normalized_shape": (3,)}),
                     dict(shapes=[(2, 2, 2)], variant="two_axes_no_affine", params={"normalized_shape": (2, 2)})]
 
     @staticmethod
     def forward(ctx, x, *affine, normalized_shape=(), eps=1e-5):
-        ctx.normalized_shape, ctx.eps = normalized_shape, eps
         normalized_shape = tuple(normalized_shape)
         width = len(normalized_shape)
         if width == 0 or tuple(x.shape[x.ndim - width:]) != normalized_shape or x.ndim < width:
@@ -165,12 +231,11 @@ class LayerNorm(Function):
                 raise ShapeError(f"layer_norm: {label} has shape {array.shape}, expected {normalized_shape}")
         size = int(np.prod(normalized_shape))
         rows = x.reshape(-1, size)                                # (R, D), one row per sample
-        mean = row_sums(rows) / size
-        centered = rows - _column(mean)
+        centered = rows - _column(row_sums(rows) / size)
         inv_std = 1.0 / np.sqrt(row_dots(centered, centered) / size + eps)
         normalized = centered
-        normalized *= _column(inv_std)
-        ctx.inv_std, ctx.size = inv_std, size
+        normalized *= _column(inv_std)                            # x̂, in place of x − μ
+        ctx.inv_std = inv_std
         output = normalized
         if affine:
             weight, bias = (array.reshape(-1) for array in affine)
@@ -181,21 +246,25 @@ class LayerNorm(Function):
 
     @staticmethod
     def backward(ctx, upstream):
+        """Batch norm's backward (module docstring) per sample over its D normalized values:
+        dx = inv_std · (dL/dx̂ − mean(dL/dx̂) − x̂ · mean(dL/dx̂ ⊙ x̂)), dγ = Σ dy ⊙ x̂, dβ = Σ dy."""
         normalized, *weight = ctx.saved_tensors
-        size = ctx.size
-        d_rows = upstream.reshape(-1, size)
-        d_normalized = d_rows * weight[0].reshape(-1) if weight else d_rows
-        mean_d = row_sums(d_normalized) / size
-        mean_d_x = row_dots(d_normalized, normalized) / size
-        d_x = d_normalized - _column(mean_d)
-        d_x -= normalized * _column(mean_d_x)
-        d_x *= _column(ctx.inv_std)
-        d_x = d_x.reshape(upstream.shape)
+        needs_x, *needs_affine = ctx.needs_input_grad
+        d_rows = upstream.reshape(normalized.shape)              # (R, D)
+        d_x = None
+        if needs_x:
+            d_normalized = d_rows * weight[0].reshape(-1) if weight else d_rows        # dL/dx̂ = dy · γ
+            mean_d_normalized = row_sums(d_normalized) / normalized.shape[1]
+            mean_d_normalized_x_hat = row_dots(d_normalized, normalized) / normalized.shape[1]
+            d_x = d_normalized - _column(mean_d_normalized)
+            d_x -= normalized * _column(mean_d_normalized_x_hat)
+            d_x *= _column(ctx.inv_std)
+            d_x = d_x.reshape(upstream.shape)
         if not weight:
             return d_x
         shape = weight[0].shape
-        d_weight = (d_rows * normalized).sum(axis=0).reshape(shape)
-        d_bias = d_rows.sum(axis=0).reshape(shape)
+        d_weight = (d_rows * normalized).sum(axis=0).reshape(shape) if needs_affine[0] else None
+        d_bias = d_rows.sum(axis=0).reshape(shape) if needs_affine[1] else None
         return d_x, d_weight, d_bias
 
     @staticmethod

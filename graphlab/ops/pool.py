@@ -1,9 +1,15 @@
 """Pooling over NCHW images: max (a router), average (a distributor), global average.
 
-Pooling keeps the channel count and has no parameters (E25); its output size follows the
-same formula as convolution (E19). The kernels loop over the kh·kw window positions, each a
-strided view of the padded input in the batch-innermost layout (``ops/layout.py``), so a
-2x2 pool is four vectorized passes, never a Python loop over pixels.
+Pooling slides a window over each channel like a convolution without weights: it keeps the
+channel count and has no parameters (E25), and its output size follows the same formula (E19).
+Max pooling passes each window's largest value on, so its backward routes upstream to that
+input alone (the first maximum on a tie, as in PyTorch); average pooling passes the mean, so
+each input of a window gets upstream / (kh·kw), summed where windows overlap.
+
+This file reads top to bottom: the definitions built from primitive ops (shifted slices,
+then ``max`` or ``mean``), then the fused nodes with their SymPy twins. The numpy that makes
+them fast (kh·kw whole-array passes in the batch-innermost layout, the winner index, the
+scatter) lives in ``ops/kernels/pooling.py``.
 
 >>> import graphlab as gl
 >>> x = gl.tensor([[[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]])   # E25's slice
@@ -15,10 +21,51 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab import ops
+from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
 from graphlab.errors import ShapeError
-from graphlab.ops.conv import Window, pair
-from graphlab.ops.layout import batch_inner, batch_outer, pad_inner
+from graphlab.ops.conv import Window, pad_spatial, pair, window_patches
+from graphlab.ops.kernels.layout import batch_inner, batch_outer, pad_inner
+from graphlab.ops.kernels.pooling import max_and_winner, scatter, spatial_means, window_mean
+
+
+# -- the definitions, written with primitive ops (a graph of many small nodes) -----------------------
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """The max over each window: pad with -inf, stack the kh·kw shifted views, max over them."""
+    window = Window.of("max_pool2d", x.shape[2:], kernel_size, kernel_size if stride is None else stride, padding)
+    return ops.max(window_patches(pad_spatial(x, window.padding, -np.inf), window), axis=2)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """The mean over each window (padding counts as zeros)."""
+    window = Window.of("avg_pool2d", x.shape[2:], kernel_size, kernel_size if stride is None else stride, padding)
+    return ops.mean(window_patches(pad_spatial(x, window.padding), window), axis=2)
+
+
+def global_avg_pool2d(x):
+    """The mean over H and W."""
+    return ops.mean(x, axis=(2, 3))
+
+
+# -- references for the tests: numpy loops, independent of both -------------------------------------
+def _numpy_pool(reduce, fill):
+    def pool(x, kernel_size=2, stride=None, padding=0):
+        (kh, kw), (ph, pw) = pair(kernel_size, "kernel_size", "pool"), pair(padding, "padding", "pool")
+        sh, sw = (kh, kw) if stride is None else pair(stride, "stride", "pool")
+        x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+        h_out, w_out = (x_pad.shape[2] - kh) // sh + 1, (x_pad.shape[3] - kw) // sw + 1
+        output = np.empty(x.shape[:2] + (h_out, w_out))
+        for h in range(h_out):
+            for w in range(w_out):
+                output[:, :, h, w] = reduce(x_pad[:, :, h * sh:h * sh + kh, w * sw:w * sw + kw], axis=(2, 3))
+        return output
+    return pool
+
+
+def _torch_pool(name: str):
+    """PyTorch's pooling function ``name`` (looked up when a test calls it: never at import)."""
+    return lambda x, kernel_size=2, stride=None, padding=0: getattr(F, name)(x, kernel_size, stride, padding)
 
 
 def _window(op_name: str, x: np.ndarray, kernel_size, stride, padding) -> Window:
@@ -40,60 +87,45 @@ def _padded(x, window: Window, value) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode="constant", constant_values=value)
 
 
-def _scatter(upstream: np.ndarray, window: Window, shares) -> np.ndarray:
-    """The input gradient from per-window-position shares of ``upstream`` (C, H_out, W_out, N).
-
-    ``shares(k)`` returns what window position k passes back; disjoint windows write straight
-    into place, overlapping ones add (each position is one strided slice, so no ``np.add.at``).
-    """
-    channels, batch = upstream.shape[0], upstream.shape[3]
-    (kh, kw), (h_out, w_out), (sh, sw) = window.kernel, window.out_size, window.stride
-    shape = (channels,) + window.padded_size + (batch,)
-    covers_all = window.padding == (0, 0) and window.stride == window.kernel and \
-        window.in_size == (kh * h_out, kw * w_out)
-    gradient = np.empty(shape, dtype=upstream.dtype) if covers_all else np.zeros(shape, dtype=upstream.dtype)
-    for k, (i, j, rows, cols) in enumerate(window.offsets()):
-        if window.disjoint:
-            shares(k, out=gradient[:, rows, cols])
-        else:
-            gradient[:, rows, cols] += shares(k)
-    return window.crop(gradient)
-
-
+# -- the fused nodes -------------------------------------------------------------------------------
 class MaxPool2d(Function):
     """Max over each window. Gate pattern: router — the largest input gets the whole gradient
     (the first one in the window on a tie, as in PyTorch)."""
     name = "max_pool2d"
+    pattern = "router"
+    cases = (
+        Case([(1, 2, 4, 4)], "distinct", numpy=_numpy_pool(np.max, -np.inf), torch=_torch_pool("max_pool2d")),
+        Case([(1, 1, 3, 3)], "distinct", variant="overlapping", params=dict(stride=1),
+             numpy=_numpy_pool(np.max, -np.inf), torch=_torch_pool("max_pool2d")),
+        Case([(1, 1, 3, 3)], "distinct", variant="padded", params=dict(padding=1),
+             numpy=_numpy_pool(np.max, -np.inf), torch=_torch_pool("max_pool2d")),
+        # ties on purpose (as after a ReLU): the first maximum of a window wins, as in PyTorch
+        Case([(1, 2, 4, 4)], "ties", variant="ties", gradcheck=False, symbolic=False,
+             numpy=_numpy_pool(np.max, -np.inf), torch=_torch_pool("max_pool2d")),
+    )
+    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
+    # reads these rows, the same as the cases above; they go when that table is deleted
     verify_cases = [dict(shapes=[(1, 2, 4, 4)], domain="distinct"),
                     dict(shapes=[(1, 1, 3, 3)], domain="distinct", variant="overlapping", params={"stride": 1}),
                     dict(shapes=[(1, 1, 3, 3)], domain="distinct", variant="padded", params={"padding": 1})]
-    pattern = "router"
 
     @staticmethod
     def forward(ctx, x, kernel_size=2, stride=None, padding=0):
-        ctx.kernel_size, ctx.stride, ctx.padding = kernel_size, stride, padding   # verify.graph reads them
-        window = _window("max_pool2d", x, kernel_size, stride, padding)
-        x_pad = pad_inner(x, *window.padding, fill=-np.inf)
-        views = [x_pad[:, rows, cols] for _, _, rows, cols in window.offsets()]
-        best = views[0].copy()
-        winner = np.zeros(best.shape, dtype=np.uint8)      # index of the winning window position
-        for k in range(1, len(views)):
-            better = views[k] > best                        # strict: ties keep the earlier position
-            winner += better * np.uint8(k) - better * winner
-            np.maximum(best, views[k], out=best)
-        ctx.window = window
-        ctx.save_for_backward(winner)
+        ctx.window = _window("max_pool2d", x, kernel_size, stride, padding)
+        best, winner = max_and_winner(pad_inner(x, *ctx.window.padding, fill=-np.inf), ctx.window)
+        ctx.save_for_backward(winner)                     # which window position held the max
         return batch_outer(best)
 
     @staticmethod
     def backward(ctx, upstream):
+        """The router: window position k passes upstream on where it held the max, zero elsewhere."""
         (winner,) = ctx.saved_tensors
         up = batch_inner(upstream)
 
         def shares(k, out=None):
             return np.multiply(up, winner == k, out=out)
 
-        return batch_outer(_scatter(up, ctx.window, shares))
+        return batch_outer(scatter(up, ctx.window, shares))
 
     @staticmethod
     def symbolic(x, kernel_size=2, stride=None, padding=0):
@@ -108,25 +140,25 @@ class AvgPool2d(Function):
     """Mean over each window (padding counts as zeros, PyTorch's count_include_pad=True).
     Gate pattern: distributor — each input in a window gets upstream / (kh·kw)."""
     name = "avg_pool2d"
+    pattern = "distributor"
+    cases = (
+        Case([(1, 2, 4, 4)], numpy=_numpy_pool(np.mean, 0.0), torch=_torch_pool("avg_pool2d")),
+        Case([(1, 1, 3, 3)], variant="overlapping_padded", params=dict(stride=1, padding=1),
+             numpy=_numpy_pool(np.mean, 0.0), torch=_torch_pool("avg_pool2d")),
+    )
+    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
+    # reads these rows, the same as the cases above; they go when that table is deleted
     verify_cases = [dict(shapes=[(1, 2, 4, 4)]),
                     dict(shapes=[(1, 1, 3, 3)], variant="overlapping_padded", params={"stride": 1, "padding": 1})]
-    pattern = "distributor"
 
     @staticmethod
     def forward(ctx, x, kernel_size=2, stride=None, padding=0):
-        ctx.kernel_size, ctx.stride, ctx.padding = kernel_size, stride, padding
-        window = _window("avg_pool2d", x, kernel_size, stride, padding)
-        x_pad = pad_inner(x, *window.padding)
-        views = [x_pad[:, rows, cols] for _, _, rows, cols in window.offsets()]
-        total = views[0].copy()
-        for view in views[1:]:
-            total += view
-        total *= 1.0 / (window.kernel[0] * window.kernel[1])
-        ctx.window = window
-        return batch_outer(total)
+        ctx.window = _window("avg_pool2d", x, kernel_size, stride, padding)
+        return batch_outer(window_mean(pad_inner(x, *ctx.window.padding), ctx.window))
 
     @staticmethod
     def backward(ctx, upstream):
+        """The distributor: every window position passes upstream / (kh·kw) back."""
         window = ctx.window
         share = batch_inner(upstream) * (1.0 / (window.kernel[0] * window.kernel[1]))
 
@@ -136,7 +168,7 @@ class AvgPool2d(Function):
             out[...] = share
             return out
 
-        return batch_outer(_scatter(share, window, shares))
+        return batch_outer(scatter(share, window, shares))
 
     @staticmethod
     def symbolic(x, kernel_size=2, stride=None, padding=0):
@@ -150,24 +182,27 @@ class AvgPool2d(Function):
 class GlobalAvgPool2d(Function):
     """Mean over H and W: (N, C, H, W) -> (N, C) (or (N, C, 1, 1) with keepdims)."""
     name = "global_avg_pool2d"
-    verify_cases = [dict(shapes=[(2, 2, 2, 2)]), dict(shapes=[(1, 2, 2, 3)], variant="keepdims", params={"keepdims": True})]
     pattern = "distributor"
+    cases = (
+        Case([(2, 2, 2, 2)], numpy=lambda x: x.mean(axis=(2, 3)), torch=lambda x: x.mean(dim=(2, 3))),
+        Case([(1, 2, 2, 3)], variant="keepdims", params=dict(keepdims=True),
+             numpy=lambda x, keepdims: x.mean(axis=(2, 3), keepdims=keepdims),
+             torch=lambda x, keepdims: x.mean(dim=(2, 3), keepdim=keepdims)),
+    )
+    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
+    # reads these rows, the same as the cases above; they go when that table is deleted
+    verify_cases = [dict(shapes=[(2, 2, 2, 2)]), dict(shapes=[(1, 2, 2, 3)], variant="keepdims", params={"keepdims": True})]
 
     @staticmethod
     def forward(ctx, x, keepdims=False):
         if x.ndim != 4:
             raise ShapeError(f"global_avg_pool2d: input of shape {x.shape} is {x.ndim}-D; it needs 4-D (N, C, H, W)")
-        channels, batch = x.shape[1], x.shape[0]
-        area = x.shape[2] * x.shape[3]
-        # Σ over H·W as a batched matrix-vector product: numpy's sum over a middle axis is ~15x slower
-        per_pixel = batch_inner(x).reshape(channels, area, batch)
-        means = np.matmul(np.full(area, 1.0 / area, dtype=x.dtype), per_pixel)     # (C, N)
-        ctx.keepdims = keepdims
-        output = means.T
-        return output.reshape(batch, channels, 1, 1) if keepdims else output
+        output = spatial_means(x).T                       # (N, C)
+        return output.reshape(output.shape + (1, 1)) if keepdims else output
 
     @staticmethod
     def backward(ctx, upstream):
+        """The distributor: each of the H·W inputs of a channel gets upstream / (H·W)."""
         batch, channels, height, width = ctx.inputs[0].shape
         per_channel = upstream.reshape(batch, channels).T * (1.0 / (height * width))   # (C, N)
         spread = np.broadcast_to(per_channel[:, None, None, :], (channels, height, width, batch))

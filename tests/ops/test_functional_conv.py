@@ -7,7 +7,8 @@ import pytest
 
 import graphlab as gl
 import graphlab.functional as F
-from graphlab.ops.conv import Conv2d, matmul_nt
+from graphlab.ops.conv import Conv2d
+from graphlab.ops.kernels.gemm import matmul_nt
 
 RNG = np.random.default_rng(7)
 
@@ -143,6 +144,23 @@ def test_no_input_gradient_when_the_input_needs_none():
     assert x.grad is None and w.grad.shape == (4, 3, 3, 3)
 
 
+@pytest.mark.parametrize("shapes", [((2, 3, 5, 5), (4, 3, 3, 3)), ((2, 16, 6, 6), (4, 16, 3, 3))],
+                         ids=["im2col", "implicit_gemm"])
+@pytest.mark.parametrize("wanted", [(True, False, True), (True, True, False), (False, False, True)],
+                         ids=["frozen_weight", "frozen_bias", "bias_only"])
+def test_gradients_nobody_needs_are_skipped_and_the_others_unchanged(shapes, wanted):
+    x, w, b = RNG.standard_normal(shapes[0]), RNG.standard_normal(shapes[1]), RNG.standard_normal(shapes[1][0])
+    every = [gl.tensor(a, requires_grad=True, dtype="float64") for a in (x, w, b)]
+    F.conv2d(*every, padding=1).sum().backward()
+    some = [gl.tensor(a, requires_grad=flag, dtype="float64") for a, flag in zip((x, w, b), wanted)]
+    y = F.conv2d(*some, padding=1)
+    y.sum().backward()
+    downstream = type(y.creator).backward(y.creator, np.ones(y.shape))
+    for tensor, reference, flag, gradient in zip(some, every, wanted, downstream):
+        assert (tensor.grad is None and gradient is None) if not flag else \
+            np.abs(tensor.grad - reference.grad).max() < 1e-12
+
+
 def test_output_keeps_nchw_semantics_whatever_the_memory_layout():
     x = gl.randn(2, 3, 5, 5, dtype="float64")
     y = F.conv2d(x, gl.randn(4, 3, 3, 3, dtype="float64"), padding=1)
@@ -203,7 +221,7 @@ def test_layer_errors_name_the_layer():
 def test_concat_keeps_the_batch_innermost_layout_of_cnn_outputs():
     """A dense block joins conv outputs along channels: the result stays (C, H, W, N)-stored, so
     the next batch norm reads it without a transpose copy; values are numpy's."""
-    from graphlab.ops.layout import memory_order
+    from graphlab.ops.kernels.layout import memory_order
     x = gl.randn(2, 3, 4, 4, dtype="float64")                     # user data: plain NCHW
     y = F.conv2d(x, gl.randn(5, 3, 3, 3, dtype="float64"), padding=1)
     assert memory_order(y.data) == (1, 2, 3, 0)

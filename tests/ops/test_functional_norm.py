@@ -89,6 +89,40 @@ def test_batch_norm_gradcheck_and_composed_twin(shape, training):
         assert np.abs(fused - composed).max() < 1e-10
 
 
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("wanted", [(True, False, False), (False, True, True), (False, False, True)],
+                         ids=["frozen_affine", "data_input", "bias_only"])
+def test_norm_gradients_nobody_needs_are_skipped(training, wanted):
+    x, weight, bias = RNG.standard_normal((4, 3, 2, 2)) * 2 + 1, RNG.standard_normal(3), RNG.standard_normal(3)
+
+    def norm(t, w, b):
+        return F.batch_norm(t, np.zeros(3), np.ones(3), w, b, training=training)
+
+    every = [gl.tensor(a, requires_grad=True, dtype="float64") for a in (x, weight, bias)]
+    (norm(*every) ** 2).sum().backward()
+    some = [gl.tensor(a, requires_grad=flag, dtype="float64") for a, flag in zip((x, weight, bias), wanted)]
+    y = norm(*some)
+    (y ** 2).sum().backward()
+    downstream = type(y.creator).backward(y.creator, 2 * y.data)
+    for tensor, reference, flag, gradient in zip(some, every, wanted, downstream):
+        assert (tensor.grad is None and gradient is None) if not flag else \
+            np.abs(tensor.grad - reference.grad).max() < 1e-10
+
+
+def test_layer_norm_gradients_nobody_needs_are_skipped():
+    x, weight, bias = RNG.standard_normal((4, 6)), RNG.standard_normal(6), RNG.standard_normal(6)
+    every = [gl.tensor(a, requires_grad=True, dtype="float64") for a in (x, weight, bias)]
+    (F.layer_norm(every[0], (6,), every[1], every[2]) ** 2).sum().backward()
+    for wanted in ((True, False, False), (False, True, False), (False, False, True)):
+        some = [gl.tensor(a, requires_grad=flag, dtype="float64") for a, flag in zip((x, weight, bias), wanted)]
+        y = F.layer_norm(some[0], (6,), some[1], some[2])
+        (y ** 2).sum().backward()
+        downstream = type(y.creator).backward(y.creator, 2 * y.data)
+        for tensor, reference, flag, gradient in zip(some, every, wanted, downstream):
+            assert (tensor.grad is None and gradient is None) if not flag else \
+                np.abs(tensor.grad - reference.grad).max() < 1e-10
+
+
 def test_batch_norm_float32_with_a_large_mean_stays_accurate():
     """|μ| >> σ: the one-pass variance E[x²] - μ² would cancel in float32; batch norm centres first."""
     torch = pytest.importorskip("torch")
