@@ -93,7 +93,8 @@ class Log(Function):
     elementwise = True
     cases = (
         Case([(2, 3)], "positive", numpy=np.log, torch=lambda x: th.log(x)),
-        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.log(), numpy=np.log, torch=lambda x: th.log(x)),
+        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.log(),
+             numpy=np.log, torch=lambda x: th.log(x)),
         Case([()], "positive", variant="scalar", numpy=np.log, torch=lambda x: th.log(x)),
         # log of sigmoid in its far tails: finite only if sigmoid keeps full relative precision there
         Case([(3, 4)], "wide", variant="of_sigmoid_tails", call=lambda x: Log.apply(Sigmoid.apply(x)),
@@ -122,7 +123,8 @@ class Sqrt(Function):
     elementwise = True
     cases = (
         Case([(2, 3)], "positive", numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
-        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.sqrt(), numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
+        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.sqrt(),
+             numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
         Case([()], "positive", variant="scalar", numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
     )
 
@@ -205,7 +207,8 @@ class Sigmoid(Function):
     symbol = "σ"
     cases = (
         Case([(2, 3)], "real", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
-        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.sigmoid(), numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
+        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.sigmoid(),
+             numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
         Case([()], "real", variant="scalar", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
         # far tails: sigmoid(-40) = 4.2e-18 is a normal float64 (and sigmoid(-20) = 2.1e-9 a normal
         # float32): it must come out with full *relative* precision, or log(sigmoid(x)) becomes -inf
@@ -240,7 +243,8 @@ class Relu(Function):
     elementwise = True
     cases = (
         Case([(2, 3)], "nonzero", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
-        Case([(3, 1, 2)], "nonzero", variant="method", call=lambda x: x.relu(), numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
+        Case([(3, 1, 2)], "nonzero", variant="method", call=lambda x: x.relu(),
+             numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
         Case([()], "nonzero", variant="scalar", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
         # on the kink: relu'(0) = 0, as PyTorch
         Case([(3, 4)], "kinks", variant="kinks", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x),
@@ -272,7 +276,8 @@ class LeakyRelu(Function):
         Case([()], "nonzero", variant="scalar", numpy=_np_leaky_relu, torch=lambda x: F.leaky_relu(x)),
         Case([(2, 3)], "nonzero", variant="slope", params=dict(negative_slope=0.2), numpy=_np_leaky_relu,
              torch=lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
-        Case([(3, 2)], "nonzero", variant="function", call=lambda x, negative_slope: _ops().leaky_relu(x, negative_slope),
+        Case([(3, 2)], "nonzero", variant="function",
+             call=lambda x, negative_slope: _ops().leaky_relu(x, negative_slope),
              params=dict(negative_slope=0.2), numpy=_np_leaky_relu,
              torch=lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
         # on the kink: leaky_relu'(0) = slope, as PyTorch
