@@ -4,7 +4,7 @@
     .venv/bin/python docs/make_api.py --check    # exit 1 if docs/api.md is not what the code says
 
 Every public name of every public module gets its signature and the first paragraph of its
-docstring; a class also lists its public methods and properties. tests/test_docs_api.py fails when
+docstring; a class also lists its public methods and properties. tests/docs/test_docs_api.py fails when
 docs/api.md differs from what this script would write, so the reference never goes stale.
 """
 from __future__ import annotations
@@ -45,8 +45,10 @@ def public_names(module) -> list:
     if hasattr(module, "__all__"):
         names = list(module.__all__)
     else:
-        names = sorted(name for name, value in vars(module).items()
-                       if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+        # dir(), not vars(): the package's lazy names (gl.draw, gl.save) count before first use
+        members = {name: getattr(module, name) for name in dir(module) if not name.startswith("_")}
+        names = sorted(name for name, value in members.items()
+                       if (inspect.isfunction(value) or inspect.isclass(value))
                        and (module.__name__ == "graphlab" or getattr(value, "__module__", None) == module.__name__))
     return [name for name in names if not inspect.ismodule(getattr(module, name))]
 
@@ -110,7 +112,7 @@ def render() -> str:
     """The whole of docs/api.md."""
     lines = ["# API reference", "",
              "Generated from the docstrings by `docs/make_api.py` (`.venv/bin/python docs/make_api.py`); "
-             "`tests/test_docs_api.py` keeps it current. Each entry gives the signature and the first paragraph "
+             "`tests/docs/test_docs_api.py` keeps it current. Each entry gives the signature and the first paragraph "
              "of the docstring; the guides ([index.md](index.md)) show how the pieces fit together.", ""]
     toc = []
     body = []

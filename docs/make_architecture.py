@@ -7,7 +7,7 @@ Every ``import graphlab.X`` / ``from graphlab.X import ...`` in graphlab/ become
 package (or top-level module) that contains the import to X. A solid edge is a module-level import;
 a dashed one is only ever made inside a function (loaded when first used, so ``import graphlab``
 stays light). Edges into the foundation modules that everything uses (config, errors, memory) are
-left out to keep the picture readable. tests/test_docs_architecture.py checks that the committed
+left out to keep the picture readable. tests/docs/test_docs_architecture.py checks that the committed
 picture has exactly the edges the source has today. Needs Graphviz's ``dot``.
 """
 from __future__ import annotations

@@ -4,8 +4,8 @@
     .venv/bin/python docs/make_pictures.py /tmp/pics  # somewhere else
 
 Needs Graphviz's ``dot``; the screenshot of the walk page also needs Chromium (skipped with a
-message when it is missing). tests/test_viz_docs.py runs this and compares with the committed files.
-Lecture ids are those of shared/LECTURE_EXAMPLES.md.
+message when it is missing). tests/docs/test_viz_docs.py runs this and compares with the committed files.
+Lecture ids are those of docs/catalogue.md.
 """
 from __future__ import annotations
 

@@ -13,6 +13,8 @@
 3  y     leaf  -4
 4  x     leaf  -4
 """
+from importlib import import_module as _import_module
+
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.function import Function
 from graphlab.autodiff.trace import Step, Trace
@@ -28,22 +30,42 @@ from graphlab.config import (
 from graphlab.errors import (
     AnomalyError, BackwardError, DtypeError, GradcheckError, GraphlabError, ShapeError,
 )
-from graphlab.ops import (
-    abs, add, astype, broadcast_to, clip, concat, div, elu, eq, exp, flatten, ge, getitem, gt, le,
-    leaky_relu, log, log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne,
-    neg, pad, permute, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sub, sum, tanh,
-    transpose, unsqueeze, var, where,
+from graphlab.ops import *  # noqa: F401,F403  (the public op functions: graphlab.ops.__all__)
+
+#: subpackages loaded on first attribute access (``gl.nn``, ``gl.train``, ...), so ``import graphlab``
+#: loads only the engine; ``import graphlab.nn`` and ``from graphlab import nn`` work as usual
+_LAZY_MODULES = (
+    "functional",   # gl.functional: conv2d, batch_norm, cross_entropy, ... (F)
+    "nn",           # gl.nn: Module, layers, ResNet/DenseNet blocks, models
+    "optim",        # gl.optim: SGD, AdaGrad, RMSProp, Adam(W); gl.optim.schedules
+    "data",         # gl.data: datasets (digits, spiral, shapes, ...), DataLoader
+    "train",        # gl.train: fit, History, callbacks, health monitor, recipes
+    "checkpoint",   # gl.save / gl.load: .npz, no pickle, atomic writes
+    "viz",          # gl.draw / gl.render / gl.walk (graphviz itself loads on the first diagram)
+    "verify",       # gl.gradcheck, gl.verify.op/graph/jacobian/structure (SymPy on first use)
+    "examples",     # the lecture graphs
+    "memory",       # the allocator setting the CNN ops and gl.train.fit apply on first use
 )
-from graphlab.verify.numeric import gradcheck, numeric_jacobian
-from graphlab import functional                       # gl.functional: conv2d, batch_norm, cross_entropy, ... (F)
-from graphlab import nn                               # gl.nn: Module, layers, ResNet/DenseNet blocks, models
-from graphlab import optim                            # gl.optim: SGD, AdaGrad, RMSProp, Adam(W); gl.optim.schedules
-from graphlab import data                             # gl.data: datasets (digits, spiral, shapes, ...), DataLoader
-from graphlab import train                            # gl.train: fit, History, callbacks, health monitor, recipes
-from graphlab.checkpoint import load, save            # checkpoints: .npz, no pickle, atomic writes
-from graphlab import viz                              # graphviz itself loads on the first diagram
-from graphlab.viz import draw, render, walk
-from graphlab import verify                           # gl.verify.op/graph/jacobian/structure (SymPy on first use)
-from graphlab import examples
+#: functions re-exported from a lazy subpackage: name -> the module that defines it
+_LAZY_FUNCTIONS = {
+    "save": "graphlab.checkpoint", "load": "graphlab.checkpoint",
+    "draw": "graphlab.viz", "render": "graphlab.viz", "walk": "graphlab.viz",
+    "gradcheck": "graphlab.verify.numeric", "numeric_jacobian": "graphlab.verify.numeric",
+}
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """PEP 562: import a lazy subpackage, or the module of a lazy function, on first access."""
+    if name in _LAZY_MODULES:
+        return _import_module(f"{__name__}.{name}")    # the import also sets it as this package's attribute
+    if name in _LAZY_FUNCTIONS:
+        value = getattr(_import_module(_LAZY_FUNCTIONS[name]), name)
+        globals()[name] = value                       # later lookups skip __getattr__
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_FUNCTIONS))

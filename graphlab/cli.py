@@ -97,46 +97,55 @@ def _parse_settings(text: str) -> dict:
 
 def _render(arguments: argparse.Namespace) -> int:
     """Draw an expression (its names set with --set) or the last graph a script builds."""
-    import ast
-    import builtins
     from pathlib import Path
     from graphlab.repl import Workspace
-    from graphlab.repl.workspace import iter_blocks
     workspace = Workspace()
     source = Path(arguments.source)
     if source.suffix in (".py", ".session") and source.is_file():
-        for block in iter_blocks(source.read_text(encoding="utf-8").splitlines()):
-            output = workspace.execute(block)
-            if not output.ok:
-                raise graphlab.GraphlabError(f"render: {source} failed at {block.splitlines()[0]!r}:\n{output.text}")
-        root = workspace.current_root()
+        root = _script_root(workspace, source)
     else:
-        try:
-            tree = ast.parse(arguments.source, mode="eval")
-        except SyntaxError as error:
-            raise graphlab.GraphlabError(f"render: {arguments.source!r} is not an expression ({error.msg}); "
-                                         f"write it in Python, e.g. \"(x + y) * z\"") from None
-        settings = _parse_settings(arguments.set or "")
-        names = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-                       - set(workspace.namespace) - set(dir(builtins)))
-        missing = [name for name in names if name not in settings]
-        if missing:
-            raise graphlab.GraphlabError(f"render: give {', '.join(missing)} a value, e.g. --set "
-                                         + ",".join(f"{name}=1" for name in missing))
-        for name in names:
-            value = settings[name]
-            workspace.namespace[name] = graphlab.tensor(value, requires_grad=True, name=name)
-        output_name = "f" if "f" not in names else "out"
-        result = workspace.execute(f"{output_name} = {arguments.source}")
-        if not result.ok:
-            raise graphlab.GraphlabError(f"render: {arguments.source!r} failed:\n{result.text}")
-        root = workspace.tensor(output_name)
+        root = _expression_root(workspace, arguments.source, arguments.set or "")
     if arguments.backward:
         root.backward()
     focus = workspace.node(arguments.focus) if arguments.focus else None
     written = graphlab.render(root, arguments.output, patterns=arguments.patterns, focus=focus)
     print(f"wrote {written}")
     return 0
+
+
+def _script_root(workspace, script) -> "graphlab.Tensor":
+    """Run a .py or .session file in the workspace, block by block; the root of the last graph it built."""
+    from graphlab.repl.workspace import iter_blocks
+    for block in iter_blocks(script.read_text(encoding="utf-8").splitlines()):
+        output = workspace.execute(block)
+        if not output.ok:
+            raise graphlab.GraphlabError(f"render: {script} failed at {block.splitlines()[0]!r}:\n{output.text}")
+    return workspace.current_root()
+
+
+def _expression_root(workspace, expression: str, settings_text: str) -> "graphlab.Tensor":
+    """Evaluate an expression in the workspace, each free name a leaf with its --set value; the result."""
+    import ast
+    import builtins
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as error:
+        raise graphlab.GraphlabError(f"render: {expression!r} is not an expression ({error.msg}); "
+                                     f"write it in Python, e.g. \"(x + y) * z\"") from None
+    settings = _parse_settings(settings_text)
+    names = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+                   - set(workspace.namespace) - set(dir(builtins)))
+    missing = [name for name in names if name not in settings]
+    if missing:
+        raise graphlab.GraphlabError(f"render: give {', '.join(missing)} a value, e.g. --set "
+                                     + ",".join(f"{name}=1" for name in missing))
+    for name in names:
+        workspace.namespace[name] = graphlab.tensor(settings[name], requires_grad=True, name=name)
+    output_name = "f" if "f" not in names else "out"
+    result = workspace.execute(f"{output_name} = {expression}")
+    if not result.ok:
+        raise graphlab.GraphlabError(f"render: {expression!r} failed:\n{result.text}")
+    return workspace.tensor(output_name)
 
 
 def _train(arguments: argparse.Namespace) -> int:
@@ -177,16 +186,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphlab", description="See backpropagation node by node.")
     parser.add_argument("--version", action="version", version=f"graphlab {graphlab.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add_command in (_add_demo, _add_repl, _add_verify, _add_render, _add_bench, _add_lesson, _add_train):
+        add_command(commands)
+    return parser
+
+
+def _add_demo(commands) -> None:
     demo = commands.add_parser("demo", help="build (x + y) * z, run backward and print the Trace",
                                description="Build the lecture graph f = (x + y) * z, run backward and print "
                                            "every Step: upstream × local = downstream.")
     demo.set_defaults(handler=_demo)
+
+
+def _add_repl(commands) -> None:
     repl = commands.add_parser("repl", help="the interactive REPL (reads a session from stdin when piped)",
                                description="Python with gl and np loaded, plus colon commands (:help). "
                                            "With stdin from a file or pipe it runs the lines and exits "
                                            "non-zero if any failed: graphlab repl < lecture.session")
     repl.add_argument("--lesson", metavar="NAME", help="load a lecture graph first (scalar, sigmoid, vector, ...)")
     repl.set_defaults(handler=_repl)
+
+
+def _add_verify(commands) -> None:
     verify = commands.add_parser("verify", help="check every op's backward exactly against SymPy",
                                  description="Without OP: a table of every built-in op (input shapes, max error, "
                                              "status, time), exit status 1 if one fails. With OP: that op's full "
@@ -195,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--shapes", nargs="+", metavar="SHAPE", help="input shapes such as 2,3 3,2 (with OP)")
     verify.add_argument("--seed", type=int, default=0, help="seed of the rational input values (with OP)")
     verify.set_defaults(handler=_verify)
+
+
+def _add_render(commands) -> None:
     render = commands.add_parser("render", help="draw an expression or a script's graph to SVG/PNG/PDF",
                                  description="Draw EXPR with its names set by --set, or the last graph a script "
                                              "(.py or .session) builds: graphlab render \"(x + y) * z\" "
@@ -206,12 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--focus", metavar="NODE", help="show one node's upstream × local = downstream")
     render.add_argument("-o", "--output", default="graph.svg", help="the file to write (.svg, .png, .pdf, .dot)")
     render.set_defaults(handler=_render)
+
+
+def _add_bench(commands) -> None:
     bench = commands.add_parser("bench", help="run the benchmarks (ratios against references timed in the same run)",
                                 description="Without NAME: list the benchmarks. With NAME(s): run them; --quick "
                                             "for a fast smoke run.")
     bench.add_argument("names", nargs="*", metavar="NAME", help="benchmark names, e.g. scalar_graph")
     bench.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     bench.set_defaults(handler=_bench)
+
+
+def _add_lesson(commands) -> None:
     lesson = commands.add_parser("lesson", help="run a lesson: the course notes' examples, rebuilt and drawn",
                                  description="Without NAME (or with --list): the lessons and their titles. With NAME "
                                              "(a number such as 1, or a topic such as scalar_backprop): print its "
@@ -221,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     lesson.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
     lesson.add_argument("--out", metavar="DIR", help="folder for the pictures (default: out/lessons/NN_topic)")
     lesson.set_defaults(handler=_lesson)
+
+
+def _add_train(commands) -> None:
     train = commands.add_parser("train", help="train a recipe (digits-cnn, digits-mlp, spiral-mlp, shapes-densenet)",
                                 description="Train a ready-made recipe with a progress bar; print the per-epoch "
                                             "table and the final accuracies; write checkpoint.npz (every epoch, "
@@ -243,7 +276,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="DIR", help="output folder (default: runs/RECIPE)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.set_defaults(handler=_train)
-    return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

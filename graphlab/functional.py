@@ -37,9 +37,6 @@ from graphlab.ops.loss import (
 from graphlab.ops.norm import BatchNorm, LayerNorm
 from graphlab.ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 
-# CNN steps reallocate the same big arrays every step: keep freed pages mapped (see memory.py)
-memory.keep_freed_memory()
-
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm", "dropout", "dropout2d", "softmax", "log_softmax", "cross_entropy",
@@ -65,34 +62,42 @@ def _array(value):
 
 
 # -- layers ----------------------------------------------------------------------------------
+# Each layer first makes sure freed activation memory stays mapped between training steps (once
+# per process, on the first call: see memory.py), so importing graphlab changes nothing.
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b with W of shape (out_features, in_features)."""
+    memory.keep_freed_memory()
     return Linear.apply(x, weight, *_optional(bias))
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution of (N, C, H, W) by (C_out, C / groups, kh, kw); see ``ops/conv.py``."""
+    memory.keep_freed_memory()
     return Conv2d.apply(x, weight, *_optional(bias), stride=stride, padding=padding, dilation=dilation,
                         groups=groups)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Max over kh x kw windows (stride defaults to the kernel size, as in PyTorch)."""
+    memory.keep_freed_memory()
     return MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Mean over kh x kw windows; zero padding counts in the mean (count_include_pad)."""
+    memory.keep_freed_memory()
     return AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
 
 
 def global_avg_pool2d(x):
     """Mean over H and W: (N, C, H, W) -> (N, C), the classifier head of ResNet and DenseNet."""
+    memory.keep_freed_memory()
     return GlobalAvgPool2d.apply(x)
 
 
 def adaptive_avg_pool2d(x, output_size=1):
     """PyTorch's adaptive average pooling, for the 1x1 output used in practice: (N, C, 1, 1)."""
+    memory.keep_freed_memory()
     if pair(output_size, "output_size", "adaptive_avg_pool2d", 1) != (1, 1):
         raise ShapeError(f"adaptive_avg_pool2d: only output_size=1 (global pooling) is supported, got "
                          f"{output_size!r}; use avg_pool2d with a kernel for other sizes")
@@ -102,6 +107,7 @@ def adaptive_avg_pool2d(x, output_size=1):
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch norm over axis 1 (see ``ops/norm.py``). In training the batch statistics are used and
     ``running_mean``/``running_var`` (arrays or Tensors, or None) are updated in place."""
+    memory.keep_freed_memory()
     if weight is None and bias is not None:
         weight = ones_like(bias)
     elif bias is None and weight is not None:
@@ -112,12 +118,14 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over its last axes (``normalized_shape``), then scale and shift."""
+    memory.keep_freed_memory()
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     return LayerNorm.apply(x, *_optional(weight, bias), normalized_shape=shape, eps=eps)
 
 
 def dropout(x, p=0.5, training=True):
     """Inverted dropout: zero with probability p, scale survivors by 1/(1-p); identity in eval."""
+    memory.keep_freed_memory()
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p={p} is a probability and must be in [0, 1]")
     if not training or p == 0:
@@ -127,6 +135,7 @@ def dropout(x, p=0.5, training=True):
 
 def dropout2d(x, p=0.5, training=True):
     """Dropout of whole feature maps (N, C) of an (N, C, H, W) input ("per channel in CNNs", E67)."""
+    memory.keep_freed_memory()
     if not 0 <= p <= 1:
         raise ValueError(f"dropout2d: p={p} is a probability and must be in [0, 1]")
     if not training or p == 0:

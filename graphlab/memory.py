@@ -11,11 +11,13 @@ trim it, so the next step reuses the same, already-mapped pages.
 The process's resident size then stays at its high-water mark (like PyTorch's caches) instead
 of shrinking between steps. Linux with glibc only; elsewhere, or with the environment variable
 ``GRAPHLAB_KEEP_FREED_MEMORY=0``, nothing changes.
+
+``import graphlab`` does not touch the allocator: the setting is made on first use, when the
+first fused op of ``gl.functional`` (linear, conv2d, pooling, batch/layer norm, dropout) runs or
+``gl.train.fit`` starts. ``applied()`` says whether it is active.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -25,17 +27,21 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 * 1024 * 1024
 TRIM_THRESHOLD = 1024 * 1024 * 1024
 
+#: None until keep_freed_memory() first runs, then whether the setting is active
 _applied = None
 
 
 def keep_freed_memory() -> bool:
-    """Tune glibc once per process; returns True when the setting is active."""
+    """Tune glibc once per process; returns True when the setting is active. Later calls only
+    return the first call's answer (cheap enough to call before every fused op)."""
     global _applied
     if _applied is not None:
         return _applied
     _applied = False
     if not sys.platform.startswith("linux") or os.environ.get("GRAPHLAB_KEEP_FREED_MEMORY", "1") == "0":
         return False
+    import ctypes                          # here, not at module level: only the first call needs it
+    import ctypes.util
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
@@ -44,3 +50,8 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     _applied = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     return _applied
+
+
+def applied() -> bool:
+    """Whether this process's allocator was tuned (False before the first fused op or fit)."""
+    return bool(_applied)

@@ -79,8 +79,8 @@ def main(argv=None) -> int:
     print(f"  df/dq = df/df × z = 1 × {z:g} = {hand['df/dq']:g}")
     print(f"  df/dx = df/dq × dq/dx = {hand['df/dq']:g} × 1 = {hand['df/dx']:g}  (add gate: the local gradient is 1)")
     print(f"  df/dy = df/dq × dq/dy = {hand['df/dq']:g} × 1 = {hand['df/dy']:g}")
-    print("The notes' numbers are right. Two labels slip (L2787 calls df/dq the derivative with respect to z,\n"
-          "and L2831 writes dL/dy × dz/dy where dL/dz × dz/dy is meant); the arithmetic does not change.")
+    print("The notes' numbers are right. Two labels slip (they call df/dq the derivative with respect to z,\n"
+          "and write dL/dy × dz/dy where dL/dz × dz/dy is meant); the arithmetic does not change.")
 
     lessons.heading("With graphlab")
     f, q = nodes["f"], nodes["q"]

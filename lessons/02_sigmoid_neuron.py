@@ -168,7 +168,7 @@ def main(argv=None) -> int:
     print(f"The notes carry {carried:.2f} into the two mul gates: {products}.\n"
           f"Exactly, {upstream:.4f} × {inputs['w0']:g} = {upstream * inputs['w0']:.4f} rounds to "
           f"{upstream * inputs['w0']:.2f}: rounding inside a chain moves the last digit.\n"
-          "The notes also label the w1/x1 locals 'df/dw0' and 'df/dx0' (L2931, L2933).")
+          "The notes also label the w1/x1 locals 'df/dw0' and 'df/dx0'.")
 
     lessons.heading("One fused sigmoid gate (E04)")
     fused = neuron(fused=True)
@@ -182,7 +182,7 @@ def main(argv=None) -> int:
     gap = max(abs(composed[name] - together[name]) for name in LEAVES)
     print(f"{len(topological_order([nodes['f']]))} nodes composed, {len(topological_order([fused['f']]))} fused; "
           f"largest gradient difference {gap:.1e}")
-    print("(the notes call the sigmoid gate's input 0.73 at L2969; 0.73 is its output, σ(1).)")
+    print("(the notes call the sigmoid gate's input 0.73; 0.73 is its output, σ(1).)")
 
     lessons.heading("Straight-line code (E06), and the bug in the notes' forward")
     flat = flat_code(**inputs)

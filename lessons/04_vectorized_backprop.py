@@ -114,9 +114,9 @@ def main(argv=None) -> int:
     print(f"the closed forms 2 q xᵀ and 2 Wᵀ q agree with the walk to {gap:.1e}")
     exact = exact_gradients(nodes)
     print(f"SymPy, exactly: df/dW = {exact['W'].tolist()}, df/dx = {exact['x'].tolist()}")
-    print(f"The notes' summary 'df/dx = Wᵀ q' (L3281) drops the factor 2: Wᵀ q = "
+    print(f"The notes' summary 'df/dx = Wᵀ q' drops the factor 2: Wᵀ q = "
           f"{np.round(formulas['slip Wᵀq'], 6).tolist()}, half the right answer;\n"
-          f"their numbers (L3286) use 2q and are right. (L3280's sum also ends in 2 q_i x_j where Σ_k 2 q_k W_ki is meant.)")
+          f"their numbers use 2q and are right. (Their index sum also ends in 2 q_i x_j where Σ_k 2 q_k W_ki is meant.)")
     print(gl.viz.diagram(f))
 
     lessons.heading("y = x w: the local gradient one entry at a time (E11)")

@@ -97,7 +97,7 @@ def check_printed_flat_code(inputs: dict) -> str:
 
 
 class NormOfProductAsSummarized(gl.Function):
-    """f = ||W x||² with the backward of the notes' summary line (L3281): df/dx = Wᵀ q, no 2."""
+    """f = ||W x||² with the backward of the notes' summary line (E12): df/dx = Wᵀ q, no 2."""
 
     @staticmethod
     def forward(ctx, W, x):

@@ -225,7 +225,7 @@ def first_step(gradient: float, bias_correction: bool, lr: float = 0.01) -> floa
 
 
 def second_moment_bound(gradient: float = 3.0, steps: int = 5000) -> dict:
-    """E56 (the notes' 000 L479 says v grows with the number of updates): with a constant gradient g,
+    """E56 (the paper notes say v grows with the number of updates): with a constant gradient g,
     v_t = (1 - β₂ᵗ)g² creeps up to g² and stops there."""
     w = gl.tensor([0.0], dtype=np.float64, requires_grad=True)
     adam = gl.optim.Adam([w], lr=1e-12)
@@ -304,7 +304,7 @@ def main(argv=None) -> int:
     axes = per_axis_steps()
     print(f"on the taco shell after 20 RMSProp steps, G = ({axes['G'][0]:.3g}, {axes['G'][1]:.3g}): the effective "
           f"step lr/√G is {axes['effective lr'][0]:.3g} along the flat W1 and {axes['effective lr'][1]:.3g} along the "
-          f"steep W2.\nDividing by the larger √G slows the steep axis (000 L415 has it backwards).")
+          f"steep W2.\nDividing by the larger √G slows the steep axis (the paper notes have it backwards).")
 
     lessons.heading("Adam and its bias correction (E56)")
     adam = adam_example()
@@ -318,7 +318,7 @@ def main(argv=None) -> int:
     bound = second_moment_bound()
     print(f"with a constant g = 3, v after 10, 1000, 5000 steps: {bound['v'][9]:.4f}, {bound['v'][999]:.4f}, "
           f"{bound['v'][-1]:.4f}: it tends to g² = {bound['g squared']:g}\n  and does not grow with the number of "
-          f"updates (000 L479). β₂'s default is 0.999 (003 L429's '0.9-0.99' is the range for β₁ and RMSProp).")
+          f"updates (the paper notes say it does). β₂'s default is 0.999 (the lecture notes' '0.9-0.99' is the range for β₁ and RMSProp).")
 
     lessons.heading("All six on the taco shell (E58)")
     steps = 100 if options.quick else 300

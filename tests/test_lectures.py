@@ -1,4 +1,4 @@
-"""The lecture's numbers, asserted exactly (ids from shared/LECTURE_EXAMPLES.md)."""
+"""The lecture's numbers, asserted exactly (ids from docs/catalogue.md)."""
 import numpy as np
 import pytest
 

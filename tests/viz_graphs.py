@@ -1,4 +1,4 @@
-"""The graphs the diagram tests draw (ids from shared/LECTURE_EXAMPLES.md), and SVG helpers."""
+"""The graphs the diagram tests draw (ids from docs/catalogue.md), and SVG helpers."""
 import shutil
 import xml.etree.ElementTree as ElementTree
 

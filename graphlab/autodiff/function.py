@@ -266,7 +266,7 @@ class Function:
         for arg in args:
             kind = type(arg)
             if kind is float or kind is int:     # the common case, x * 0.5: no validation needed
-                arg = Tensor._from_op(np.array(arg, dtype=constant_dtype), None, False)
+                arg = Tensor._from_op(_constant_array(arg, constant_dtype), None, False)
             elif not isinstance(arg, Tensor):
                 arg = Tensor._constant(arg, constant_dtype, cls.name)
             if float_dtype is not None and cls.differentiable and arg.data.dtype.kind not in "fb":
@@ -276,6 +276,24 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"
+
+
+#: read-only 0-d arrays for the Python numbers that scalar graphs repeat (x * 0.5, v + 1):
+#: making a numpy array costs about as much as the rest of a scalar op
+_CONSTANTS: dict = {}
+
+
+def _constant_array(number, dtype) -> np.ndarray:
+    if number == 0:                      # 0.0 == -0.0 as dict keys, but not as numbers
+        return np.array(number, dtype=dtype)
+    key = (type(number), number, dtype)
+    array = _CONSTANTS.get(key)
+    if array is None:
+        array = np.array(number, dtype=dtype)
+        array.flags.writeable = False
+        if len(_CONSTANTS) < 4096:
+            _CONSTANTS[key] = array
+    return array
 
 
 def check_finite(array, op_name: str, phase: str, ctx) -> None:

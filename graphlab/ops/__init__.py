@@ -205,3 +205,9 @@ def pad(x, pad_width, value: float = 0.0):
     return Pad.apply(x, pad_width=pad_width, value=value)
 
 
+
+
+#: the public op functions (``import graphlab`` re-exports them): every public callable defined
+#: or bound above, so a new op's export line here is the only line it needs outside its own file
+__all__ = sorted(name for name, value in dict(globals()).items()
+                 if callable(value) and not name.startswith("_") and not isinstance(value, type))

@@ -43,44 +43,52 @@ def build_session(workspace: Workspace, input=None, output=None, history=None):
     """The prompt-toolkit PromptSession: tests pass a pipe input and a dummy output."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
-    from prompt_toolkit.key_binding import KeyBindings
 
     from graphlab.repl.completer import ReplCompleter
 
-    if history is None:
-        path = history_path()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(exist_ok=True)
-            history = FileHistory(str(path))
-        except OSError:
-            history = InMemoryHistory()   # an unwritable home must not stop the REPL
+    return PromptSession(
+        message=PROMPT, multiline=True, prompt_continuation=CONTINUATION, key_bindings=enter_bindings(),
+        history=history if history is not None else file_history(), auto_suggest=AutoSuggestFromHistory(),
+        completer=ReplCompleter(workspace), complete_while_typing=False, lexer=python_lexer(),
+        bottom_toolbar=workspace.toolbar, input=input, output=output)
 
+
+def file_history():
+    """The input history kept in ``history_path()``; in memory only when that file cannot be written."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    path = history_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+        return FileHistory(str(path))
+    except OSError:
+        return InMemoryHistory()   # an unwritable home must not stop the REPL
+
+
+def enter_bindings():
+    """Enter runs a complete input; inside an open block or bracket it starts a new line."""
+    from prompt_toolkit.key_binding import KeyBindings
     bindings = KeyBindings()
 
     @bindings.add("enter")
     def _enter(event):
         buffer = event.current_buffer
-        # Enter runs a complete input; inside an open block or bracket it starts a new line
         if is_incomplete(buffer.text) and not buffer.text.endswith("\n"):
             buffer.insert_text("\n")
         else:
             buffer.validate_and_handle()
 
-    lexer = None
+    return bindings
+
+
+def python_lexer():
+    """Python syntax highlighting, or None when Pygments is missing (highlighting is a nicety)."""
     try:
         from prompt_toolkit.lexers import PygmentsLexer
         from pygments.lexers.python import PythonLexer
-        lexer = PygmentsLexer(PythonLexer)
-    except ImportError:   # highlighting is a nicety
-        pass
-
-    return PromptSession(
-        message=PROMPT, multiline=True, prompt_continuation=CONTINUATION, key_bindings=bindings,
-        history=history, auto_suggest=AutoSuggestFromHistory(), completer=ReplCompleter(workspace),
-        complete_while_typing=False, lexer=lexer, bottom_toolbar=workspace.toolbar,
-        input=input, output=output)
+        return PygmentsLexer(PythonLexer)
+    except ImportError:
+        return None
 
 
 def run_interactive(workspace: Workspace, session=None, print_line=print) -> int:

@@ -59,6 +59,7 @@ class ReplCompleter(Completer):
                 labels.update(node.label for node in self.workspace.graph_nodes(self.workspace.current_root()))
             return sorted(labels)
         if kind == "op":
+            import graphlab.functional  # noqa: F401  (registers the fused ops: conv2d, batch_norm, ...)
             builtin = [name for name, op in Function.registry.items() if op.__module__.startswith("graphlab.ops")]
             return tensors + sorted(builtin)
         if kind == "lesson":

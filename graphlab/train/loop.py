@@ -20,6 +20,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from graphlab import memory
 from graphlab.autodiff.tensor import Tensor
 from graphlab.config import no_grad
 from graphlab.errors import GraphlabError
@@ -43,6 +44,33 @@ def correct_count(outputs, targets) -> Optional[int]:
     if labels.ndim != 1 or labels.dtype.kind not in "iuf":
         return None
     return int((scores.argmax(axis=1) == labels).sum())
+
+
+class _RunningMetrics:
+    """An epoch's running mean loss and accuracy (accuracy while every batch is classification)."""
+
+    def __init__(self):
+        self.total_loss, self.total_correct, self.total_seen, self.classified = 0.0, 0, 0, True
+
+    def add(self, loss: float, size: int, correct: Optional[int]) -> None:
+        self.total_loss += loss * size
+        self.total_seen += size
+        self.classified = self.classified and correct is not None
+        if self.classified:
+            self.total_correct += correct
+
+    def text(self) -> str:
+        """The progress bar's postfix."""
+        text = f"loss {self.total_loss / self.total_seen:.4f}"
+        if self.classified:
+            text += f", acc {100 * self.total_correct / self.total_seen:.1f}%"
+        return text
+
+    def record(self, epoch: int) -> dict:
+        record = {"epoch": epoch, "loss": self.total_loss / max(self.total_seen, 1)}
+        if self.classified and self.total_seen:
+            record["accuracy"] = self.total_correct / self.total_seen
+        return record
 
 
 class Trainer:
@@ -74,57 +102,58 @@ class Trainer:
     # -- one epoch ---------------------------------------------------------------------------------
     def train_epoch(self, loader, epochs: int) -> dict:
         self.model.train()
-        total_loss, total_correct, total_seen, classified = 0.0, 0, 0, True
-        # long runs keep every tenth epoch's bar on screen (and the last), short runs all of them
-        keep = epochs <= 30 or self.epoch % max(1, epochs // 10) == 0 or self.epoch == epochs
-        self.bar = progress_bar(total=len(loader), desc=f"epoch {self.epoch}/{epochs}", enabled=self.progress,
-                                unit="batch", leave=keep)
+        running = _RunningMetrics()
+        self.bar = self._epoch_bar(len(loader), epochs)
         try:
             for batch in loader:
-                inputs, targets = batch if isinstance(batch, tuple) else (batch, None)
-                if self.batch_transform is not None:
-                    inputs, targets = self.batch_transform(_array(inputs), _array(targets), self.rng)
-                    inputs, targets = Tensor._from_op(np.asarray(inputs), None, False), targets
-                self._call("on_batch_begin")
-                outputs = self.model(inputs)
-                loss = self.loss_fn(outputs, targets)
-                self.batch_outputs, self.batch_targets = outputs, targets
-                self.optimizer.zero_grad()
-                loss.backward()
-                self._call("on_before_step")
-                self.optimizer.step()
-                value = float(loss.item())
-                size = len(_array(inputs))
-                total_loss += value * size
-                total_seen += size
-                correct = correct_count(outputs, targets) if targets is not None else None
-                classified = classified and correct is not None
-                if classified:
-                    total_correct += correct
-                self.step += 1
-                if self.scheduler is not None and self.scheduler.interval == "step":
-                    self.scheduler.step()
-                self._call("on_batch_end", value)
+                value = self._train_batch(*self._inputs_and_targets(batch), running)
                 self.bar.update()
-                text = f"loss {total_loss / total_seen:.4f}"
-                if classified:
-                    text += f", acc {100 * total_correct / total_seen:.1f}%"
-                self.bar.set_postfix_str(text, refresh=False)
-                del outputs, loss
-                self.batch_outputs = self.batch_targets = None
+                self.bar.set_postfix_str(running.text(), refresh=False)
                 if self.stop and not math.isfinite(value):
                     break
         except BaseException:
             self.bar.close()
             raise
-        record = {"epoch": self.epoch, "loss": total_loss / max(total_seen, 1)}
-        if classified and total_seen:
-            record["accuracy"] = total_correct / total_seen
-        return record
+        return running.record(self.epoch)
+
+    def _epoch_bar(self, batches: int, epochs: int):
+        # long runs keep every tenth epoch's bar on screen (and the last), short runs all of them
+        keep = epochs <= 30 or self.epoch % max(1, epochs // 10) == 0 or self.epoch == epochs
+        return progress_bar(total=batches, desc=f"epoch {self.epoch}/{epochs}", enabled=self.progress,
+                            unit="batch", leave=keep)
+
+    def _inputs_and_targets(self, batch) -> tuple:
+        """A loader's batch as (inputs, targets), through ``batch_transform`` (mixup, ...) if one is set."""
+        inputs, targets = batch if isinstance(batch, tuple) else (batch, None)
+        if self.batch_transform is not None:
+            inputs, targets = self.batch_transform(_array(inputs), _array(targets), self.rng)
+            inputs, targets = Tensor._from_op(np.asarray(inputs), None, False), targets
+        return inputs, targets
+
+    def _train_batch(self, inputs, targets, running: "_RunningMetrics") -> float:
+        """One optimizer step on one batch, with its callbacks and a per-step schedule; returns the loss.
+        The batch's graph is freed on return (callbacks see it as batch_outputs until on_batch_end)."""
+        self._call("on_batch_begin")
+        outputs = self.model(inputs)
+        loss = self.loss_fn(outputs, targets)
+        self.batch_outputs, self.batch_targets = outputs, targets
+        self.optimizer.zero_grad()
+        loss.backward()
+        self._call("on_before_step")
+        self.optimizer.step()
+        value = float(loss.item())
+        running.add(value, len(_array(inputs)), correct_count(outputs, targets) if targets is not None else None)
+        self.step += 1
+        if self.scheduler is not None and self.scheduler.interval == "step":
+            self.scheduler.step()
+        self._call("on_batch_end", value)
+        self.batch_outputs = self.batch_targets = None
+        return value
 
     def fit(self, train_loader, val_loader=None, epochs: int = 10) -> History:
         if epochs < 1:
             raise GraphlabError(f"fit: epochs={epochs} must be >= 1")
+        memory.keep_freed_memory()     # every step reallocates the same big arrays: keep them mapped
         self._call("on_train_begin")
         try:
             for _ in range(epochs):

@@ -162,9 +162,8 @@ def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] =
     """Train recipe ``name`` (see ``RECIPES``); the keyword arguments override its defaults."""
     from graphlab import functional as F
     from graphlab.data import DataLoader
-    from graphlab.optim import get as get_optimizer, schedules
     from graphlab.train.callbacks import Checkpoint
-    from graphlab.train.loop import evaluate, fit
+    from graphlab.train.loop import fit
     if name not in RECIPES:
         raise GraphlabError(f"train: no recipe {name!r}; choose from {', '.join(RECIPES)}")
     recipe = RECIPES[name]
@@ -173,26 +172,8 @@ def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] =
     train_data, test_data = recipe.data(seed, limit)
     model = recipe.model()
     epochs = epochs or recipe.epochs
-    hyper = dict(recipe.hyper)
-    optimizer_name = optimizer or recipe.optimizer
-    if optimizer is not None and optimizer.lower() != recipe.optimizer:
-        hyper = {key: value for key, value in hyper.items() if key == "weight_decay"}
-    if weight_decay is not None:
-        hyper["weight_decay"] = weight_decay
-    if momentum is not None:
-        hyper["momentum"] = momentum
-    params = _parameter_groups(model, recipe.decay_weights_only, hyper.get("weight_decay", 0.0))
-    chosen = get_optimizer(optimizer_name, params, lr=lr if lr is not None else recipe.lr, **hyper)
-    schedule_name = schedule if schedule is not None else recipe.schedule
-    if warmup and schedule_name in (None, "none"):
-        schedule_name = "constant"                     # a warm-up alone: up to the lr, then constant
-    scheduler = None
-    if schedule_name and schedule_name != "none":
-        settings = {"cosine": {"T": epochs}, "linear": {"T": epochs},
-                    "step": {"step_size": max(1, epochs // 3)},
-                    "multistep": {"milestones": [epochs // 2, 3 * epochs // 4]},
-                    "plateau": {"patience": 2}}.get(schedule_name, {})
-        scheduler = schedules.get(schedule_name, chosen, warmup=warmup, **settings)
+    chosen = _optimizer(recipe, model, optimizer, lr, weight_decay, momentum)
+    scheduler = _scheduler(recipe.schedule if schedule is None else schedule, chosen, epochs, warmup)
     transform = recipe.transform() if recipe.transform else None
     train_loader = DataLoader(train_data, batch_size=batch_size or recipe.batch_size, shuffle=True, seed=seed,
                               transform=transform)
@@ -210,11 +191,55 @@ def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] =
     history = fit(model, F.cross_entropy, chosen, train_loader, test_loader, epochs=epochs, scheduler=scheduler,
                   callbacks=callbacks, progress=progress, seed=seed)
     training_seconds = time.perf_counter() - training_started
+    final = _final_metrics(model, train_data, test_loader)
+    seconds = time.perf_counter() - started
+    _write_reports(history, monitor, files, out)
+    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final)
+
+
+def _optimizer(recipe: Recipe, model, name: Optional[str], lr: Optional[float], weight_decay: Optional[float],
+               momentum: Optional[float]):
+    """The recipe's optimizer with the overrides; another optimizer keeps only the recipe's weight decay."""
+    from graphlab.optim import get as get_optimizer
+    hyper = dict(recipe.hyper)
+    if name is not None and name.lower() != recipe.optimizer:
+        hyper = {key: value for key, value in hyper.items() if key == "weight_decay"}
+    if weight_decay is not None:
+        hyper["weight_decay"] = weight_decay
+    if momentum is not None:
+        hyper["momentum"] = momentum
+    params = _parameter_groups(model, recipe.decay_weights_only, hyper.get("weight_decay", 0.0))
+    return get_optimizer(name or recipe.optimizer, params, lr=lr if lr is not None else recipe.lr, **hyper)
+
+
+def _scheduler(name: Optional[str], optimizer, epochs: int, warmup: int):
+    """The lr schedule ``name`` over ``epochs`` (None or "none": no schedule, unless there is a warm-up)."""
+    from graphlab.optim import schedules
+    if warmup and name in (None, "none"):
+        name = "constant"                              # a warm-up alone: up to the lr, then constant
+    if not name or name == "none":
+        return None
+    settings = {"cosine": {"T": epochs}, "linear": {"T": epochs},
+                "step": {"step_size": max(1, epochs // 3)},
+                "multistep": {"milestones": [epochs // 2, 3 * epochs // 4]},
+                "plateau": {"patience": 2}}.get(name, {})
+    return schedules.get(name, optimizer, warmup=warmup, **settings)
+
+
+def _final_metrics(model, train_data, test_loader) -> dict:
+    """The trained model's loss and accuracy in eval mode: train_* on the training split, test_* on the test one."""
+    from graphlab import functional as F
+    from graphlab.data import DataLoader
+    from graphlab.train.loop import evaluate
     final = {f"train_{key}": value for key, value in
              evaluate(model, F.cross_entropy, DataLoader(train_data, batch_size=256)).items()}
     if test_loader is not None:
         final.update({f"test_{key}": value for key, value in evaluate(model, F.cross_entropy, test_loader).items()})
-    seconds = time.perf_counter() - started
+    return final
+
+
+def _write_reports(history, monitor, files: dict, out: str) -> None:
+    """history.json, history.png (dropped from ``files`` without matplotlib) and, with a monitor, health.txt."""
     history.to_json(files["history"])
     try:
         history.plot(files["plot"])
@@ -224,4 +249,3 @@ def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] =
         files["health"] = os.path.join(out, "health.txt")
         with open(files["health"], "w", encoding="utf-8") as handle:
             handle.write(monitor.report() + "\n" + "\n".join(monitor.warnings) + "\n")
-    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final)

@@ -8,7 +8,7 @@ large tensors (conv, pooling) is verified here on a few elements; its code is th
 A new op gets a ``symbolic`` twin next to its forward and a line in ``CASES`` below, or a
 ``verify_cases`` attribute on its class (a list of ``dict(shapes=..., params=..., domain=...,
 variant=...)``) for op families that keep everything in their own file;
-``tests/test_verify_ops.py`` fails until it has both (or a written reason in ``EXEMPT``).
+``tests/verify/test_verify_ops.py`` fails until it has both (or a written reason in ``EXEMPT``).
 """
 from __future__ import annotations
 

@@ -437,12 +437,7 @@ def plan(view: GraphView, collapse=None, max_nodes: Optional[int] = 150) -> Opti
     per scope) or an int depth (scopes cut to that many names). A graph still above
     ``max_nodes`` is collapsed further, automatically, and the Grouping's ``note`` says how.
     """
-    if collapse is not None and collapse != "modules" and not (isinstance(collapse, int) and collapse >= 1
-                                                                and not isinstance(collapse, bool)):
-        raise VizError(f"draw: collapse={collapse!r} is not an option; use None, 'modules' or a depth >= 1 "
-                       f"(how many scope names to keep)")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise VizError(f"draw: max_nodes={max_nodes!r} must be a positive int or None (no limit)")
+    _check_plan_options(collapse, max_nodes)
     total = len(view)
     too_many = max_nodes is not None and total > max_nodes
     if collapse is None and not too_many:
@@ -455,15 +450,38 @@ def plan(view: GraphView, collapse=None, max_nodes: Optional[int] = 150) -> Opti
         reason = (f"{_describe_collapse(collapse)} still leaves {count_text(grouping.size)} boxes and nodes, "
                   f"more than max_nodes={max_nodes}")
     else:
-        deepest = max((len(tensor.scope) for tensor in view.nodes), default=0)
         reason = f"{count_text(total)} nodes, more than max_nodes={max_nodes}"
-        for depth in [None, *range(deepest - 1, 0, -1)] if deepest else []:
-            grouping = Grouping(view, scope_keys(view, depth))
-            if grouping.size <= max_nodes:
-                how = "collapse='modules'" if depth is None else f"collapse={depth}"
-                grouping.note = (f"{reason}: collapsed automatically by scope ({how}). "
-                                 f"Pass max_nodes=None to draw every node.")
-                return grouping
+        grouping = _scope_grouping_that_fits(view, max_nodes, reason)
+        if grouping is not None:
+            return grouping
+    return _run_grouping(view, max_nodes, reason)
+
+
+def _check_plan_options(collapse, max_nodes) -> None:
+    if collapse is not None and collapse != "modules" and not (isinstance(collapse, int) and collapse >= 1
+                                                                and not isinstance(collapse, bool)):
+        raise VizError(f"draw: collapse={collapse!r} is not an option; use None, 'modules' or a depth >= 1 "
+                       f"(how many scope names to keep)")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise VizError(f"draw: max_nodes={max_nodes!r} must be a positive int or None (no limit)")
+
+
+def _scope_grouping_that_fits(view: GraphView, max_nodes: int, reason: str) -> Optional[Grouping]:
+    """The finest scope grouping (whole scopes, then shallower cuts) with at most ``max_nodes``
+    boxes and nodes; None when no scope grouping fits (or the graph has no scopes)."""
+    deepest = max((len(tensor.scope) for tensor in view.nodes), default=0)
+    for depth in [None, *range(deepest - 1, 0, -1)] if deepest else []:
+        grouping = Grouping(view, scope_keys(view, depth))
+        if grouping.size <= max_nodes:
+            how = "collapse='modules'" if depth is None else f"collapse={depth}"
+            grouping.note = (f"{reason}: collapsed automatically by scope ({how}). "
+                             f"Pass max_nodes=None to draw every node.")
+            return grouping
+    return None
+
+
+def _run_grouping(view: GraphView, max_nodes: int, reason: str) -> Grouping:
+    """The last resort: at most 40 boxes of consecutive nodes in topological order."""
     boxes = max(1, min(max_nodes // 2, 40))
     keys, titles = run_keys(view, boxes)
     grouping = Grouping(view, keys, titles)

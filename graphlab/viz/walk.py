@@ -115,33 +115,12 @@ def walk(root_or_trace, out_dir, *, show: str = "both", rankdir: str = "LR", pat
                        f"Step would be unreadable. Walk a smaller graph (gl.draw(root) collapses big ones), "
                        f"or pass max_nodes=None")
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise RenderError(f"walk: {out_dir} is a file; give a folder for the frames and index.html")
-    if not out_dir.parent.exists():
-        raise RenderError(f"walk: the folder {out_dir.parent} does not exist; create it first or choose another path")
-    frames_dir = out_dir / "frames"
-    frames_dir.mkdir(parents=True, exist_ok=True)
-    for old in frames_dir.glob("step_*.svg"):
-        old.unlink()
+    frames_dir = _empty_frames_folder(out_dir)
 
     options = dict(show=show, rankdir=rankdir, patterns=patterns, precision=precision)
     layout = _layout(view, trace, options)
     timings["layout"] = time.perf_counter() - started
-
-    frames, sources = [], []
-    texts = [frame_texts(view, trace, index, precision) for index in range(len(trace))]
-    caption_width = max(layout.width, MIN_CAPTION_WIDTH)
-    wrapped = [_wrap(lines, caption_width) for lines, _, _ in texts]
-    caption_rows = max(len(rows) for rows in wrapped)
-    for index, step in enumerate(trace):
-        lines, pending, known = texts[index]
-        builder = Builder(view, TraceGradients(trace, upto=index), current=step.node, pending=tuple(pending),
-                           legend=False, **options)
-        spec = builder.build()
-        spec.caption = []
-        layout.pin(spec, wrapped[index], caption_rows, caption_width)
-        sources.append(to_digraph(spec, engine="neato").source)
-        frames.append(Frame(index, step, view.name(step.node), lines, [view.name(t) for t in pending], known))
+    frames, sources = _pinned_frames(view, trace, layout, options)
     timings["frames"] = time.perf_counter() - started - timings["layout"]
 
     svgs = _render_pinned(sources)
@@ -152,6 +131,40 @@ def walk(root_or_trace, out_dir, *, show: str = "both", rankdir: str = "LR", pat
     index_path.write_text(page(view, frames, svgs), encoding="utf-8")
     timings["total"] = time.perf_counter() - started
     return Walk(out_dir, index_path, frames, timings)
+
+
+def _empty_frames_folder(out_dir: Path) -> Path:
+    """``out_dir/frames``, created if needed, without the frames of an earlier walk."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RenderError(f"walk: {out_dir} is a file; give a folder for the frames and index.html")
+    if not out_dir.parent.exists():
+        raise RenderError(f"walk: the folder {out_dir.parent} does not exist; create it first or choose another path")
+    frames_dir = out_dir / "frames"
+    frames_dir.mkdir(parents=True, exist_ok=True)
+    for old in frames_dir.glob("step_*.svg"):
+        old.unlink()
+    return frames_dir
+
+
+def _pinned_frames(view: GraphView, trace: Trace, layout: "Layout", options: dict) -> tuple:
+    """(the Frames, the DOT source of each) after every Step, each pinned to the one layout with
+    its caption wrapped to the same width and the same number of rows."""
+    frames, sources = [], []
+    precision = options["precision"]
+    texts = [frame_texts(view, trace, index, precision) for index in range(len(trace))]
+    caption_width = max(layout.width, MIN_CAPTION_WIDTH)
+    wrapped = [_wrap(lines, caption_width) for lines, _, _ in texts]
+    caption_rows = max(len(rows) for rows in wrapped)
+    for index, step in enumerate(trace):
+        lines, pending, known = texts[index]
+        builder = Builder(view, TraceGradients(trace, upto=index), current=step.node, pending=tuple(pending),
+                          legend=False, **options)
+        spec = builder.build()
+        spec.caption = []
+        layout.pin(spec, wrapped[index], caption_rows, caption_width)
+        sources.append(to_digraph(spec, engine="neato").source)
+        frames.append(Frame(index, step, view.name(step.node), lines, [view.name(t) for t in pending], known))
+    return frames, sources
 
 
 # -- lay out once, pin every frame --------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from viz_graphs import needs_dot
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def _maker():

@@ -1,5 +1,5 @@
 """gl.verify.graph: whole recorded graphs rebuilt as one SymPy expression and differentiated
-exactly (lecture examples by id from shared/LECTURE_EXAMPLES.md); fused ops proven equal to
+exactly (lecture examples by id from docs/catalogue.md); fused ops proven equal to
 their composed twins."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """gl.draw / gl.render / gl.viz.text: golden DOT text, SVG numbers, focus, patterns, collapse, errors.
 
-Lecture ids (E01, E03, E05) refer to shared/LECTURE_EXAMPLES.md. Golden files live in
-tests/golden/viz; after an intended change, rewrite them with GRAPHLAB_UPDATE_GOLDEN=1.
+Lecture ids (E01, E03, E05) refer to docs/catalogue.md. Golden files live in
+tests/viz/golden/viz; after an intended change, rewrite them with GRAPHLAB_UPDATE_GOLDEN=1.
 """
 import os
 import re

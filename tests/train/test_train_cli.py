@@ -9,7 +9,7 @@ import pytest
 
 import graphlab as gl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCHMARK = ROOT / "benchmarks" / "train_digits.py"
 
 

@@ -1,6 +1,6 @@
 """gl.walk: one frame per Step in processing order, pinned layout, the HTML stepper in Chromium.
 
-Lecture ids refer to shared/LECTURE_EXAMPLES.md (E01 (x+y)z, E03 sigmoid neuron, E05 copy gate).
+Lecture ids refer to docs/catalogue.md (E01 (x+y)z, E03 sigmoid neuron, E05 copy gate).
 """
 import re
 import time
@@ -167,7 +167,7 @@ def test_walk_reports_its_timing(tmp_path):
 @needs_chromium
 def test_html_stepper_works_in_headless_chromium(tmp_path):
     """Buttons, arrow keys, Home/End, the slider and #frame=N, with JavaScript on; screenshots of
-    the first and last frames (tests/test_viz_docs.py keeps one in docs/)."""
+    the first and last frames (tests/docs/test_viz_docs.py keeps one in docs/)."""
     f, nodes = e03()
     result = gl.walk(f, tmp_path / "walk")
     url = result.index.resolve().as_uri()

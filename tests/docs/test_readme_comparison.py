@@ -10,7 +10,7 @@ import pytest
 import graphlab as gl
 import graphlab.functional as F
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIBRARIES = ("graphlab", "micrograd", "DeZero", "MiniTorch", "PyTorch")
 
 

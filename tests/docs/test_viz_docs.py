@@ -7,7 +7,7 @@ from graphlab.viz import labels
 
 from viz_graphs import E03_GRADIENTS, needs_dot, svg_strings
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 IMAGES = DOCS / "images"
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from graphlab.repl.commands import COMMANDS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _maker():

@@ -42,7 +42,7 @@ def test_E12_exact_fractions_and_the_closed_forms():
     formulas = LESSON.by_the_formulas(nodes["W"].data, nodes["x"].data)
     np.testing.assert_allclose(formulas["df/dW"], nodes["W"].grad, rtol=1e-15)
     np.testing.assert_allclose(formulas["df/dx"], nodes["x"].grad, rtol=1e-15)
-    np.testing.assert_allclose(formulas["slip Wᵀq"], [-0.056, 0.318], rtol=1e-14)       # the notes' L3281 slip: half
+    np.testing.assert_allclose(formulas["slip Wᵀq"], [-0.056, 0.318], rtol=1e-14)       # the notes' E12 slip: half
 
 
 @pytest.mark.parametrize("x_values, middle_row", [

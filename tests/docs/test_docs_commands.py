@@ -1,6 +1,6 @@
 """Every code example in README.md and docs/*.md runs in the test suite.
 
-The Python examples are doctests (tests/test_docs.py runs them); this file makes sure none is written
+The Python examples are doctests (tests/docs/test_docs.py runs them); this file makes sure none is written
 without its ``>>>`` prompts, which would leave it untested. The shell examples would take minutes to
 run in full (training runs, the REPL, the set-up), so each command is checked the way a user's typo
 would surface: every ``graphlab ...`` command parses with the real command line and names a lesson or
@@ -19,7 +19,7 @@ from graphlab import lessons
 from graphlab.cli import build_parser
 from graphlab.train import RECIPES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 

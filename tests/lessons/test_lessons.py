@@ -1,6 +1,6 @@
 """The lesson infrastructure: finding lessons, their common command line, ``graphlab lesson``, and every
 lesson running in --quick mode into a temporary folder. Each lesson's numbers are asserted in its own
-tests/test_lessons_NN_topic.py."""
+tests/lessons/test_lessons_NN_topic.py."""
 import contextlib
 import html
 import io
@@ -13,7 +13,7 @@ import pytest
 
 from graphlab import lessons
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EVERY = lessons.available()
 
 
@@ -112,16 +112,18 @@ def test_a_lesson_runs_as_a_script(tmp_path):
 
 
 def test_docs_list_exactly_the_catalogue_entries_the_lesson_tests_cite():
-    """docs/lessons.md's table of entries: every id some tests/test_lessons_NN_topic.py cites, with the
+    """docs/lessons.md's table of entries: every id some tests/lessons/test_lessons_NN_topic.py cites, with the
     numbers of the lessons whose tests cite it, and the count."""
     cited = {}
-    for path in (ROOT / "tests").glob("test_lessons_[0-9][0-9]_*.py"):
+    for path in (ROOT / "tests" / "lessons").glob("test_lessons_[0-9][0-9]_*.py"):
         number = int(path.name.split("_")[2])
         for entry in re.findall(r"(?<![A-Za-z0-9])E\d{2,3}(?!\d)", path.read_text(encoding="utf-8")):
             cited.setdefault(entry, set()).add(number)
     document = (ROOT / "docs" / "lessons.md").read_text(encoding="utf-8")
     section = document.split("## Catalogue entries reproduced and asserted", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| (E\d{2,3}) \| .* \| ([\d, ]+) \|$", section, flags=re.MULTILINE)
+    rows = re.findall(r"^\| \[(E\d{2,3})\]\(catalogue\.md#(e\d{2,3})\) \| .* \| ([\d, ]+) \|$", section, flags=re.MULTILINE)
+    assert all(anchor == entry.lower() for entry, anchor, _ in rows)          # each id links to its catalogue entry
+    rows = [(entry, numbers) for entry, _, numbers in rows]
     listed = {entry: {int(number) for number in numbers.split(",")} for entry, numbers in rows}
     assert len(rows) == len(listed) and listed == cited
     assert f"**{len(listed)} entries so far.**" in section
