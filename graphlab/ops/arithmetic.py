@@ -54,7 +54,9 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, upstream):
-        return upstream, upstream       # upstream × 1 without multiplying (measured: see Mul.backward)
+        # upstream × 1 without multiplying (measured: see Mul.backward); nothing to skip for an
+        # input that needs no gradient, and the engine drops what it would get
+        return upstream, upstream
 
     @staticmethod
     def symbolic(x, y):
