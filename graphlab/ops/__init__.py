@@ -5,15 +5,14 @@ Tensor's operators and methods call these.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
+from graphlab.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from graphlab.ops.compare import Eq, Ge, Gt, Le, Lt, Ne
 from graphlab.ops.elementwise import (
-    Abs, Add, Astype, Clip, Div, Elu, Eq, Exp, Ge, Gt, Le, LeakyRelu, Log, Lt, Maximum, Minimum, Mul,
-    Ne, Neg, Pow, PowScalar, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
+    Abs, Astype, Clip, Elu, Exp, LeakyRelu, Log, Maximum, Minimum, Relu, Sigmoid, Sqrt, Tanh, Where,
 )
 from graphlab.ops.linalg import MatMul
 from graphlab.ops.reduce import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
@@ -40,9 +39,7 @@ lt, le, gt, ge, eq, ne = Lt.apply, Le.apply, Gt.apply, Ge.apply, Eq.apply, Ne.ap
 
 
 def pow(base, exponent):
-    """base ** exponent; a constant number exponent records the simpler ``pow`` node."""
-    if isinstance(exponent, numbers.Real) and not isinstance(exponent, Tensor):
-        return PowScalar.apply(base, exponent=exponent)
+    """base ** exponent; a number exponent is a constant input that needs no gradient."""
     return Pow.apply(base, exponent)
 
 

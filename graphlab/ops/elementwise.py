@@ -1,200 +1,74 @@
-"""Elementwise ops: arithmetic, exp/log, activations, clip, maximum/minimum, where, astype.
+"""Elementwise ops: exp/log/sqrt/abs, activations, clip, maximum/minimum, where, astype.
 
-Each op's ``local`` is d out / d input elementwise, the number the lecture writes on the
-gate; ``backward`` is upstream × local, and the engine sums it back over broadcast axes.
+Each op's ``local`` is d out / d input elementwise, the number the lecture writes on the gate;
+``Function.backward`` turns it into upstream × local, and the engine sums that back over
+broadcast axes. Arithmetic (``+ - * / **``) lives in ``arithmetic.py``, comparisons in
+``compare.py``; both are imported back here for older importers.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
 from graphlab.ops import dual
+# the arithmetic and comparisons are imported back for older importers (``from graphlab.ops.elementwise import Add``)
+from graphlab.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub, broadcast_cases  # noqa: F401
+from graphlab.ops.compare import Eq, Ge, Gt, Le, Lt, Ne  # noqa: F401
 
 
-class Add(Function):
-    """z = x + y. Gate pattern: distributor (both inputs get the upstream gradient)."""
-    pattern = "distributor"
-    higher_order = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x + y
-
-    @staticmethod
-    def local(ctx):
-        x, y = ctx.inputs
-        return np.ones_like(x.data), np.ones_like(y.data)
-
-    @staticmethod
-    def backward(ctx, upstream):
-        return upstream, upstream
-
-    @staticmethod
-    def symbolic(x, y):
-        return x + y
+# -- references for the cases, written independently of the ops below ---------------------------
+def _np_sigmoid(x):
+    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
 
 
-class Sub(Function):
-    """z = x - y: dz/dx = 1, dz/dy = -1."""
-    pattern = "distributor"
-    higher_order = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x - y
-
-    @staticmethod
-    def local(ctx):
-        x, y = ctx.inputs
-        return np.ones_like(x.data), -np.ones_like(y.data)
-
-    @staticmethod
-    def backward(ctx, upstream):
-        return upstream, -upstream
-
-    @staticmethod
-    def symbolic(x, y):
-        return x - y
+def _np_leaky_relu(x, negative_slope=0.01):
+    return np.where(x > 0, x, negative_slope * x)
 
 
-class Mul(Function):
-    """z = x * y. Gate pattern: swap multiplier (each input gets upstream × the other input)."""
-    pattern = "swap"
-    higher_order = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x * y
-
-    @staticmethod
-    def local(ctx):
-        x, y = ctx.saved_tensors
-        return y, x
-
-    @staticmethod
-    def backward(ctx, upstream):
-        x, y = ctx.saved_tensors
-        return upstream * y, upstream * x
-
-    @staticmethod
-    def symbolic(x, y):
-        return x * y
+def _np_elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
-class Div(Function):
-    """z = x / y: dz/dx = 1/y, dz/dy = -x/y²."""
-    higher_order = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x / y
-
-    @staticmethod
-    def local(ctx):
-        x, y = ctx.saved_tensors
-        return 1 / y, -x / (y * y)
-
-    @staticmethod
-    def backward(ctx, upstream):
-        x, y = ctx.saved_tensors
-        return upstream / y, -upstream * x / (y * y)
-
-    @staticmethod
-    def symbolic(x, y):
-        return x / y
+def _np_clip(x, low=None, high=None):
+    return np.clip(x, low, high)
 
 
-class PowScalar(Function):
-    """z = x ** p for a constant p: dz/dx = p x^(p-1)."""
-    name = "pow"
-    higher_order = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x, exponent: float):
-        ctx.save_for_backward(x)
-        ctx.exponent = exponent
-        return x ** exponent
-
-    @staticmethod
-    def local(ctx):
-        (x,) = ctx.saved_tensors
-        return ctx.exponent * x ** (ctx.exponent - 1)
-
-    @staticmethod
-    def backward(ctx, upstream):
-        return upstream * PowScalar.local(ctx)
-
-    @staticmethod
-    def symbolic(x, exponent: float):
-        from graphlab.verify import sym
-        return x ** sym.number(exponent)
+def _torch_clamp(x, low=None, high=None):
+    return th.clamp(x, min=low, max=high)
 
 
-class Pow(Function):
-    """z = x ** y for a tensor exponent: dz/dx = y x^(y-1), dz/dy = z ln x (x > 0)."""
-    name = "pow_tensor"
-    higher_order = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x ** y
-
-    @staticmethod
-    def local(ctx):
-        x, y = ctx.saved_tensors
-        # ln x only where it is defined: an exponent that needs no gradient must not make NaNs
-        exponent_local = None
-        if ctx.inputs[1].requires_grad:
-            # at x = 0 (y >= 0) the slope is 0 ** y · ln 0 -> 0, as in PyTorch: take ln 1 there, not 0 · -inf
-            zero_base = (ctx.inputs[0].data == 0) & (ctx.inputs[1].data >= 0)
-            log_base = dual.log(dual.where(zero_base, 1, x) if zero_base.any() else x)
-            exponent_local = x ** y * log_base
-        return y * x ** (y - 1), exponent_local
-
-    @staticmethod
-    def backward(ctx, upstream):
-        local_x, local_y = Pow.local(ctx)
-        return upstream * local_x, None if local_y is None else upstream * local_y
-
-    @staticmethod
-    def symbolic(x, y):
-        return x ** y
+def _np_where(condition, a, b):
+    return np.where(np.asarray(condition, dtype=bool), a, b)
 
 
-class Neg(Function):
-    higher_order = True
-    elementwise = True
+def _torch_where(condition, a, b):
+    return th.where(condition.bool(), a, b)
 
-    @staticmethod
-    def forward(ctx, x):
-        return -x
 
-    @staticmethod
-    def local(ctx):
-        return -np.ones_like(ctx.inputs[0].data)
+def _np_astype(x, dtype):
+    return x.astype(dtype)
 
-    @staticmethod
-    def backward(ctx, upstream):
-        return -upstream
 
-    @staticmethod
-    def symbolic(x):
-        return -x
+def _torch_astype(x, dtype):
+    return x.to(getattr(th, np.dtype(dtype).name))
+
+
+def _ops():
+    """graphlab.ops, for cases spelled with a public function (imported late: it imports this file)."""
+    import graphlab.ops
+    return graphlab.ops
 
 
 class Exp(Function):
     """z = e^x: the local gradient is the output itself."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "real", numpy=np.exp, torch=lambda x: th.exp(x)),
+        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.exp(), numpy=np.exp, torch=lambda x: th.exp(x)),
+        Case([()], "real", variant="scalar", numpy=np.exp, torch=lambda x: th.exp(x)),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -208,11 +82,6 @@ class Exp(Function):
         return output
 
     @staticmethod
-    def backward(ctx, upstream):
-        (output,) = ctx.saved_tensors
-        return upstream * output
-
-    @staticmethod
     def symbolic(x):
         from graphlab.verify import sym
         return sym.exp(x)
@@ -222,6 +91,15 @@ class Log(Function):
     """z = ln x: dz/dx = 1/x."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "positive", numpy=np.log, torch=lambda x: th.log(x)),
+        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.log(),
+             numpy=np.log, torch=lambda x: th.log(x)),
+        Case([()], "positive", variant="scalar", numpy=np.log, torch=lambda x: th.log(x)),
+        # log of sigmoid in its far tails: finite only if sigmoid keeps full relative precision there
+        Case([(3, 4)], "wide", variant="of_sigmoid_tails", call=lambda x: Log.apply(Sigmoid.apply(x)),
+             numpy=lambda x: np.log(_np_sigmoid(x)), torch=lambda x: th.log(th.sigmoid(x))),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -234,11 +112,6 @@ class Log(Function):
         return 1 / x
 
     @staticmethod
-    def backward(ctx, upstream):
-        (x,) = ctx.saved_tensors
-        return upstream / x
-
-    @staticmethod
     def symbolic(x):
         from graphlab.verify import sym
         return sym.log(x)
@@ -248,6 +121,12 @@ class Sqrt(Function):
     """z = √x: dz/dx = 1 / (2√x)."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "positive", numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
+        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.sqrt(),
+             numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
+        Case([()], "positive", variant="scalar", numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -261,11 +140,6 @@ class Sqrt(Function):
         return 0.5 / output
 
     @staticmethod
-    def backward(ctx, upstream):
-        (output,) = ctx.saved_tensors
-        return upstream * 0.5 / output
-
-    @staticmethod
     def symbolic(x):
         from graphlab.verify import sym
         return sym.sqrt(x)
@@ -275,6 +149,13 @@ class Abs(Function):
     """z = |x|: dz/dx = sign(x) (0 at 0, as in PyTorch)."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "nonzero", numpy=np.abs, torch=lambda x: th.abs(x)),
+        Case([(3, 1, 2)], "nonzero", variant="method", call=lambda x: abs(x), numpy=np.abs, torch=lambda x: th.abs(x)),
+        Case([()], "nonzero", variant="scalar", numpy=np.abs, torch=lambda x: th.abs(x)),
+        # on the kink: |x|'(0) = 0, as PyTorch and SymPy's sign(0)
+        Case([(3, 4)], "kinks", variant="kinks", numpy=np.abs, torch=lambda x: th.abs(x), gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -287,11 +168,6 @@ class Abs(Function):
         return sign
 
     @staticmethod
-    def backward(ctx, upstream):
-        (sign,) = ctx.saved_tensors
-        return upstream * sign
-
-    @staticmethod
     def symbolic(x):
         from graphlab.verify import sym
         return sym.Abs(x)       # d|x|/dx = sign(x), and SymPy's sign(0) = 0 too
@@ -301,6 +177,11 @@ class Tanh(Function):
     """z = tanh x: dz/dx = 1 - z²."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "real", numpy=np.tanh, torch=lambda x: th.tanh(x)),
+        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.tanh(), numpy=np.tanh, torch=lambda x: th.tanh(x)),
+        Case([()], "real", variant="scalar", numpy=np.tanh, torch=lambda x: th.tanh(x)),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -314,10 +195,6 @@ class Tanh(Function):
         return 1 - output * output
 
     @staticmethod
-    def backward(ctx, upstream):
-        return upstream * Tanh.local(ctx)
-
-    @staticmethod
     def symbolic(x):
         from graphlab.verify import sym
         return sym.tanh(x)
@@ -327,6 +204,17 @@ class Sigmoid(Function):
     """σ(x) = 1 / (1 + e^-x), fused: dσ/dx = (1 - σ) σ (lecture 4's sigmoid gate)."""
     higher_order = True
     elementwise = True
+    symbol = "σ"
+    cases = (
+        Case([(2, 3)], "real", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
+        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.sigmoid(),
+             numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
+        Case([()], "real", variant="scalar", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
+        # far tails: sigmoid(-40) = 4.2e-18 is a normal float64 (and sigmoid(-20) = 2.1e-9 a normal
+        # float32): it must come out with full *relative* precision, or log(sigmoid(x)) becomes -inf
+        Case([(3, 4)], "wide", variant="tails", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x),
+             atol32=0.0, atol64=0.0),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -343,10 +231,6 @@ class Sigmoid(Function):
         return (1 - output) * output
 
     @staticmethod
-    def backward(ctx, upstream):
-        return upstream * Sigmoid.local(ctx)
-
-    @staticmethod
     def symbolic(x):
         from graphlab.verify import sym
         return 1 / (1 + sym.exp(-x))   # the composed formula the fused gate must equal
@@ -357,6 +241,15 @@ class Relu(Function):
     pattern = "router"
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "nonzero", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
+        Case([(3, 1, 2)], "nonzero", variant="method", call=lambda x: x.relu(),
+             numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
+        Case([()], "nonzero", variant="scalar", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
+        # on the kink: relu'(0) = 0, as PyTorch
+        Case([(3, 4)], "kinks", variant="kinks", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x),
+             gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x):
@@ -369,11 +262,6 @@ class Relu(Function):
         return mask
 
     @staticmethod
-    def backward(ctx, upstream):
-        (mask,) = ctx.saved_tensors
-        return upstream * mask
-
-    @staticmethod
     def symbolic(x):
         from graphlab.verify import sym
         return sym.Piecewise((x, x > 0), (0, True))
@@ -383,10 +271,22 @@ class LeakyRelu(Function):
     """x if x > 0 else slope·x."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "nonzero", numpy=_np_leaky_relu, torch=lambda x: F.leaky_relu(x)),
+        Case([()], "nonzero", variant="scalar", numpy=_np_leaky_relu, torch=lambda x: F.leaky_relu(x)),
+        Case([(2, 3)], "nonzero", variant="slope", params=dict(negative_slope=0.2), numpy=_np_leaky_relu,
+             torch=lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
+        Case([(3, 2)], "nonzero", variant="function",
+             call=lambda x, negative_slope: _ops().leaky_relu(x, negative_slope),
+             params=dict(negative_slope=0.2), numpy=_np_leaky_relu,
+             torch=lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
+        # on the kink: leaky_relu'(0) = slope, as PyTorch
+        Case([(3, 4)], "kinks", variant="kinks", params=dict(negative_slope=0.2), numpy=_np_leaky_relu,
+             torch=lambda x, negative_slope: F.leaky_relu(x, negative_slope), gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x, negative_slope: float = 0.01):
-        ctx.negative_slope = negative_slope     # parameters stay on ctx: verify.graph reads them
         ctx.save_for_backward(np.where(x > 0, 1, negative_slope).astype(x.dtype))
         return np.where(x > 0, x, negative_slope * x)
 
@@ -394,11 +294,6 @@ class LeakyRelu(Function):
     def local(ctx):
         (slope,) = ctx.saved_tensors
         return slope
-
-    @staticmethod
-    def backward(ctx, upstream):
-        (slope,) = ctx.saved_tensors
-        return upstream * slope
 
     @staticmethod
     def symbolic(x, negative_slope: float = 0.01):
@@ -410,23 +305,30 @@ class Elu(Function):
     """x if x > 0 else α(e^x - 1); local 1 or (output + α)."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], "nonzero", numpy=_np_elu, torch=lambda x: F.elu(x)),
+        Case([()], "nonzero", variant="scalar", numpy=_np_elu, torch=lambda x: F.elu(x)),
+        Case([(2, 3)], "nonzero", variant="alpha", params=dict(alpha=0.5), numpy=_np_elu,
+             torch=lambda x, alpha: F.elu(x, alpha=alpha)),
+        Case([(3, 2)], "nonzero", variant="function", call=lambda x, alpha: _ops().elu(x, alpha=alpha),
+             params=dict(alpha=0.5), numpy=_np_elu, torch=lambda x, alpha: F.elu(x, alpha=alpha)),
+        # on the kink: elu'(0) = alpha, as PyTorch
+        Case([(3, 4)], "kinks", variant="kinks", params=dict(alpha=0.5), numpy=_np_elu,
+             torch=lambda x, alpha: F.elu(x, alpha=alpha), gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x, alpha: float = 1.0):
         positive = (x > 0).astype(x.dtype)
         output = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
         ctx.save_for_backward(positive, output)
-        ctx.alpha = alpha
         return output
 
     @staticmethod
     def local(ctx):
         positive, output = ctx.saved_tensors
-        return positive + (1 - positive) * (output + ctx.alpha)
-
-    @staticmethod
-    def backward(ctx, upstream):
-        return upstream * Elu.local(ctx)
+        alpha = ctx.params.get("alpha", 1.0)        # forward's default when apply got none
+        return positive + (1 - positive) * (output + alpha)     # α e^x = output + α for x <= 0
 
     @staticmethod
     def symbolic(x, alpha: float = 1.0):
@@ -438,10 +340,20 @@ class Clip(Function):
     """Clamp to [low, high]; local 1 inside (bounds included, as PyTorch's clamp), 0 outside."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(3, 4)], "clip_safe", params=dict(low=-0.5, high=0.5), numpy=_np_clip, torch=_torch_clamp),
+        Case([(3, 4)], "clip_safe", variant="function", call=lambda x: _ops().clip(x, -0.5, 0.5),
+             numpy=lambda x: np.clip(x, -0.5, 0.5), torch=lambda x: th.clamp(x, -0.5, 0.5)),
+        Case([(3, 4)], "clip_safe", variant="min_only", params=dict(low=-0.5), numpy=_np_clip, torch=_torch_clamp),
+        Case([(3, 4)], "clip_safe", variant="max_only", call=lambda x: x.clip(max=0.5),
+             numpy=lambda x: np.minimum(x, 0.5), torch=lambda x: th.clamp(x, max=0.5)),
+        # on the bounds: clamp' = 1 there, as PyTorch
+        Case([(3, 4)], "kinks", variant="kinks", params=dict(low=-0.5, high=0.5), numpy=_np_clip,
+             torch=_torch_clamp, gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x, low=None, high=None):
-        ctx.low, ctx.high = low, high
         inside = np.ones_like(x)
         if low is not None:
             inside = inside * (x >= low)
@@ -454,11 +366,6 @@ class Clip(Function):
     def local(ctx):
         (inside,) = ctx.saved_tensors
         return inside
-
-    @staticmethod
-    def backward(ctx, upstream):
-        (inside,) = ctx.saved_tensors
-        return upstream * inside
 
     @staticmethod
     def symbolic(x, low=None, high=None):
@@ -479,6 +386,15 @@ class Maximum(Function):
     pattern = "router"
     higher_order = True
     elementwise = True
+    symbol = "max"
+    cases = (
+        *broadcast_cases(np.maximum, lambda a, b: th.maximum(a, b), "distinct"),
+        Case([(2, 3)], "clip_safe", variant="method_const", call=lambda x: x.maximum(0.25),
+             numpy=lambda x: np.maximum(x, 0.25), torch=lambda x: th.clamp(x, min=0.25)),
+        # ties: the gradient is split evenly, as PyTorch (and SymPy: Heaviside(0) = 1/2)
+        Case([(3, 4), (3, 4)], "ties", variant="ties", numpy=np.maximum, torch=lambda a, b: th.maximum(a, b),
+             gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x, y):
@@ -492,11 +408,6 @@ class Maximum(Function):
         return ctx.saved_tensors
 
     @staticmethod
-    def backward(ctx, upstream):
-        to_x, to_y = ctx.saved_tensors
-        return upstream * to_x, upstream * to_y
-
-    @staticmethod
     def symbolic(x, y):
         from graphlab.verify import sym
         return sym.Max(x, y)    # d/dx = Heaviside(x - y), and SymPy's Heaviside(0) = 1/2: a tie splits too
@@ -507,6 +418,14 @@ class Minimum(Function):
     pattern = "router"
     higher_order = True
     elementwise = True
+    symbol = "min"
+    cases = (
+        *broadcast_cases(np.minimum, lambda a, b: th.minimum(a, b), "distinct"),
+        Case([(3, 1), (4,)], "distinct", variant="method", call=lambda a, b: a.minimum(b), numpy=np.minimum,
+             torch=lambda a, b: th.minimum(a, b)),
+        Case([(3, 4), (4,)], "ties", variant="ties", numpy=np.minimum, torch=lambda a, b: th.minimum(a, b),
+             gradcheck=False),
+    )
 
     @staticmethod
     def forward(ctx, x, y):
@@ -516,7 +435,6 @@ class Minimum(Function):
         return output
 
     local = Maximum.local
-    backward = Maximum.backward
 
     @staticmethod
     def symbolic(x, y):
@@ -529,6 +447,17 @@ class Where(Function):
     pattern = "router"
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3), (2, 3), (2, 3)], ("bool", "real", "real"), numpy=_np_where, torch=_torch_where),
+        Case([(2, 3), (3,), ()], ("bool", "real", "real"), variant="broadcast", numpy=_np_where,
+             torch=_torch_where),
+        Case([(2, 3), (2, 3)], ("bool", "real"), variant="scalar_branch",
+             call=lambda condition, x: _ops().where(condition, x, 0.0),
+             numpy=lambda condition, x: _np_where(condition, x, 0.0),
+             torch=lambda condition, x: _torch_where(condition, x, 0.0)),
+        Case([(3, 1), (4,)], "distinct", variant="comparison_condition", call=lambda a, b: _ops().where(a > b, a, b),
+             numpy=lambda a, b: np.where(a > b, a, b), torch=lambda a, b: th.where(a > b, a, b)),
+    )
 
     @staticmethod
     def forward(ctx, condition, a, b):
@@ -544,11 +473,6 @@ class Where(Function):
         return None, chosen, 1 - chosen
 
     @staticmethod
-    def backward(ctx, upstream):
-        (chosen,) = ctx.saved_tensors
-        return None, upstream * chosen, upstream * (1 - chosen)
-
-    @staticmethod
     def symbolic(condition, a, b):
         from graphlab.verify import sym
         return sym.Piecewise((a, condition), (b, True))
@@ -558,11 +482,19 @@ class Astype(Function):
     """Cast to another dtype; the gradient is cast back to the input's dtype by the engine."""
     higher_order = True
     elementwise = True
+    cases = (
+        Case([(2, 3)], params=dict(dtype=np.float64), out_dtype=np.float64, numpy=_np_astype, torch=_torch_astype),
+        Case([(2, 3)], variant="float32", call=lambda x: x.astype("float32"), out_dtype=np.float32,
+             numpy=lambda x: x.astype(np.float32), torch=lambda x: x.to(th.float32), gradcheck_kw=dict(eps=1e-3)),
+        Case([(4,)], variant="double_method", call=lambda x: x.double(), out_dtype=np.float64,
+             numpy=lambda x: x.astype(np.float64), torch=lambda x: x.double()),
+        Case([(4,)], variant="float_method", call=lambda x: x.float(), out_dtype=np.float32,
+             numpy=lambda x: x.astype(np.float32), torch=lambda x: x.float(), gradcheck_kw=dict(eps=1e-3)),
+    )
     keeps_dtype = False
 
     @staticmethod
     def forward(ctx, x, dtype=np.float32):
-        ctx.dtype = dtype
         return x.astype(dtype)
 
     @staticmethod
@@ -570,58 +502,7 @@ class Astype(Function):
         return np.ones_like(ctx.inputs[0].data)
 
     @staticmethod
-    def backward(ctx, upstream):
-        return upstream
-
-    @staticmethod
     def symbolic(x, dtype=np.float32):
         return x                # a cast changes the precision, not the number
 
 
-# -- comparisons: piecewise constant, so they have no gradient (differentiable = False) -------
-class Lt(Function):
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x < y
-
-
-class Le(Function):
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x <= y
-
-
-class Gt(Function):
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x > y
-
-
-class Ge(Function):
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x >= y
-
-
-class Eq(Function):
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x == y
-
-
-class Ne(Function):
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x != y

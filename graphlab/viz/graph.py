@@ -30,10 +30,10 @@ MAX_FORMULA = 40
 #: precedence of the infix ops when spelling formulas (higher binds tighter)
 ADDITIVE, MULTIPLICATIVE, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 INFIX = {"add": ("+", ADDITIVE), "sub": ("-", ADDITIVE), "mul": ("*", MULTIPLICATIVE),
-         "div": ("/", MULTIPLICATIVE), "matmul": ("@", MULTIPLICATIVE), "pow_tensor": ("**", POWER)}
+         "div": ("/", MULTIPLICATIVE), "matmul": ("@", MULTIPLICATIVE), "pow": ("**", POWER)}
 
 #: binary gates a scalar constant is folded into (``x + 1`` draws as one ``+1`` gate)
-FOLDABLE = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "pow_tensor"})
+FOLDABLE = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "pow"})
 
 
 class VizError(GraphlabError, ValueError):
@@ -160,20 +160,15 @@ class GraphView:
             symbol, precedence = INFIX[op]
             (left, left_precedence, _), (right, right_precedence, _) = parts
             # (a ** b) ** c: equal precedence on the left of the right-associative ** needs brackets
-            if left_precedence < precedence or (left_precedence == precedence and op == "pow_tensor"):
+            if left_precedence < precedence or (left_precedence == precedence and op == "pow"):
                 left = f"({left})"
             # a - (b - c), a / (b * c): equal precedence on the right needs brackets (not for + * **)
-            if right_precedence < precedence or (right_precedence == precedence and op not in ("add", "mul",
-                                                                                            "pow_tensor")):
+            if right_precedence < precedence or (right_precedence == precedence and op not in ("add", "mul", "pow")):
                 right = f"({right})"
             return f"{left} {symbol} {right}", precedence, complete
         if op == "neg":
             text, precedence, _ = parts[0]
             return "-" + (text if precedence >= UNARY else f"({text})"), UNARY, complete
-        if op == "pow":
-            text, precedence, _ = parts[0]
-            base = text if precedence > POWER else f"({text})"
-            return f"{base} ** {labels.number(creator.exponent)}", POWER, complete
         return f"{op}({', '.join(part[0] for part in parts)})", ATOM, complete
 
     def symbol(self, tensor: Tensor) -> str:

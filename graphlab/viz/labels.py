@@ -31,12 +31,12 @@ DONE_FILL = "#f6f8fa"
 #: an array with at most this many elements is shown whole; bigger ones as mean/std/min/max
 MAX_SHOWN = 8
 
-#: what a gate is drawn as: the lecture's symbol, or the op's own name for the rest
+#: symbols of ops whose classes (in files of other families) do not declare one yet; an op
+#: class says how its gate is drawn itself (``symbol = "σ"``), else the gate shows its name
 OP_SYMBOLS = {
-    "add": "+", "sub": "-", "mul": "*", "div": "/", "neg": "*-1", "matmul": "@",
-    "maximum": "max", "minimum": "min", "sigmoid": "σ", "pow_tensor": "**", "getitem": "[ ]",
-    "transpose": "T", "broadcast_to": "broadcast", "scatter_add": "scatter+",
+    "matmul": "@", "getitem": "[ ]", "transpose": "T", "broadcast_to": "broadcast", "scatter_add": "scatter+",
 }
+
 
 #: the pattern words of lecture 4 ("add gate: gradient distributor", ...)
 PATTERN_WORDS = {
@@ -129,9 +129,7 @@ def op_symbol(tensor, constants: Sequence[tuple] = ()) -> str:
     ``constants`` are ``(position, constant_tensor)`` pairs folded into this gate.
     """
     op = tensor.op
-    if op == "pow":
-        return f"**{number(tensor.creator.exponent)}"
-    symbol = OP_SYMBOLS.get(op, op)
+    symbol = getattr(type(tensor.creator), "symbol", None) or OP_SYMBOLS.get(op, op)
     if not constants:
         return symbol
     position, constant = constants[0]
@@ -145,8 +143,8 @@ def op_symbol(tensor, constants: Sequence[tuple] = ()) -> str:
         return f"-{signed}" if position == 1 else f"{value}-x"
     if op == "div":
         return f"/{signed}" if position == 1 else f"{value}/x"
-    if op == "pow_tensor":
-        return f"**{signed}" if position == 1 else f"{value}**x"
+    if op == "pow":       # x ** 2 reads **2, x ** -1.5 reads **-1.5 (no brackets: ** binds the number)
+        return f"**{value}" if position == 1 else f"{value}**x"
     if op in ("maximum", "minimum"):
         return f"{symbol}({value}, x)"
     return f"{symbol} {value}"
