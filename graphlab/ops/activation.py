@@ -79,8 +79,6 @@ def _numpy_prelu(x, weight):
 class PRelu(Function):
     """PReLU: x if x > 0 else a·x, with the slope a learned (one per channel, or one shared)."""
     name = "prelu"
-    verify_cases = [dict(shapes=[(2, 3), (3,)], domain=("nonzero", "real")),
-                    dict(shapes=[(2, 3), (1,)], domain=("kinks", "real"), variant="shared_kinks")]
     cases = (
         Case([(2, 3), (3,)], ("nonzero", "real"), numpy=_numpy_prelu, torch=lambda x, weight: F.prelu(x, weight)),
         # on the kink x = 0 the slope a applies (PyTorch's convention)
@@ -140,7 +138,6 @@ class Selu(Function):
     """SELU: λ·x for x > 0, λ·α·(e^x - 1) otherwise; the constants make activations self-normalizing."""
     name = "selu"
     elementwise = True
-    verify_cases = [dict(shapes=[(2, 3)], domain="nonzero"), dict(shapes=[(3, 2)], domain="kinks", variant="kinks")]
     cases = (
         Case([(2, 3)], "nonzero", numpy=_numpy_selu, torch=lambda x: F.selu(x)),
         Case([(3, 2)], "kinks", variant="kinks", numpy=_numpy_selu, torch=lambda x: F.selu(x), gradcheck=False),
@@ -176,7 +173,6 @@ class Gelu(Function):
     """GELU: x·Φ(x), Φ the standard normal CDF (exact, with erf), or the tanh approximation."""
     name = "gelu"
     elementwise = True
-    verify_cases = [dict(shapes=[(2, 3)]), dict(shapes=[(2, 3)], variant="tanh", params={"approximate": "tanh"})]
     approximate = "none"       # forward's default: ctx.approximate when a call leaves it out
     cases = (
         Case([(2, 3)], numpy=_numpy_gelu, torch=lambda x: F.gelu(x)),
@@ -225,8 +221,6 @@ class Maxout(Function):
     """Maxout over groups of ``pieces`` consecutive features on ``axis``:
     (N, C·pieces, ...) -> (N, C, ...). Gate pattern: router (first maximum wins a tie)."""
     name = "maxout"
-    verify_cases = [dict(shapes=[(2, 4)], domain="distinct", params={"pieces": 2}),
-                    dict(shapes=[(1, 2, 3)], domain="distinct", variant="axis_last", params={"pieces": 3, "axis": -1})]
     pieces = 2                 # forward's default: ctx.pieces when a call leaves it out
     cases = (
         Case([(2, 4)], "distinct", params=dict(pieces=2), numpy=_numpy_maxout, torch=_torch_maxout),

@@ -114,12 +114,6 @@ class Conv2d(Function):
              numpy=_numpy_conv2d, torch=_torch_conv2d),
         Case([(2, 3, 2, 2), (1, 3, 1, 1), (1,)], variant="pointwise", numpy=_numpy_conv2d, torch=_torch_conv2d),
     )
-    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
-    # reads these rows, the same as the cases above; they go when that table is deleted
-    verify_cases = [dict(shapes=[(1, 2, 3, 3), (2, 2, 2, 2), (2,)]),
-                    dict(shapes=[(1, 1, 3, 3), (1, 1, 2, 2)], variant="stride2_padding1", params={"stride": 2, "padding": 1}),
-                    dict(shapes=[(2, 2, 3, 3), (2, 1, 2, 2)], variant="groups2", params={"groups": 2}),
-                    dict(shapes=[(1, 1, 4, 4), (1, 1, 2, 2)], variant="dilation2", params={"dilation": 2})]
 
     @staticmethod
     def forward(ctx, x, weight, *bias, stride=1, padding=0, dilation=1, groups=1):

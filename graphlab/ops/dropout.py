@@ -27,8 +27,6 @@ def _numpy_dropout(x, p=0.5, channelwise=False):
 class Dropout(Function):
     """y = x ⊙ mask / (1 - p); ``channelwise`` drops whole (N, C) feature maps (Dropout2d)."""
     name = "dropout"
-    # the mask is random, so only p = 0 (keep all) and p = 1 (drop all) have a symbolic twin
-    verify_cases = [dict(shapes=[(2, 3)], params={"p": 0.0}), dict(shapes=[(2, 3)], variant="drop_all", params={"p": 1.0})]
     pattern = "router"
     higher_order = True
     # the mask is random, so only p = 0 (keep all) and p = 1 (drop all) have a reference

@@ -99,9 +99,6 @@ class CrossEntropy(Function):
     The gradient is (softmax - q) / N: one subtraction, however many classes.
     """
     name = "cross_entropy"
-    verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([0, 2])}),
-                    dict(shapes=[(2, 3)], variant="smoothing_sum", params={"targets": np.array([1, 1]), "label_smoothing": 0.25, "reduction": "sum"}),
-                    dict(shapes=[(2, 3)], variant="probabilities_none", params={"targets": np.array([[0.25, 0.75, 0.0], [0.5, 0.25, 0.25]]), "reduction": "none"})]
     reduction = "mean"          # forward's default: ctx.reduction when a call leaves it out
     cases = (
         Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_cross_entropy,
@@ -174,8 +171,6 @@ def _torch_nll_loss(log_probs, targets=None, reduction="mean"):
 class NllLoss(Function):
     """Negative log-likelihood of log-probabilities (N, K): loss_i = -logp_i[y_i]."""
     name = "nll_loss"
-    verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([1, 0])}),
-                    dict(shapes=[(3, 2)], variant="sum", params={"targets": np.array([1, 1, 0]), "reduction": "sum"})]
     reduction = "mean"
     cases = (
         Case([(2, 3)], params=dict(targets=np.array([1, 0])), numpy=_numpy_nll_loss, torch=_torch_nll_loss),
@@ -216,7 +211,6 @@ def _numpy_mse_loss(prediction, target, reduction="mean"):
 class MseLoss(Function):
     """Mean squared error: mean((prediction - target)²); d/dprediction = 2 (prediction - target) / n."""
     name = "mse_loss"
-    verify_cases = [dict(shapes=[(2, 3), (2, 3)]), dict(shapes=[(3,), (3,)], variant="none", params={"reduction": "none"})]
     higher_order = True
     reduction = "mean"
     cases = (
@@ -269,8 +263,6 @@ class MulticlassHinge(Function):
     Gradient: +1 to every class whose margin is violated, minus their count to the correct class.
     """
     name = "multiclass_hinge_loss"
-    verify_cases = [dict(shapes=[(2, 3)], params={"targets": np.array([0, 2])}),
-                    dict(shapes=[(3, 3)], domain="ties", variant="margin_ties_sum", params={"targets": np.array([0, 1, 2]), "reduction": "sum"})]
     reduction = "mean"
     cases = (
         Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_hinge, torch=_torch_hinge),
@@ -322,8 +314,6 @@ class BinaryCrossEntropyWithLogits(Function):
     """Sigmoid + binary cross-entropy in one stable node:
     max(x, 0) - x·t + log(1 + e^-|x|); d/dx = σ(x) - t, d/dt = -x."""
     name = "binary_cross_entropy_with_logits"
-    verify_cases = [dict(shapes=[(2, 3), (2, 3)], domain=("real", "positive")),
-                    dict(shapes=[(4,), (4,)], variant="none", params={"reduction": "none"})]
     reduction = "mean"
     cases = (
         Case([(2, 3), (2, 3)], ("real", "positive"), numpy=_numpy_bce_with_logits, torch=_torch_bce_with_logits),

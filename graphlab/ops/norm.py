@@ -103,11 +103,6 @@ class BatchNorm(Function):
              params=dict(running_mean=np.array([0.5, -0.25]), running_var=np.array([1.5, 0.75]), training=False),
              numpy=_numpy_batch_norm, torch=_torch_batch_norm),
     )
-    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
-    # reads these rows, the same as the cases above; they go when that table is deleted
-    verify_cases = [dict(shapes=[(4, 2), (2,), (2,)]), dict(shapes=[(2, 2, 2, 1)], variant="images_no_affine"),
-                    dict(shapes=[(3, 2), (2,), (2,)], variant="eval", params={"running_mean": np.array([0.5, -0.25]),
-                         "running_var": np.array([1.5, 0.75]), "training": False})]
 
     @staticmethod
     def forward(ctx, x, *affine, running_mean=None, running_var=None, training=True, momentum=0.1, eps=1e-5):
@@ -214,10 +209,6 @@ class LayerNorm(Function):
         Case([(2, 2, 2)], variant="two_axes_no_affine", params=dict(normalized_shape=(2, 2)), numpy=_numpy_layer_norm,
              torch=lambda x, normalized_shape, eps=1e-5: F.layer_norm(x, normalized_shape, eps=eps)),
     )
-    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
-    # reads these rows, the same as the cases above; they go when that table is deleted
-    verify_cases = [dict(shapes=[(2, 3), (3,), (3,)], params={"normalized_shape": (3,)}),
-                    dict(shapes=[(2, 2, 2)], variant="two_axes_no_affine", params={"normalized_shape": (2, 2)})]
 
     @staticmethod
     def forward(ctx, x, *affine, normalized_shape=(), eps=1e-5):

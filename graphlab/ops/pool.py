@@ -103,11 +103,6 @@ class MaxPool2d(Function):
         Case([(1, 2, 4, 4)], "ties", variant="ties", gradcheck=False, symbolic=False,
              numpy=_numpy_pool(np.max, -np.inf), torch=_torch_pool("max_pool2d")),
     )
-    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
-    # reads these rows, the same as the cases above; they go when that table is deleted
-    verify_cases = [dict(shapes=[(1, 2, 4, 4)], domain="distinct"),
-                    dict(shapes=[(1, 1, 3, 3)], domain="distinct", variant="overlapping", params={"stride": 1}),
-                    dict(shapes=[(1, 1, 3, 3)], domain="distinct", variant="padded", params={"padding": 1})]
 
     @staticmethod
     def forward(ctx, x, kernel_size=2, stride=None, padding=0):
@@ -146,10 +141,6 @@ class AvgPool2d(Function):
         Case([(1, 1, 3, 3)], variant="overlapping_padded", params=dict(stride=1, padding=1),
              numpy=_numpy_pool(np.mean, 0.0), torch=_torch_pool("avg_pool2d")),
     )
-    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
-    # reads these rows, the same as the cases above; they go when that table is deleted
-    verify_cases = [dict(shapes=[(1, 2, 4, 4)]),
-                    dict(shapes=[(1, 1, 3, 3)], variant="overlapping_padded", params={"stride": 1, "padding": 1})]
 
     @staticmethod
     def forward(ctx, x, kernel_size=2, stride=None, padding=0):
@@ -189,9 +180,6 @@ class GlobalAvgPool2d(Function):
              numpy=lambda x, keepdims: x.mean(axis=(2, 3), keepdims=keepdims),
              torch=lambda x, keepdims: x.mean(dim=(2, 3), keepdim=keepdims)),
     )
-    # the old verify table (graphlab/verify/symbolic.py cases_of and its coverage test) still
-    # reads these rows, the same as the cases above; they go when that table is deleted
-    verify_cases = [dict(shapes=[(2, 2, 2, 2)]), dict(shapes=[(1, 2, 2, 3)], variant="keepdims", params={"keepdims": True})]
 
     @staticmethod
     def forward(ctx, x, keepdims=False):

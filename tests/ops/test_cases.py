@@ -54,7 +54,6 @@ def test_case_labels_are_unique():
     assert len(set(IDS)) == len(IDS), sorted(label for label in IDS if IDS.count(label) > 1)
 
 
-@pytest.mark.xfail(strict=False, reason="until all op branches merge")
 def test_every_builtin_op_is_covered():
     """Every op has a case; an op with a twin has a symbolic case; a differentiable op a gradcheck case."""
     no_case = [name for name, op_class in OPS.items() if not op_class.cases]
