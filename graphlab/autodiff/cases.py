@@ -164,3 +164,13 @@ def exact(array) -> np.ndarray:
     if array.dtype == bool:
         return array
     return np.vectorize(lambda value: Fraction(float(value)), otypes=[object])(array)
+
+
+def unary_cases(domain: str, numpy: Callable, torch: Callable, method: Optional[Callable] = None) -> tuple:
+    """The cases every unary elementwise op is checked on: a (2, 3) matrix, a 0-d scalar, and,
+    when the op has a Tensor method (``x.exp()``), that spelling on a (3, 1, 2) tensor."""
+    spellings = [Case([(2, 3)], domain, numpy=numpy, torch=torch),
+                 Case([()], domain, variant="scalar", numpy=numpy, torch=torch)]
+    if method is not None:
+        spellings.append(Case([(3, 1, 2)], domain, variant="method", call=method, numpy=numpy, torch=torch))
+    return tuple(spellings)

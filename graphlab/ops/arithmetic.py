@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphlab.autodiff.cases import Case, th
+from graphlab.autodiff.cases import Case, th, unary_cases
 from graphlab.autodiff.function import Function
 from graphlab.ops import dual
 
@@ -246,11 +246,7 @@ class Neg(Function):
     symbol = "*-1"
     higher_order = True
     elementwise = True
-    cases = (
-        Case([(2, 3)], numpy=np.negative, torch=lambda x: -x),
-        Case([(3, 1, 2)], variant="method", call=lambda x: -x, numpy=np.negative, torch=lambda x: -x),
-        Case([()], variant="scalar", numpy=np.negative, torch=lambda x: -x),
-    )
+    cases = unary_cases("real", np.negative, lambda x: -x, method=lambda x: -x)
 
     @staticmethod
     def forward(ctx, x):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphlab.autodiff.cases import Case, F, th
+from graphlab.autodiff.cases import Case, F, th, unary_cases
 from graphlab.autodiff.function import Function
 from graphlab.ops import dual
 # the arithmetic and comparisons are imported back for older importers (``from graphlab.ops.elementwise import Add``)
@@ -64,11 +64,7 @@ class Exp(Function):
     """z = e^x: the local gradient is the output itself."""
     higher_order = True
     elementwise = True
-    cases = (
-        Case([(2, 3)], "real", numpy=np.exp, torch=lambda x: th.exp(x)),
-        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.exp(), numpy=np.exp, torch=lambda x: th.exp(x)),
-        Case([()], "real", variant="scalar", numpy=np.exp, torch=lambda x: th.exp(x)),
-    )
+    cases = unary_cases("real", np.exp, lambda x: th.exp(x), method=lambda x: x.exp())
 
     @staticmethod
     def forward(ctx, x):
@@ -92,10 +88,7 @@ class Log(Function):
     higher_order = True
     elementwise = True
     cases = (
-        Case([(2, 3)], "positive", numpy=np.log, torch=lambda x: th.log(x)),
-        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.log(),
-             numpy=np.log, torch=lambda x: th.log(x)),
-        Case([()], "positive", variant="scalar", numpy=np.log, torch=lambda x: th.log(x)),
+        *unary_cases("positive", np.log, lambda x: th.log(x), method=lambda x: x.log()),
         # log of sigmoid in its far tails: finite only if sigmoid keeps full relative precision there
         Case([(3, 4)], "wide", variant="of_sigmoid_tails", call=lambda x: Log.apply(Sigmoid.apply(x)),
              numpy=lambda x: np.log(_np_sigmoid(x)), torch=lambda x: th.log(th.sigmoid(x))),
@@ -121,12 +114,7 @@ class Sqrt(Function):
     """z = √x: dz/dx = 1 / (2√x)."""
     higher_order = True
     elementwise = True
-    cases = (
-        Case([(2, 3)], "positive", numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
-        Case([(3, 1, 2)], "positive", variant="method", call=lambda x: x.sqrt(),
-             numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
-        Case([()], "positive", variant="scalar", numpy=np.sqrt, torch=lambda x: th.sqrt(x)),
-    )
+    cases = unary_cases("positive", np.sqrt, lambda x: th.sqrt(x), method=lambda x: x.sqrt())
 
     @staticmethod
     def forward(ctx, x):
@@ -150,9 +138,7 @@ class Abs(Function):
     higher_order = True
     elementwise = True
     cases = (
-        Case([(2, 3)], "nonzero", numpy=np.abs, torch=lambda x: th.abs(x)),
-        Case([(3, 1, 2)], "nonzero", variant="method", call=lambda x: abs(x), numpy=np.abs, torch=lambda x: th.abs(x)),
-        Case([()], "nonzero", variant="scalar", numpy=np.abs, torch=lambda x: th.abs(x)),
+        *unary_cases("nonzero", np.abs, lambda x: th.abs(x), method=lambda x: abs(x)),
         # on the kink: |x|'(0) = 0, as PyTorch and SymPy's sign(0)
         Case([(3, 4)], "kinks", variant="kinks", numpy=np.abs, torch=lambda x: th.abs(x), gradcheck=False),
     )
@@ -177,11 +163,7 @@ class Tanh(Function):
     """z = tanh x: dz/dx = 1 - z²."""
     higher_order = True
     elementwise = True
-    cases = (
-        Case([(2, 3)], "real", numpy=np.tanh, torch=lambda x: th.tanh(x)),
-        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.tanh(), numpy=np.tanh, torch=lambda x: th.tanh(x)),
-        Case([()], "real", variant="scalar", numpy=np.tanh, torch=lambda x: th.tanh(x)),
-    )
+    cases = unary_cases("real", np.tanh, lambda x: th.tanh(x), method=lambda x: x.tanh())
 
     @staticmethod
     def forward(ctx, x):
@@ -206,10 +188,7 @@ class Sigmoid(Function):
     elementwise = True
     symbol = "σ"
     cases = (
-        Case([(2, 3)], "real", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
-        Case([(3, 1, 2)], "real", variant="method", call=lambda x: x.sigmoid(),
-             numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
-        Case([()], "real", variant="scalar", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x)),
+        *unary_cases("real", _np_sigmoid, lambda x: th.sigmoid(x), method=lambda x: x.sigmoid()),
         # far tails: sigmoid(-40) = 4.2e-18 is a normal float64 (and sigmoid(-20) = 2.1e-9 a normal
         # float32): it must come out with full *relative* precision, or log(sigmoid(x)) becomes -inf
         Case([(3, 4)], "wide", variant="tails", numpy=_np_sigmoid, torch=lambda x: th.sigmoid(x),
@@ -242,10 +221,7 @@ class Relu(Function):
     higher_order = True
     elementwise = True
     cases = (
-        Case([(2, 3)], "nonzero", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
-        Case([(3, 1, 2)], "nonzero", variant="method", call=lambda x: x.relu(),
-             numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
-        Case([()], "nonzero", variant="scalar", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x)),
+        *unary_cases("nonzero", lambda x: np.maximum(x, 0), lambda x: th.relu(x), method=lambda x: x.relu()),
         # on the kink: relu'(0) = 0, as PyTorch
         Case([(3, 4)], "kinks", variant="kinks", numpy=lambda x: np.maximum(x, 0), torch=lambda x: th.relu(x),
              gradcheck=False),
@@ -272,8 +248,7 @@ class LeakyRelu(Function):
     higher_order = True
     elementwise = True
     cases = (
-        Case([(2, 3)], "nonzero", numpy=_np_leaky_relu, torch=lambda x: F.leaky_relu(x)),
-        Case([()], "nonzero", variant="scalar", numpy=_np_leaky_relu, torch=lambda x: F.leaky_relu(x)),
+        *unary_cases("nonzero", _np_leaky_relu, lambda x: F.leaky_relu(x)),
         Case([(2, 3)], "nonzero", variant="slope", params=dict(negative_slope=0.2), numpy=_np_leaky_relu,
              torch=lambda x, negative_slope: F.leaky_relu(x, negative_slope)),
         Case([(3, 2)], "nonzero", variant="function",
@@ -306,8 +281,7 @@ class Elu(Function):
     higher_order = True
     elementwise = True
     cases = (
-        Case([(2, 3)], "nonzero", numpy=_np_elu, torch=lambda x: F.elu(x)),
-        Case([()], "nonzero", variant="scalar", numpy=_np_elu, torch=lambda x: F.elu(x)),
+        *unary_cases("nonzero", _np_elu, lambda x: F.elu(x)),
         Case([(2, 3)], "nonzero", variant="alpha", params=dict(alpha=0.5), numpy=_np_elu,
              torch=lambda x, alpha: F.elu(x, alpha=alpha)),
         Case([(3, 2)], "nonzero", variant="function", call=lambda x, alpha: _ops().elu(x, alpha=alpha),
