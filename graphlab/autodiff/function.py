@@ -26,7 +26,7 @@ keyword parameters on ``ctx.params`` (and as attributes: ``ctx.axis``); the engi
 broadcasting and accumulation, so ``backward`` returns gradients shaped like the forward's
 arrays before broadcasting is undone.
 
-The SymPy twin (``symbolic``), used only by ``gl.verify`` (``graphlab/verify/symbolic.py``),
+The SymPy twin (``symbolic``), used only by ``gl.verify`` (``graphlab/verify/op_check.py``, ``graph_check.py``),
 states the op's math so that SymPy can differentiate it exactly::
 
         elementwise = True              # the twin works on one element at a time
@@ -93,6 +93,8 @@ class Function:
     registry: ClassVar[dict] = {}
     #: the op's test cases (``graphlab.autodiff.cases.Case``), bound to the class
     cases: ClassVar[tuple] = ()
+    #: the gate's symbol in diagrams (``+``, ``*``, ``σ``); None: the op's name
+    symbol: ClassVar[Optional[str]] = None
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression

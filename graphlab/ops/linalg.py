@@ -37,6 +37,7 @@ def _shapes_case(variant: str, shapes: list, **extra) -> Case:
 
 
 class MatMul(Function):
+    symbol = "@"
     name = "matmul"
     higher_order = True
     cases = (

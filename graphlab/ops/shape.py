@@ -11,7 +11,7 @@ from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
-from graphlab.ops.layout import concatenate
+from graphlab.ops.kernels.layout import concatenate
 
 
 def normalize_axis(axis: int, ndim: int, op_name: str) -> int:
@@ -105,6 +105,7 @@ def _torch_transpose(x, axes=None):
 
 class Transpose(Function):
     """Permute axes (numpy's transpose; reversed order when no axes are given)."""
+    symbol = "T"
     higher_order = True
     cases = (
         Case([(2, 3)], params=dict(axes=None), numpy=_numpy_transpose, torch=_torch_transpose),
@@ -145,6 +146,7 @@ class Transpose(Function):
 
 class BroadcastTo(Function):
     """Repeat along new or size-1 axes; backward sums the copies (the copy gate's adder)."""
+    symbol = "broadcast"
     pattern = "adder"
     higher_order = True
     cases = (
@@ -206,6 +208,7 @@ def _indexed(variant: str, shape: tuple, index, torch=None, call=None) -> Case:
 
 class GetItem(Function):
     """x[index] with ints, slices, None, ..., index arrays or boolean masks."""
+    symbol = "[ ]"
     name = "getitem"
     higher_order = True
     cases = (
@@ -270,6 +273,7 @@ def _torch_scatter_add(values, index, shape):
 
 class ScatterAdd(Function):
     """The backward of getitem as an op of its own, so second derivatives pass through it."""
+    symbol = "scatter+"
     name = "scatter_add"
     higher_order = True
     cases = (
@@ -334,7 +338,7 @@ class Concat(Function):
         # where each input sits in the output: the index that cuts its gradient back out
         ctx.pieces = [(slice(None),) * joined + (slice(end - array.shape[joined], end),)
                       for array, end in zip(arrays, ends.tolist())]
-        return concatenate(arrays, joined)        # keeps a CNN op's memory order (ops/layout.py)
+        return concatenate(arrays, joined)        # keeps a CNN op's memory order (ops/kernels/layout.py)
 
     @staticmethod
     def backward(ctx, upstream):

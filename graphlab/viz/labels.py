@@ -31,13 +31,6 @@ DONE_FILL = "#f6f8fa"
 #: an array with at most this many elements is shown whole; bigger ones as mean/std/min/max
 MAX_SHOWN = 8
 
-#: symbols of ops whose classes (in files of other families) do not declare one yet; an op
-#: class says how its gate is drawn itself (``symbol = "σ"``), else the gate shows its name
-OP_SYMBOLS = {
-    "matmul": "@", "getitem": "[ ]", "transpose": "T", "broadcast_to": "broadcast", "scatter_add": "scatter+",
-}
-
-
 #: the pattern words of lecture 4 ("add gate: gradient distributor", ...)
 PATTERN_WORDS = {
     "distributor": "gradient distributor",
@@ -129,7 +122,7 @@ def op_symbol(tensor, constants: Sequence[tuple] = ()) -> str:
     ``constants`` are ``(position, constant_tensor)`` pairs folded into this gate.
     """
     op = tensor.op
-    symbol = getattr(type(tensor.creator), "symbol", None) or OP_SYMBOLS.get(op, op)
+    symbol = type(tensor.creator).symbol or op      # the op class says how its gate is drawn
     if not constants:
         return symbol
     position, constant = constants[0]
