@@ -33,28 +33,28 @@ def _shown(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def integer(value, argument: str, where: str, minimum: Optional[int] = None) -> int:
+def integer(value, argument: str, where: str, minimum: Optional[int] = None, error: type = ArgumentError) -> int:
     """An int (bool is not one, nor 2.0) that is at least ``minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise ArgumentTypeError(f"{where}: {argument} must be an int, got {type(value).__name__} "
                                 f"{_shown(value)}")
     if minimum is not None and value < minimum:
         rule = "a positive int (>= 1)" if minimum == 1 else f">= {minimum}"
-        raise ArgumentError(f"{where}: {argument}={value} must be {rule}")
+        raise error(f"{where}: {argument}={value} must be {rule}")
     return int(value)
 
 
-def positive_int(value, argument: str, where: str) -> int:
+def positive_int(value, argument: str, where: str, error: type = ArgumentError) -> int:
     """A size or a count: an int >= 1."""
-    return integer(value, argument, where, minimum=1)
+    return integer(value, argument, where, minimum=1, error=error)
 
 
-def non_negative_int(value, argument: str, where: str) -> int:
-    return integer(value, argument, where, minimum=0)
+def non_negative_int(value, argument: str, where: str, error: type = ArgumentError) -> int:
+    return integer(value, argument, where, minimum=0, error=error)
 
 
 def real(value, argument: str, where: str, low: Optional[float] = None, high: Optional[float] = None,
-         low_open: bool = False, high_open: bool = False, rule: str = "") -> float:
+         low_open: bool = False, high_open: bool = False, rule: str = "", error: type = ArgumentError) -> float:
     """A finite real number (not a bool, not NaN or inf) in [low, high] (open ends if asked)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         raise ArgumentTypeError(f"{where}: {argument} must be a number, got {type(value).__name__} "
@@ -64,11 +64,11 @@ def real(value, argument: str, where: str, low: Optional[float] = None, high: Op
     except OverflowError:                  # an int beyond float's range
         number = math.inf
     if not math.isfinite(number):
-        raise ArgumentError(f"{where}: {argument}={value} must be a finite number")
+        raise error(f"{where}: {argument}={value} must be a finite number")
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
     if too_low or too_high:
-        raise ArgumentError(f"{where}: {argument}={value} must be {rule or _interval(low, high, low_open, high_open)}")
+        raise error(f"{where}: {argument}={value} must be {rule or _interval(low, high, low_open, high_open)}")
     return number
 
 
@@ -80,9 +80,9 @@ def _interval(low, high, low_open: bool, high_open: bool) -> str:
     return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
-def probability(value, argument: str, where: str) -> float:
+def probability(value, argument: str, where: str, error: type = ArgumentError) -> float:
     """A probability: a number in [0, 1]."""
-    return real(value, argument, where, 0.0, 1.0, rule="a probability in [0, 1]")
+    return real(value, argument, where, 0.0, 1.0, rule="a probability in [0, 1]", error=error)
 
 
 def flag(value, argument: str, where: str) -> bool:
@@ -93,10 +93,10 @@ def flag(value, argument: str, where: str) -> bool:
     return bool(value)
 
 
-def choice(value, argument: str, where: str, allowed: tuple):
+def choice(value, argument: str, where: str, allowed: tuple, error: type = ArgumentError):
     """One of ``allowed`` (strings such as "min"/"max")."""
     if not isinstance(value, str) or value not in allowed:
-        raise ArgumentError(f"{where}: {argument} must be one of {', '.join(map(repr, allowed))}, got "
+        raise error(f"{where}: {argument} must be one of {', '.join(map(repr, allowed))}, got "
                             f"{_shown(value)}")
     return value
 
