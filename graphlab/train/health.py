@@ -206,13 +206,13 @@ class HealthMonitor(Callback):
         if verdicts["grad"]:
             self.warn(trainer, "grad", f"the gradient of {_listed(verdicts['grad'])} is not finite at step {step}")
         if verdicts["high"]:
-            self.warn(trainer, "high", f"the update of {_listed(verdicts['high'])} is {_ratios(verdicts['high'])} of "
-                                       f"its size at step {step}, far above the healthy ~1e-3 (E79): the learning "
-                                       f"rate ({lr:g}) is too high")
+            self.warn(trainer, "high", f"the update of {_listed(verdicts['high'])} at step {step} is "
+                                       f"{_ratios(verdicts['high'])}, far above the healthy ~1e-3 (E79): the "
+                                       f"learning rate ({lr:g}) is too high")
         elif verdicts["low"]:
-            self.warn(trainer, "low", f"the update of {_listed(verdicts['low'])} is {_ratios(verdicts['low'])} of its "
-                                      f"size at step {step}, far below the healthy ~1e-3 (E79): the learning rate "
-                                      f"({lr:g}) is too low")
+            self.warn(trainer, "low", f"the update of {_listed(verdicts['low'])} at step {step} is "
+                                      f"{_ratios(verdicts['low'])}, far below the healthy ~1e-3 (E79): the learning "
+                                      f"rate ({lr:g}) is too low")
         for activation in record["activations"]:
             if activation["dead"] is not None and activation["dead"] > self.dead_limit:
                 self.warn(trainer, f"dead:{activation['name']}",
@@ -283,6 +283,7 @@ def _listed(layers: list) -> str:
 
 
 def _ratios(layers: list) -> str:
+    """The update/weight ratio in words: "1.0e-01 of its size" or "1.0e-01 to 3.0e+00 of their size"."""
     ratios = [ratio for _, ratio in layers]
     low, high = min(ratios), max(ratios)
-    return f"{low:.1e}" if low == high else f"{low:.1e} to {high:.1e}"
+    return f"{low:.1e} of its size" if len(ratios) == 1 else f"{low:.1e} to {high:.1e} of their size"
