@@ -33,20 +33,23 @@ def _shown(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def integer(value, argument: str, where: str, minimum: Optional[int] = None, error: type = ArgumentError) -> int:
-    """An int (bool is not one, nor 2.0) that is at least ``minimum``."""
+def integer(value, argument: str, where: str, minimum: Optional[int] = None, error: type = ArgumentError,
+            maximum: Optional[int] = None) -> int:
+    """An int (bool is not one, nor 2.0) in [minimum, maximum]."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise ArgumentTypeError(f"{where}: {argument} must be an int, got {type(value).__name__} "
                                 f"{_shown(value)}")
     if minimum is not None and value < minimum:
         rule = "a positive int (>= 1)" if minimum == 1 else f">= {minimum}"
         raise error(f"{where}: {argument}={value} must be {rule}")
+    if maximum is not None and value > maximum:
+        raise error(f"{where}: {argument}={value} is more than graphlab builds ({maximum:,})")
     return int(value)
 
 
-def positive_int(value, argument: str, where: str, error: type = ArgumentError) -> int:
-    """A size or a count: an int >= 1."""
-    return integer(value, argument, where, minimum=1, error=error)
+def positive_int(value, argument: str, where: str, error: type = ArgumentError, maximum: Optional[int] = None) -> int:
+    """A size or a count: an int >= 1 (and <= ``maximum`` if given)."""
+    return integer(value, argument, where, minimum=1, error=error, maximum=maximum)
 
 
 def non_negative_int(value, argument: str, where: str, error: type = ArgumentError) -> int:

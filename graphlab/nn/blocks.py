@@ -28,7 +28,16 @@ from graphlab.argcheck import ArgumentError, flag, positive_int, probability, re
 from graphlab.errors import ShapeError
 from graphlab.nn.layers import AvgPool2d, BatchNorm2d, Conv2d, Dropout, ReLU
 from graphlab.nn.containers import Sequential
-from graphlab.nn.module import Module
+from graphlab.nn.module import MAX_PARAMETER_SIZE, Module
+
+
+#: the largest size (channels, classes, depth) a block or model builder takes: beyond it a typo
+#: such as depth=10**6 would build for minutes or exhaust memory before a parameter got too big
+MAX_SIZE = 2 ** 16
+
+
+def _size(value, argument: str, where: str) -> int:
+    return positive_int(value, argument, where, maximum=MAX_SIZE)
 
 
 class ResidualBlock(Module):
@@ -38,7 +47,7 @@ class ResidualBlock(Module):
                  shortcut: bool = True, expansion: int = 4):
         super().__init__()
         in_channels, out_channels, stride, expansion = (
-            positive_int(value, name, "ResidualBlock") for value, name in
+            _size(value, name, "ResidualBlock") for value, name in
             ((in_channels, "in_channels"), (out_channels, "out_channels"), (stride, "stride"), (expansion, "expansion")))
         bottleneck, shortcut = flag(bottleneck, "bottleneck", "ResidualBlock"), flag(shortcut, "shortcut", "ResidualBlock")
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
@@ -106,9 +115,9 @@ class DenseLayer(Module):
     def __init__(self, in_channels: int, growth_rate: int, bottleneck: bool = False, dropout: float = 0.0,
                  bottleneck_factor: int = 4):
         super().__init__()
-        in_channels, growth_rate = positive_int(in_channels, "in_channels", "DenseLayer"), \
-            positive_int(growth_rate, "growth_rate", "DenseLayer")
-        bottleneck_factor = positive_int(bottleneck_factor, "bottleneck_factor", "DenseLayer")
+        in_channels, growth_rate = _size(in_channels, "in_channels", "DenseLayer"), \
+            _size(growth_rate, "growth_rate", "DenseLayer")
+        bottleneck_factor = _size(bottleneck_factor, "bottleneck_factor", "DenseLayer")
         bottleneck, dropout = flag(bottleneck, "bottleneck", "DenseLayer"), probability(dropout, "dropout", "DenseLayer")
         self.in_channels, self.growth_rate, self.bottleneck = in_channels, growth_rate, bottleneck
         self.norm1 = BatchNorm2d(in_channels)
@@ -147,9 +156,14 @@ class DenseBlock(Module):
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bottleneck: bool = False,
                  dropout: float = 0.0):
         super().__init__()
-        num_layers = positive_int(num_layers, "num_layers", "DenseBlock")
-        in_channels = positive_int(in_channels, "in_channels", "DenseBlock")
-        growth_rate = positive_int(growth_rate, "growth_rate", "DenseBlock")
+        num_layers = _size(num_layers, "num_layers", "DenseBlock")
+        in_channels = _size(in_channels, "in_channels", "DenseBlock")
+        growth_rate = _size(growth_rate, "growth_rate", "DenseBlock")
+        # the 3x3 convs alone hold 9·k·Σ(k0 + k·l) weights: refuse a block too big to build
+        weights = 9 * growth_rate * (num_layers * in_channels + growth_rate * num_layers * (num_layers - 1) // 2)
+        if weights > 4 * MAX_PARAMETER_SIZE:
+            raise ArgumentError(f"DenseBlock: num_layers={num_layers}, in_channels={in_channels} and growth_rate="
+                                f"{growth_rate} make {weights:,} weights, more than graphlab builds")
         self.num_layers, self.in_channels, self.growth_rate = num_layers, in_channels, growth_rate
         #: channels each layer receives: k0 + k(l - 1) for l = 1..L (E86)
         self.layer_in_channels = [in_channels + growth_rate * index for index in range(num_layers)]
@@ -189,7 +203,7 @@ class Transition(Module):
 
     def __init__(self, in_channels: int, compression: float = 1.0):
         super().__init__()
-        in_channels = positive_int(in_channels, "in_channels", "Transition")
+        in_channels = _size(in_channels, "in_channels", "Transition")
         compression = real(compression, "compression", "Transition", 0.0, 1.0, low_open=True,
                            rule="θ with 0 < θ <= 1 (E87)")
         if int(compression * in_channels) < 1:

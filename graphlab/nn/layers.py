@@ -22,7 +22,7 @@ from graphlab.argcheck import ArgumentError, flag, float_dtype, positive_int, pr
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
 from graphlab.nn import init as initializers
-from graphlab.nn.module import Module, Parameter
+from graphlab.nn.module import MAX_PARAMETER_SIZE, Module, Parameter
 from graphlab.ops.conv import Window, check_conv_shapes, pair
 
 
@@ -34,6 +34,7 @@ def _check_ndim(layer: str, shape: tuple, allowed: tuple, fix: str) -> None:
 
 class Linear(Module):
     """y = x Wᵀ + b, W of shape (out_features, in_features)."""
+    tensor_input = "float"
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
         super().__init__()
@@ -61,6 +62,7 @@ class Linear(Module):
 
 class Conv2d(Module):
     """2-D convolution over (N, C, H, W); weight (out_channels, in_channels / groups, kh, kw)."""
+    tensor_input = "float"
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, dtype=None):
@@ -101,6 +103,7 @@ class Conv2d(Module):
 
 
 class _Pool(Module):
+    tensor_input = "float"
     function = None
 
     def __init__(self, kernel_size, stride=None, padding=0):
@@ -134,6 +137,7 @@ class AvgPool2d(_Pool):
 
 class GlobalAvgPool2d(Module):
     """(N, C, H, W) -> (N, C): the mean of each feature map."""
+    tensor_input = "float"
 
     def forward(self, x):
         return F.global_avg_pool2d(x)
@@ -145,6 +149,7 @@ class GlobalAvgPool2d(Module):
 
 class AdaptiveAvgPool2d(Module):
     """PyTorch's AdaptiveAvgPool2d for output size 1: (N, C, H, W) -> (N, C, 1, 1)."""
+    tensor_input = "float"
 
     def __init__(self, output_size=1):
         super().__init__()
@@ -164,6 +169,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 class _BatchNorm(Module):
+    tensor_input = "float"
     dims = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
@@ -171,6 +177,9 @@ class _BatchNorm(Module):
         super().__init__()
         where = type(self).__name__
         num_features = positive_int(num_features, "num_features", where)
+        if num_features > MAX_PARAMETER_SIZE:
+            raise ArgumentError(f"{where}: num_features={num_features} is more than graphlab allocates "
+                                f"({MAX_PARAMETER_SIZE:,})")
         eps = real(eps, "eps", where, 0.0, low_open=True)
         if momentum is not None:
             momentum = real(momentum, "momentum", where, 0.0, 1.0, rule="in [0, 1] (or None: a cumulative average)")
@@ -235,6 +244,7 @@ def _normalized_shape(value) -> tuple:
 
 class LayerNorm(Module):
     """Normalize each sample over its last axes (``normalized_shape``)."""
+    tensor_input = "float"
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None):
         super().__init__()
@@ -261,6 +271,7 @@ class LayerNorm(Module):
 
 class _Elementwise(Module):
     """A parameter-free layer that keeps the shape."""
+    tensor_input = "float"
     counts_memory = False
 
     def output_shape(self, input_shape):
@@ -289,6 +300,7 @@ class Dropout2d(Dropout):
 
 
 class Identity(_Elementwise):
+    tensor_input = "numeric"
     def forward(self, x):
         return x
 
@@ -384,12 +396,16 @@ class Maxout(Module):
     One Linear layer to pieces x out_features, then the max over each group of pieces; it
     has pieces times the parameters of a plain layer.
     """
+    tensor_input = "float"
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, dtype=None):
         super().__init__()
         positive_int(in_features, "in_features", "Maxout")
         self.out_features = positive_int(out_features, "out_features", "Maxout")
         self.pieces = positive_int(pieces, "pieces", "Maxout")
+        if self.out_features * self.pieces * in_features > MAX_PARAMETER_SIZE:
+            raise ArgumentError(f"Maxout: in_features x out_features x pieces = {in_features} x {self.out_features} x "
+                                f"{self.pieces} weights is more than graphlab allocates ({MAX_PARAMETER_SIZE:,})")
         self.linear = Linear(in_features, self.out_features * self.pieces, dtype=dtype)
 
     def forward(self, x):
@@ -404,6 +420,7 @@ class Maxout(Module):
 
 class Flatten(_Elementwise):
     """Merge axes start_dim..end_dim (from 1: keeps the batch axis)."""
+    tensor_input = "numeric"
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()

@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 from graphlab.argcheck import ArgumentError, flag, positive_int, probability, real
 from graphlab.errors import ShapeError
-from graphlab.nn.blocks import DenseBlock, ResidualBlock, Transition
+from graphlab.nn.blocks import MAX_SIZE, DenseBlock, ResidualBlock, Transition
 from graphlab.nn.layers import (
     BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
 )
@@ -30,8 +30,8 @@ from graphlab.nn.module import Module
 
 
 def _sizes(model: str, **sizes) -> tuple:
-    """Each keyword argument checked as a positive int, in order."""
-    return tuple(positive_int(value, name, model) for name, value in sizes.items())
+    """Each keyword argument checked as a positive int up to MAX_SIZE, in order."""
+    return tuple(positive_int(value, name, model, maximum=MAX_SIZE) for name, value in sizes.items())
 
 
 class _Classifier(Module):
@@ -51,7 +51,7 @@ class SmallCNN(_Classifier):
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
         in_channels, num_classes = _sizes("SmallCNN", in_channels=in_channels, num_classes=num_classes)
-        if positive_int(image_size, "image_size", "SmallCNN") < 4:
+        if positive_int(image_size, "image_size", "SmallCNN", maximum=MAX_SIZE) < 4:
             raise ArgumentError(f"SmallCNN: image_size={image_size} must be at least 4 (two 2x2 poolings)")
         self.features = Sequential(
             Conv2d(in_channels, 8, 3, padding=1), BatchNorm2d(8), ReLU(), MaxPool2d(2),
@@ -122,8 +122,9 @@ class ResNet(Module):
         bottleneck = flag(bottleneck, "bottleneck", type(self).__name__)
         per_block = 9 if bottleneck else 6
         if (depth - 2) % per_block or depth <= 2:
-            raise ShapeError(f"{type(self).__name__}: depth {depth} must be {per_block}n + 2 "
-                             f"(e.g. 20, 32, 44, 56, 110 for basic blocks)")
+            raise ShapeError(f"{type(self).__name__}: depth {depth} must be {per_block}n + 2 with "
+                             f"{'bottleneck' if bottleneck else 'basic'} blocks (bottleneck={bottleneck}; e.g. "
+                             f"{'29, 47, 56, 110' if bottleneck else '20, 32, 44, 56, 110'})")
         blocks = (depth - 2) // per_block
         expansion = 4 if bottleneck else 1
         self.depth = depth

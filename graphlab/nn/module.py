@@ -38,6 +38,8 @@ from graphlab.errors import DtypeError, GraphlabError, ShapeError
 #: the most numbers one Parameter may hold (2**28: 1 GiB of float32), so a typo such as
 #: Linear(10**6, 10**6) fails at once instead of exhausting memory
 MAX_PARAMETER_SIZE = 2 ** 28
+#: the most numbers a shape-only placeholder may describe (numpy's index range)
+MAX_PLACEHOLDER_SIZE = 2 ** 62
 
 
 class _ShapeOnly:
@@ -93,11 +95,12 @@ class Parameter(Tensor):
         ``owner`` and ``sizes`` name the layer and its arguments in the error for a huge tensor."""
         dtype = np.dtype(dtype or config.default_dtype)
         count = int(np.prod([int(size) for size in shape], dtype=object))
-        if not _ShapeOnly.active and count > MAX_PARAMETER_SIZE:
+        limit = MAX_PLACEHOLDER_SIZE if _ShapeOnly.active else MAX_PARAMETER_SIZE
+        if count > limit:
             raise ArgumentError(f"{owner}: {sizes} {tuple(shape)} make a parameter of {count:,} numbers, more than "
-                                f"graphlab allocates ({MAX_PARAMETER_SIZE:,}); use smaller sizes, or build the "
+                                f"graphlab allocates ({limit:,}); use smaller sizes, or build the "
                                 f"model under gl.nn.shape_only() to count its parameters without memory")
-        if _ShapeOnly.active:
+        if _ShapeOnly.active and count > 1:      # one number costs nothing: a real array (init can fill it)
             data = np.broadcast_to(np.zeros((), dtype=dtype), shape)
         else:
             data = np.zeros(shape, dtype=dtype)
@@ -133,6 +136,9 @@ class Module:
     #: False for layers whose output a memory count leaves out (activations, dropout, flatten:
     #: done in place or a view in practice, as in the CS231n tables)
     counts_memory = True
+    #: what the built-in layers take as input: "float" (a float Tensor; numpy arrays and lists are
+    #: converted), "numeric" (any numeric dtype), or None (a custom module: not checked)
+    tensor_input: Optional[str] = None
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -231,6 +237,8 @@ class Module:
         with scope(_scope_label(self)):
             slot = _reserve(rows)
             try:
+                if self.tensor_input is not None and args:
+                    args = (_checked_input(self, args[0]),) + args[1:]
                 output = self.forward(*args, **kwargs)
             except GraphlabError as error:
                 _name_layer(error)
@@ -427,6 +435,21 @@ class Module:
             lines.extend("  " + line for line in child_lines)
         lines.append(")")
         return lines
+
+
+def _checked_input(module: "Module", value) -> Tensor:
+    """A layer's input as a Tensor of a dtype it computes on; a DtypeError naming the layer otherwise."""
+    name = type(module).__name__
+    if not isinstance(value, Tensor):
+        if value is None or isinstance(value, (str, bytes, dict, set)):
+            raise DtypeError(f"{name}: the input must be a gl.Tensor (or a numeric array), got "
+                             f"{type(value).__name__}")
+        value = Tensor._from_op(np.asarray(Tensor(value).data), None, False)
+    kind = value.data.dtype.kind
+    if kind not in "iuf" or (module.tensor_input == "float" and kind != "f"):
+        raise DtypeError(f"{name}: the input has dtype {value.dtype}; the layer computes on float tensors: "
+                         f"convert it with x.float() (or gl.tensor(data, dtype='float32'))")
+    return value
 
 
 def _name_layer(error: GraphlabError) -> None:
