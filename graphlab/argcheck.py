@@ -58,7 +58,7 @@ def non_negative_int(value, argument: str, where: str, error: type = ArgumentErr
 
 def real(value, argument: str, where: str, low: Optional[float] = None, high: Optional[float] = None,
          low_open: bool = False, high_open: bool = False, rule: str = "", error: type = ArgumentError) -> float:
-    """A finite real number (not a bool, not NaN or inf) in [low, high] (open ends if asked)."""
+    """A finite real number (not a bool, not NaN or inf) in [low, high] (open ends if asked); returned as given."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         raise ArgumentTypeError(f"{where}: {argument} must be a number, got {type(value).__name__} "
                                 f"{_shown(value)}")
@@ -72,7 +72,7 @@ def real(value, argument: str, where: str, low: Optional[float] = None, high: Op
     too_high = high is not None and (number >= high if high_open else number > high)
     if too_low or too_high:
         raise error(f"{where}: {argument}={value} must be {rule or _interval(low, high, low_open, high_open)}")
-    return number
+    return value             # as given: a numpy float64 lr keeps its float64 arithmetic, as before the check
 
 
 def _interval(low, high, low_open: bool, high_open: bool) -> str:

@@ -62,7 +62,7 @@ class Adam(Optimizer):
             shown = tuple(betas) if isinstance(betas, (tuple, list, np.ndarray)) else betas
             raise OptimizerError(f"{name}: betas={shown!r} must be two numbers in [0, 1) (the defaults are "
                                  f"0.9 and 0.999)")
-        group["betas"] = tuple(float(beta) for beta in betas)
+        group["betas"] = tuple(betas)
 
     def update(self, data, grad, state, group):
         if "exp_avg" not in state:
