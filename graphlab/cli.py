@@ -125,7 +125,7 @@ def _lesson(arguments: argparse.Namespace) -> int:
     if arguments.list or arguments.name is None:
         print(lessons.listing() + "\nrun one with: graphlab lesson NUMBER_OR_TOPIC [--quick] [--out DIR]")
         return 0
-    argv = (["--quick"] if arguments.quick else []) + (["--out", arguments.out] if arguments.out else [])
+    argv = (["--quick"] if arguments.quick else []) + (["--out", str(arguments.out)] if arguments.out else [])
     return lessons.find(arguments.name).run(argv)
 
 
@@ -165,13 +165,13 @@ def _train(arguments: argparse.Namespace) -> int:
         for name, recipe in RECIPES.items():
             print(f"{name:16} {recipe.description} ({recipe.optimizer} lr {recipe.lr:g}, {recipe.epochs} epochs)")
         return 0
-    out = arguments.out or os.path.join("runs", arguments.recipe)
+    out = _train_folder(arguments)
     try:
         result = run_recipe(arguments.recipe, optimizer=arguments.optimizer, lr=arguments.lr, epochs=arguments.epochs,
                             schedule=arguments.schedule, batch_size=arguments.batch_size, out=out,
                             seed=arguments.seed, progress=not arguments.no_progress, limit=arguments.limit,
                             warmup=arguments.warmup, health=arguments.health, weight_decay=arguments.weight_decay,
-                            momentum=arguments.momentum)
+                            momentum=arguments.momentum, test_limit=arguments.test_limit, force=True)
     except KeyboardInterrupt:
         checkpoint = os.path.join(out, "checkpoint.npz")
         state = f"the last checkpoint is intact: {checkpoint}" if os.path.exists(checkpoint) else "no checkpoint yet"
@@ -182,6 +182,20 @@ def _train(arguments: argparse.Namespace) -> int:
     for kind, path in result.files.items():
         print(f"{kind}: {path}")
     return 0
+
+
+def _train_folder(arguments: argparse.Namespace) -> str:
+    """--out (refused if it holds an earlier run, unless --force), or runs/RECIPE (runs/RECIPE-2, ...
+    when that holds an earlier run: said on stderr)."""
+    from graphlab.train.recipes import check_out, fresh_folder
+    if arguments.out is not None:
+        return check_out(arguments.out, arguments.force, argument="--out")
+    base = os.path.join("runs", arguments.recipe)
+    out = base if arguments.force else fresh_folder(base)
+    if out != base:
+        print(f"{base} holds an earlier run; this run writes to {out} (--force overwrites it instead)",
+              file=sys.stderr)
+    return check_out(out, force=True, argument="--out")
 
 
 def _main_job(arguments: argparse.Namespace) -> int:
@@ -290,7 +304,9 @@ def _add_lesson(commands) -> None:
     lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number or topic")
     lesson.add_argument("--list", action="store_true", help="list the lessons with their titles")
     lesson.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
-    lesson.add_argument("--out", metavar="DIR", help="folder for the pictures (default: out/lessons/NN_topic)")
+    from graphlab.train import flags
+    lesson.add_argument("--out", metavar="DIR", type=flags.folder,
+                        help="folder for the pictures (default: out/lessons/NN_topic)")
     lesson.set_defaults(handler=_lesson)
 
 
@@ -299,22 +315,31 @@ def _add_train(commands) -> None:
                                 description="Train a ready-made recipe with a progress bar; print the per-epoch "
                                             "table and the final accuracies; write checkpoint.npz (every epoch, "
                                             "atomic), history.png and history.json to --out.")
-    train.add_argument("recipe", nargs="?", metavar="RECIPE",
+    from graphlab.train import flags
+    train.add_argument("recipe", nargs="?", metavar="RECIPE", type=flags.recipe_name,
                        help="digits-cnn, digits-mlp, spiral-mlp or shapes-densenet (none: list them)")
     train.add_argument("--list", action="store_true", help="list the recipes and their defaults")
-    train.add_argument("--optimizer", metavar="NAME", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
-    train.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
-    train.add_argument("--epochs", type=int, help="number of epochs (default: the recipe's)")
-    train.add_argument("--schedule", metavar="NAME",
+    train.add_argument("--optimizer", metavar="NAME", type=flags.optimizer_name,
+                       help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+    train.add_argument("--lr", type=flags.positive_float, help="learning rate > 0 (default: the recipe's)")
+    train.add_argument("--epochs", type=flags.positive_int, help="number of epochs >= 1 (default: the recipe's)")
+    train.add_argument("--schedule", metavar="NAME", type=flags.schedule_name,
                        help="constant, step, multistep, exponential, cosine, linear, invsqrt, plateau, none")
-    train.add_argument("--warmup", type=int, default=0, metavar="EPOCHS", help="linear warm-up before the schedule")
-    train.add_argument("--batch-size", type=int, help="mini-batch size (default: the recipe's)")
-    train.add_argument("--weight-decay", type=float, help="weight decay (L2; decoupled for adamw)")
-    train.add_argument("--momentum", type=float, help="momentum for sgd/rmsprop")
-    train.add_argument("--seed", type=int, default=0, help="seed of the data order and the initialization")
-    train.add_argument("--limit", type=int, metavar="N", help="use at most N training samples (quick runs)")
+    train.add_argument("--warmup", type=flags.non_negative_int, default=0, metavar="EPOCHS",
+                       help="linear warm-up before the schedule")
+    train.add_argument("--batch-size", type=flags.positive_int, help="mini-batch size >= 1 (default: the recipe's)")
+    train.add_argument("--weight-decay", type=flags.non_negative_float, help="weight decay >= 0 (L2; decoupled for adamw)")
+    train.add_argument("--momentum", type=flags.fraction_below_one, help="momentum in [0, 1) for sgd/rmsprop")
+    train.add_argument("--seed", type=flags.non_negative_int, default=0,
+                       help="seed >= 0 of the data order and the initialization")
+    train.add_argument("--limit", type=flags.positive_int, metavar="N",
+                       help="use at most N training samples (quick runs; the test split is kept whole)")
+    train.add_argument("--test-limit", type=flags.positive_int, metavar="N", help="use at most N test samples")
     train.add_argument("--health", action="store_true", help="run the training-health monitor (writes health.txt)")
-    train.add_argument("--out", metavar="DIR", help="output folder (default: runs/RECIPE)")
+    train.add_argument("--out", metavar="DIR", type=flags.folder,
+                       help="output folder (default: runs/RECIPE, or runs/RECIPE-2, ... if that holds an "
+                            "earlier run); a folder holding an earlier run is refused unless --force")
+    train.add_argument("--force", action="store_true", help="overwrite the files of an earlier run in --out")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.set_defaults(handler=_train)
 

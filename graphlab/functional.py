@@ -220,7 +220,8 @@ def tanh(x):
 def maxout(x, pieces=2, axis=1):
     """Max over groups of ``pieces`` features: max(w1ᵀx + b1, w2ᵀx + b2) after a linear layer
     with pieces x out_features outputs (E36)."""
-    return Maxout.apply(x, pieces=int(pieces), axis=axis)
+    from graphlab.argcheck import integer, positive_int
+    return Maxout.apply(x, pieces=positive_int(pieces, "pieces", "maxout"), axis=integer(axis, "axis", "maxout"))
 
 
 def flatten(x, start_dim=1, end_dim=-1):

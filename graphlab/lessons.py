@@ -124,11 +124,20 @@ def arguments(argv: Optional[Sequence[str]], lesson_file: str, description: str)
     parser = argparse.ArgumentParser(prog=f"lessons/{name}.py", description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
-    parser.add_argument("--out", type=Path, default=Path("out") / "lessons" / name, metavar="DIR",
+    parser.add_argument("--out", type=_folder, default=Path("out") / "lessons" / name, metavar="DIR",
                         help="folder for the pictures (default: %(default)s)")
     options = parser.parse_args(list(argv) if argv is not None else None)
-    options.out.mkdir(parents=True, exist_ok=True)
+    try:
+        options.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:             # a file on the way, no permission, ...: one line naming --out
+        parser.error(f"argument --out: cannot create the folder {str(options.out)!r}: {error.strerror}")
     return options
+
+
+def _folder(text: str) -> Path:
+    """--out: a folder path; an existing file there is refused at once (not after the lesson ran)."""
+    from graphlab.train.flags import folder
+    return folder(text)
 
 
 def heading(text: str) -> None:

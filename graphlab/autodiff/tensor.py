@@ -24,6 +24,16 @@ from graphlab.errors import BackwardError, DtypeError
 _node_ids = itertools.count()
 
 
+def _slot_names(cls) -> list:
+    """Every attribute slot of a Tensor class and its bases (what a copy carries over)."""
+    names = []
+    for klass in cls.__mro__:
+        for name in getattr(klass, "__slots__", ()):
+            if name not in names and name != "__weakref__":
+                names.append(name)
+    return names
+
+
 def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarray:
     """numpy array from user data; Python numbers take the default float dtype
     (unless ``python_default`` is False, as for constants that adopt a tensor's dtype)."""
@@ -174,6 +184,35 @@ class Tensor:
 
     def zero_grad(self) -> None:
         self.grad = None
+
+    # -- copies: always a new node -------------------------------------------------------
+    # The engine tells nodes apart by ``id``; a copy that kept it would be merged with the
+    # original in backward (wrong gradients for both), so a copy is a new leaf with a fresh id.
+    def __copy__(self) -> "Tensor":
+        """``copy.copy``: a new leaf sharing the data array (a view, like ``detach``), with its own
+        copy of ``grad`` and the same ``requires_grad`` and name."""
+        return self._copied_leaf("copy.copy", self.data, None)
+
+    def __deepcopy__(self, memo) -> "Tensor":
+        """``copy.deepcopy`` (also of a Module holding this tensor): a new leaf with copied data and
+        grad, ``requires_grad`` kept, as in PyTorch. Only leaves can be copied (PyTorch's rule):
+        copying an op's output that requires grad would cut the graph silently."""
+        copied = self._copied_leaf("copy.deepcopy", np.array(self.data, copy=True), memo)
+        memo[id(self)] = copied
+        return copied
+
+    def _copied_leaf(self, how: str, data: np.ndarray, memo) -> "Tensor":
+        if self.creator is not None and self.requires_grad:
+            raise BackwardError(f"{how}: {self.label} is the output of {self.op}, not a leaf; only leaves (tensors "
+                                f"you created, parameters) can be copied. Copy {self.label}.detach() for its values")
+        copied = object.__new__(type(self))
+        for name in _slot_names(type(self)):
+            if hasattr(self, name):
+                object.__setattr__(copied, name, getattr(self, name))
+        copied.data, copied.creator, copied.id = data, None, next(_node_ids)
+        grad = self.grad.data if isinstance(self.grad, Tensor) else self.grad
+        copied.grad = None if grad is None else np.array(grad, copy=True)
+        return copied
 
     def named(self, name: Optional[str]) -> "Tensor":
         """Give this node a name for Traces and diagrams; returns self so it chains."""

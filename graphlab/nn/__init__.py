@@ -14,11 +14,12 @@ from graphlab.nn.layers import (
     Flatten, GlobalAvgPool2d, Identity, LayerNorm, LeakyReLU, Linear, MaxPool2d, Maxout, PReLU, ReLU, Sigmoid,
     Softmax, Tanh,
 )
-from graphlab.nn.module import Module, ModuleList, Parameter, Sequential, shape_only
+from graphlab.nn.containers import Lambda, ModuleList, Sequential
+from graphlab.nn.module import Module, Parameter, shape_only
 from graphlab.nn.summary import Summary, summary
 
 __all__ = [
-    "Module", "ModuleList", "Parameter", "Sequential", "shape_only", "init", "models", "summary", "Summary",
+    "Module", "ModuleList", "Lambda", "Parameter", "Sequential", "shape_only", "init", "models", "summary", "Summary",
     "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d",
     "BatchNorm2d", "LayerNorm", "Dropout", "Dropout2d", "Identity", "ReLU", "LeakyReLU", "PReLU", "ELU", "SELU",
     "GELU", "Sigmoid", "Tanh", "Softmax", "Maxout", "Flatten", "ResidualBlock", "DenseLayer", "DenseBlock",

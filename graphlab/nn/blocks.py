@@ -24,9 +24,20 @@ Parameter and module names follow torchvision's, so state dicts line up.
 from __future__ import annotations
 
 from graphlab import ops
+from graphlab.argcheck import ArgumentError, flag, positive_int, probability, real
 from graphlab.errors import ShapeError
 from graphlab.nn.layers import AvgPool2d, BatchNorm2d, Conv2d, Dropout, ReLU
-from graphlab.nn.module import Module, Sequential
+from graphlab.nn.containers import Sequential
+from graphlab.nn.module import MAX_PARAMETER_SIZE, Module
+
+
+#: the largest size (channels, classes, depth) a block or model builder takes: beyond it a typo
+#: such as depth=10**6 would build for minutes or exhaust memory before a parameter got too big
+MAX_SIZE = 2 ** 16
+
+
+def _size(value, argument: str, where: str) -> int:
+    return positive_int(value, argument, where, maximum=MAX_SIZE)
 
 
 class ResidualBlock(Module):
@@ -35,6 +46,10 @@ class ResidualBlock(Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, bottleneck: bool = False,
                  shortcut: bool = True, expansion: int = 4):
         super().__init__()
+        in_channels, out_channels, stride, expansion = (
+            _size(value, name, "ResidualBlock") for value, name in
+            ((in_channels, "in_channels"), (out_channels, "out_channels"), (stride, "stride"), (expansion, "expansion")))
+        bottleneck, shortcut = flag(bottleneck, "bottleneck", "ResidualBlock"), flag(shortcut, "shortcut", "ResidualBlock")
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
         self.bottleneck, self.has_shortcut = bottleneck, shortcut
         if bottleneck:
@@ -100,6 +115,10 @@ class DenseLayer(Module):
     def __init__(self, in_channels: int, growth_rate: int, bottleneck: bool = False, dropout: float = 0.0,
                  bottleneck_factor: int = 4):
         super().__init__()
+        in_channels, growth_rate = _size(in_channels, "in_channels", "DenseLayer"), \
+            _size(growth_rate, "growth_rate", "DenseLayer")
+        bottleneck_factor = _size(bottleneck_factor, "bottleneck_factor", "DenseLayer")
+        bottleneck, dropout = flag(bottleneck, "bottleneck", "DenseLayer"), probability(dropout, "dropout", "DenseLayer")
         self.in_channels, self.growth_rate, self.bottleneck = in_channels, growth_rate, bottleneck
         self.norm1 = BatchNorm2d(in_channels)
         self.relu1 = ReLU()
@@ -137,8 +156,14 @@ class DenseBlock(Module):
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bottleneck: bool = False,
                  dropout: float = 0.0):
         super().__init__()
-        if num_layers < 1:
-            raise ShapeError(f"DenseBlock: num_layers={num_layers} must be at least 1")
+        num_layers = _size(num_layers, "num_layers", "DenseBlock")
+        in_channels = _size(in_channels, "in_channels", "DenseBlock")
+        growth_rate = _size(growth_rate, "growth_rate", "DenseBlock")
+        # the 3x3 convs alone hold 9·k·Σ(k0 + k·l) weights: refuse a block too big to build
+        weights = 9 * growth_rate * (num_layers * in_channels + growth_rate * num_layers * (num_layers - 1) // 2)
+        if weights > 4 * MAX_PARAMETER_SIZE:
+            raise ArgumentError(f"DenseBlock: num_layers={num_layers}, in_channels={in_channels} and growth_rate="
+                                f"{growth_rate} make {weights:,} weights, more than graphlab builds")
         self.num_layers, self.in_channels, self.growth_rate = num_layers, in_channels, growth_rate
         #: channels each layer receives: k0 + k(l - 1) for l = 1..L (E86)
         self.layer_in_channels = [in_channels + growth_rate * index for index in range(num_layers)]
@@ -178,8 +203,12 @@ class Transition(Module):
 
     def __init__(self, in_channels: int, compression: float = 1.0):
         super().__init__()
-        if not 0 < compression <= 1:
-            raise ShapeError(f"Transition: compression θ={compression} must satisfy 0 < θ <= 1 (E87)")
+        in_channels = _size(in_channels, "in_channels", "Transition")
+        compression = real(compression, "compression", "Transition", 0.0, 1.0, low_open=True,
+                           rule="θ with 0 < θ <= 1 (E87)")
+        if int(compression * in_channels) < 1:
+            raise ArgumentError(f"Transition: compression θ={compression} of in_channels={in_channels} leaves no "
+                                f"channel; use a larger θ")
         self.in_channels, self.compression = in_channels, compression
         self.out_channels = int(compression * in_channels)
         self.norm = BatchNorm2d(in_channels)

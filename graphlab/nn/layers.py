@@ -16,11 +16,13 @@ import math
 
 import numpy as np
 
+from graphlab import argcheck
 from graphlab import functional as F
+from graphlab.argcheck import ArgumentError, flag, float_dtype, positive_int, probability, real
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
 from graphlab.nn import init as initializers
-from graphlab.nn.module import Module, Parameter
+from graphlab.nn.module import MAX_PARAMETER_SIZE, Module, Parameter
 from graphlab.ops.conv import Window, check_conv_shapes, pair
 
 
@@ -32,12 +34,16 @@ def _check_ndim(layer: str, shape: tuple, allowed: tuple, fix: str) -> None:
 
 class Linear(Module):
     """y = x Wᵀ + b, W of shape (out_features, in_features)."""
+    tensor_input = "float"
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Parameter.empty(self.out_features, self.in_features, dtype=dtype)
-        self.bias = Parameter.empty(self.out_features, dtype=dtype) if bias else None
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
+        dtype = float_dtype(dtype, "dtype", "Linear")
+        self.weight = Parameter.empty(self.out_features, self.in_features, dtype=dtype, owner="Linear",
+                                      sizes="(out_features, in_features)")
+        self.bias = Parameter.empty(self.out_features, dtype=dtype) if flag(bias, "bias", "Linear") else None
         initializers.default_layer_init(self.weight, self.bias)
 
     def forward(self, x):
@@ -56,20 +62,26 @@ class Linear(Module):
 
 class Conv2d(Module):
     """2-D convolution over (N, C, H, W); weight (out_channels, in_channels / groups, kh, kw)."""
+    tensor_input = "float"
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, dtype=None):
         super().__init__()
+        in_channels, out_channels = positive_int(in_channels, "in_channels", "Conv2d"), \
+            positive_int(out_channels, "out_channels", "Conv2d")
+        groups = positive_int(groups, "groups", "Conv2d")
         if in_channels % groups or out_channels % groups:
             raise ShapeError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be "
                              f"divisible by groups {groups}")
-        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = pair(stride, "stride", "Conv2d", 1)
         self.padding = pair(padding, "padding", "Conv2d", 0)
         self.dilation = pair(dilation, "dilation", "Conv2d", 1)
-        self.weight = Parameter.empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
-        self.bias = Parameter.empty(out_channels, dtype=dtype) if bias else None
+        dtype = float_dtype(dtype, "dtype", "Conv2d")
+        self.weight = Parameter.empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype,
+                                      owner="Conv2d", sizes="(out_channels, in_channels / groups, *kernel_size)")
+        self.bias = Parameter.empty(out_channels, dtype=dtype) if flag(bias, "bias", "Conv2d") else None
         initializers.default_layer_init(self.weight, self.bias)
 
     def forward(self, x):
@@ -91,6 +103,7 @@ class Conv2d(Module):
 
 
 class _Pool(Module):
+    tensor_input = "float"
     function = None
 
     def __init__(self, kernel_size, stride=None, padding=0):
@@ -124,6 +137,7 @@ class AvgPool2d(_Pool):
 
 class GlobalAvgPool2d(Module):
     """(N, C, H, W) -> (N, C): the mean of each feature map."""
+    tensor_input = "float"
 
     def forward(self, x):
         return F.global_avg_pool2d(x)
@@ -135,6 +149,7 @@ class GlobalAvgPool2d(Module):
 
 class AdaptiveAvgPool2d(Module):
     """PyTorch's AdaptiveAvgPool2d for output size 1: (N, C, H, W) -> (N, C, 1, 1)."""
+    tensor_input = "float"
 
     def __init__(self, output_size=1):
         super().__init__()
@@ -154,14 +169,25 @@ class AdaptiveAvgPool2d(Module):
 
 
 class _BatchNorm(Module):
+    tensor_input = "float"
     dims = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype=None):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        where = type(self).__name__
+        num_features = positive_int(num_features, "num_features", where)
+        if num_features > MAX_PARAMETER_SIZE:
+            raise ArgumentError(f"{where}: num_features={num_features} is more than graphlab allocates "
+                                f"({MAX_PARAMETER_SIZE:,})")
+        eps = real(eps, "eps", where, 0.0, low_open=True)
+        if momentum is not None:
+            momentum = real(momentum, "momentum", where, 0.0, 1.0, rule="in [0, 1] (or None: a cumulative average)")
+        affine, track_running_stats = flag(affine, "affine", where), flag(track_running_stats, "track_running_stats", where)
+        dtype = float_dtype(dtype, "dtype", where)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter.empty(num_features, dtype=dtype) if affine else None
+        self.weight = Parameter.empty(num_features, dtype=dtype, owner=where, sizes="num_features") if affine else None
         self.bias = Parameter.empty(num_features, dtype=dtype) if affine else None
         if affine:
             initializers.ones(self.weight)
@@ -207,14 +233,27 @@ class BatchNorm2d(_BatchNorm):
     _fix = "use BatchNorm1d for (N, C) features (after Flatten/Linear)"
 
 
+def _normalized_shape(value) -> tuple:
+    """LayerNorm's normalized_shape: an int or a non-empty sequence of positive ints."""
+    if isinstance(value, (list, tuple)) and value:
+        return tuple(positive_int(size, "normalized_shape", "LayerNorm") for size in value)
+    if isinstance(value, (list, tuple)):
+        raise ArgumentError("LayerNorm: normalized_shape must not be empty; give the sizes of the last axes")
+    return (positive_int(value, "normalized_shape", "LayerNorm"),)
+
+
 class LayerNorm(Module):
     """Normalize each sample over its last axes (``normalized_shape``)."""
+    tensor_input = "float"
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.normalized_shape, self.eps = shape, eps
-        self.weight = Parameter.empty(*shape, dtype=dtype) if elementwise_affine else None
+        shape = _normalized_shape(normalized_shape)
+        self.normalized_shape, self.eps = shape, real(eps, "eps", "LayerNorm", 0.0, low_open=True)
+        elementwise_affine = flag(elementwise_affine, "elementwise_affine", "LayerNorm")
+        dtype = float_dtype(dtype, "dtype", "LayerNorm")
+        self.weight = Parameter.empty(*shape, dtype=dtype, owner="LayerNorm", sizes="normalized_shape") \
+            if elementwise_affine else None
         self.bias = Parameter.empty(*shape, dtype=dtype) if elementwise_affine else None
         if elementwise_affine:
             initializers.ones(self.weight)
@@ -232,6 +271,7 @@ class LayerNorm(Module):
 
 class _Elementwise(Module):
     """A parameter-free layer that keeps the shape."""
+    tensor_input = "float"
     counts_memory = False
 
     def output_shape(self, input_shape):
@@ -243,9 +283,7 @@ class Dropout(_Elementwise):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p={p} is a probability and must be in [0, 1]")
-        self.p = p
+        self.p = probability(p, "p", type(self).__name__)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
@@ -262,6 +300,7 @@ class Dropout2d(Dropout):
 
 
 class Identity(_Elementwise):
+    tensor_input = "numeric"
     def forward(self, x):
         return x
 
@@ -274,7 +313,7 @@ class ReLU(_Elementwise):
 class LeakyReLU(_Elementwise):
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = real(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
@@ -288,8 +327,10 @@ class PReLU(_Elementwise):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
         super().__init__()
-        self.weight = Parameter.empty(num_parameters, dtype=dtype)
-        initializers.constant(self.weight, init)
+        num_parameters = positive_int(num_parameters, "num_parameters", "PReLU")
+        dtype = float_dtype(dtype, "dtype", "PReLU")
+        self.weight = Parameter.empty(num_parameters, dtype=dtype, owner="PReLU", sizes="num_parameters")
+        initializers.constant(self.weight, real(init, "init", "PReLU"))
 
     def forward(self, x):
         return F.prelu(x, self.weight)
@@ -301,7 +342,7 @@ class PReLU(_Elementwise):
 class ELU(_Elementwise):
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = alpha
+        self.alpha = real(alpha, "alpha", "ELU")
 
     def forward(self, x):
         return F.elu(x, self.alpha)
@@ -318,7 +359,7 @@ class SELU(_Elementwise):
 class GELU(_Elementwise):
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        self.approximate = approximate
+        self.approximate = argcheck.choice(approximate, "approximate", "GELU", ("none", "tanh"))
 
     def forward(self, x):
         return F.gelu(x, self.approximate)
@@ -340,7 +381,7 @@ class Tanh(_Elementwise):
 class Softmax(_Elementwise):
     def __init__(self, axis: int = -1):
         super().__init__()
-        self.axis = axis
+        self.axis = argcheck.integer(axis, "axis", "Softmax")
 
     def forward(self, x):
         return F.softmax(x, self.axis)
@@ -355,11 +396,17 @@ class Maxout(Module):
     One Linear layer to pieces x out_features, then the max over each group of pieces; it
     has pieces times the parameters of a plain layer.
     """
+    tensor_input = "float"
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, dtype=None):
         super().__init__()
-        self.out_features, self.pieces = int(out_features), int(pieces)
-        self.linear = Linear(in_features, out_features * pieces, dtype=dtype)
+        positive_int(in_features, "in_features", "Maxout")
+        self.out_features = positive_int(out_features, "out_features", "Maxout")
+        self.pieces = positive_int(pieces, "pieces", "Maxout")
+        if self.out_features * self.pieces * in_features > MAX_PARAMETER_SIZE:
+            raise ArgumentError(f"Maxout: in_features x out_features x pieces = {in_features} x {self.out_features} x "
+                                f"{self.pieces} weights is more than graphlab allocates ({MAX_PARAMETER_SIZE:,})")
+        self.linear = Linear(in_features, self.out_features * self.pieces, dtype=dtype)
 
     def forward(self, x):
         return F.maxout(self.linear(x), self.pieces, axis=-1)
@@ -373,16 +420,21 @@ class Maxout(Module):
 
 class Flatten(_Elementwise):
     """Merge axes start_dim..end_dim (from 1: keeps the batch axis)."""
+    tensor_input = "numeric"
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = argcheck.integer(start_dim, "start_dim", "Flatten")
+        self.end_dim = argcheck.integer(end_dim, "end_dim", "Flatten")
 
     def forward(self, x):
         return F.flatten(x, self.start_dim, self.end_dim)
 
     def output_shape(self, input_shape):
         ndim = len(input_shape)
+        if not (-ndim <= self.start_dim < ndim and -ndim <= self.end_dim < ndim):
+            raise ShapeError(f"Flatten: start_dim={self.start_dim} and end_dim={self.end_dim} must be axes of the "
+                             f"{ndim}-D input {tuple(input_shape)}")
         start, end = self.start_dim % ndim, self.end_dim % ndim
         merged = int(math.prod(input_shape[start:end + 1]))
         return tuple(input_shape[:start]) + (merged,) + tuple(input_shape[end + 1:])

@@ -19,12 +19,19 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from graphlab.argcheck import ArgumentError, flag, positive_int, probability, real
 from graphlab.errors import ShapeError
-from graphlab.nn.blocks import DenseBlock, ResidualBlock, Transition
+from graphlab.nn.blocks import MAX_SIZE, DenseBlock, ResidualBlock, Transition
 from graphlab.nn.layers import (
     BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
 )
-from graphlab.nn.module import Module, Sequential
+from graphlab.nn.containers import Sequential
+from graphlab.nn.module import Module
+
+
+def _sizes(model: str, **sizes) -> tuple:
+    """Each keyword argument checked as a positive int up to MAX_SIZE, in order."""
+    return tuple(positive_int(value, name, model, maximum=MAX_SIZE) for name, value in sizes.items())
 
 
 class _Classifier(Module):
@@ -43,6 +50,9 @@ class SmallCNN(_Classifier):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
+        in_channels, num_classes = _sizes("SmallCNN", in_channels=in_channels, num_classes=num_classes)
+        if positive_int(image_size, "image_size", "SmallCNN", maximum=MAX_SIZE) < 4:
+            raise ArgumentError(f"SmallCNN: image_size={image_size} must be at least 4 (two 2x2 poolings)")
         self.features = Sequential(
             Conv2d(in_channels, 8, 3, padding=1), BatchNorm2d(8), ReLU(), MaxPool2d(2),
             Conv2d(8, 16, 3, padding=1), BatchNorm2d(16), ReLU(), MaxPool2d(2),
@@ -57,6 +67,11 @@ class DenseNet(Module):
     def __init__(self, depth: int = 40, growth_rate: int = 12, bottleneck: bool = False, compression: float = 1.0,
                  num_classes: int = 10, in_channels: int = 3, dropout: float = 0.0, blocks: int = 3):
         super().__init__()
+        depth, growth_rate, num_classes, in_channels, blocks = _sizes(
+            "DenseNet", depth=depth, growth_rate=growth_rate, num_classes=num_classes, in_channels=in_channels,
+            blocks=blocks)
+        bottleneck, dropout = flag(bottleneck, "bottleneck", "DenseNet"), probability(dropout, "dropout", "DenseNet")
+        compression = real(compression, "compression", "DenseNet", 0.0, 1.0, low_open=True, rule="θ with 0 < θ <= 1")
         per_block = 2 * blocks if bottleneck else blocks
         if (depth - 4) % per_block or depth <= 4:
             raise ShapeError(f"DenseNet: depth {depth} must be {per_block}n + 4 for {blocks} blocks of "
@@ -102,10 +117,14 @@ class ResNet(Module):
     def __init__(self, depth: int = 20, num_classes: int = 10, in_channels: int = 3, width: int = 16,
                  bottleneck: bool = False):
         super().__init__()
+        depth, num_classes, in_channels, width = _sizes(type(self).__name__, depth=depth, num_classes=num_classes,
+                                                        in_channels=in_channels, width=width)
+        bottleneck = flag(bottleneck, "bottleneck", type(self).__name__)
         per_block = 9 if bottleneck else 6
         if (depth - 2) % per_block or depth <= 2:
-            raise ShapeError(f"{type(self).__name__}: depth {depth} must be {per_block}n + 2 "
-                             f"(e.g. 20, 32, 44, 56, 110 for basic blocks)")
+            raise ShapeError(f"{type(self).__name__}: depth {depth} must be {per_block}n + 2 with "
+                             f"{'bottleneck' if bottleneck else 'basic'} blocks (bottleneck={bottleneck}; e.g. "
+                             f"{'29, 47, 56, 110' if bottleneck else '20, 32, 44, 56, 110'})")
         blocks = (depth - 2) // per_block
         expansion = 4 if bottleneck else 1
         self.depth = depth
@@ -154,6 +173,8 @@ class VGG16(_Classifier):
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5):
         super().__init__()
+        num_classes, in_channels = _sizes("VGG16", num_classes=num_classes, in_channels=in_channels)
+        dropout = probability(dropout, "dropout", "VGG16")
         layers, channels = [], in_channels
         for item in _VGG16:
             if item == "M":
@@ -173,7 +194,9 @@ class AlexNet(_Classifier):
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, grouped: bool = False, dropout: float = 0.5):
         super().__init__()
-        groups = 2 if grouped else 1
+        num_classes, in_channels = _sizes("AlexNet", num_classes=num_classes, in_channels=in_channels)
+        dropout = probability(dropout, "dropout", "AlexNet")
+        groups = 2 if flag(grouped, "grouped", "AlexNet") else 1
         self.features = Sequential(
             Conv2d(in_channels, 96, 11, stride=4), ReLU(), MaxPool2d(3, stride=2),
             Conv2d(96, 256, 5, padding=2, groups=groups), ReLU(), MaxPool2d(3, stride=2),

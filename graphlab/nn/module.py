@@ -29,9 +29,17 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from graphlab.argcheck import ArgumentError, ArgumentTypeError
 from graphlab.autodiff.tensor import Tensor
 from graphlab.config import config, scope
 from graphlab.errors import DtypeError, GraphlabError, ShapeError
+
+
+#: the most numbers one Parameter may hold (2**28: 1 GiB of float32), so a typo such as
+#: Linear(10**6, 10**6) fails at once instead of exhausting memory
+MAX_PARAMETER_SIZE = 2 ** 28
+#: the most numbers a shape-only placeholder may describe (numpy's index range)
+MAX_PLACEHOLDER_SIZE = 2 ** 62
 
 
 class _ShapeOnly:
@@ -82,10 +90,17 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
     @classmethod
-    def empty(cls, *shape, dtype=None) -> "Parameter":
-        """Uninitialized (to be filled by ``gl.nn.init``), or a placeholder under ``shape_only``."""
+    def empty(cls, *shape, dtype=None, owner: str = "Parameter", sizes: str = "shape") -> "Parameter":
+        """Uninitialized (to be filled by ``gl.nn.init``), or a placeholder under ``shape_only``.
+        ``owner`` and ``sizes`` name the layer and its arguments in the error for a huge tensor."""
         dtype = np.dtype(dtype or config.default_dtype)
-        if _ShapeOnly.active:
+        count = int(np.prod([int(size) for size in shape], dtype=object))
+        limit = MAX_PLACEHOLDER_SIZE if _ShapeOnly.active else MAX_PARAMETER_SIZE
+        if count > limit:
+            raise ArgumentError(f"{owner}: {sizes} {tuple(shape)} make a parameter of {count:,} numbers, more than "
+                                f"graphlab allocates ({limit:,}); use smaller sizes, or build the "
+                                f"model under gl.nn.shape_only() to count its parameters without memory")
+        if _ShapeOnly.active and count > 1:      # one number costs nothing: a real array (init can fill it)
             data = np.broadcast_to(np.zeros((), dtype=dtype), shape)
         else:
             data = np.zeros(shape, dtype=dtype)
@@ -121,6 +136,9 @@ class Module:
     #: False for layers whose output a memory count leaves out (activations, dropout, flatten:
     #: done in place or a view in practice, as in the CS231n tables)
     counts_memory = True
+    #: what the built-in layers take as input: "float" (a float Tensor; numpy arrays and lists are
+    #: converted), "numeric" (any numeric dtype), or None (a custom module: not checked)
+    tensor_input: Optional[str] = None
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -187,10 +205,28 @@ class Module:
 
     def add_module(self, name: str, module: Optional["Module"]) -> None:
         self._registries()
+        if not isinstance(name, str) or not name or "." in name:
+            raise ArgumentError(f"{type(self).__name__}.add_module: name must be a non-empty string without dots, "
+                                f"got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise ArgumentTypeError(f"{type(self).__name__}.add_module: module {name!r} must be a gl.nn.Module "
+                                    f"(or None), got {type(module).__name__}; wrap a function in gl.nn.Lambda")
         if module is None:
             self._modules[name] = None
         else:
             setattr(self, name, module)
+
+    # -- copies ---------------------------------------------------------------------------------
+    def __copy__(self) -> "Module":
+        """A shallow copy: its own registries (assigning a layer to the copy leaves the original
+        alone) holding the same Parameters and sub-modules, so the two share their weights.
+        ``copy.deepcopy`` copies the Parameters too: new leaves of the graph (see ``Tensor``)."""
+        self._registries()
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            object.__setattr__(copied, registry, OrderedDict(self.__dict__[registry]))
+        return copied
 
     # -- running --------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -201,6 +237,8 @@ class Module:
         with scope(_scope_label(self)):
             slot = _reserve(rows)
             try:
+                if self.tensor_input is not None and args:
+                    args = (_checked_input(self, args[0]),) + args[1:]
                 output = self.forward(*args, **kwargs)
             except GraphlabError as error:
                 _name_layer(error)
@@ -399,6 +437,21 @@ class Module:
         return lines
 
 
+def _checked_input(module: "Module", value) -> Tensor:
+    """A layer's input as a Tensor of a dtype it computes on; a DtypeError naming the layer otherwise."""
+    name = type(module).__name__
+    if not isinstance(value, Tensor):
+        if value is None or isinstance(value, (str, bytes, dict, set)):
+            raise DtypeError(f"{name}: the input must be a gl.Tensor (or a numeric array), got "
+                             f"{type(value).__name__}")
+        value = Tensor._from_op(np.asarray(Tensor(value).data), None, False)
+    kind = value.data.dtype.kind
+    if kind not in "iuf" or (module.tensor_input == "float" and kind != "f"):
+        raise DtypeError(f"{name}: the input has dtype {value.dtype}; the layer computes on float tensors: "
+                         f"convert it with x.float() (or gl.tensor(data, dtype='float32'))")
+    return value
+
+
 def _name_layer(error: GraphlabError) -> None:
     """Prefix an error from inside a layer with the layer's path, once (at the innermost layer)."""
     if getattr(error, "_graphlab_layer", False):
@@ -407,71 +460,3 @@ def _name_layer(error: GraphlabError) -> None:
     if error.args:
         error.args = (f"in layer {path}: {error.args[0]}",) + tuple(error.args[1:])
     error._graphlab_layer = True
-
-
-class Sequential(Module):
-    """Layers applied in order; children are named "0", "1", ... (or by an OrderedDict's keys).
-
-    >>> import graphlab as gl
-    >>> net = gl.nn.Sequential(gl.nn.Linear(4, 3), gl.nn.ReLU(), gl.nn.Linear(3, 2))
-    >>> len(net), net[0].weight.shape, net.num_parameters()
-    (3, (3, 4), 23)
-    """
-
-    def __init__(self, *modules):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(modules):
-                self.add_module(str(index), module)
-
-    def forward(self, x):
-        for module in self.children():
-            x = module(x)
-        return x
-
-    def output_shape(self, input_shape):
-        shape = input_shape
-        for module in self.children():
-            shape = module.infer_shape(shape)
-        return shape
-
-    def __getitem__(self, index):
-        modules = list(self.children())
-        if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self.children()))
-
-    def append(self, module: Module) -> "Sequential":
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-
-class ModuleList(Module):
-    """A list of modules registered as children "0", "1", ...; you write how they are called."""
-
-    def __init__(self, modules=()):
-        super().__init__()
-        for module in modules:
-            self.append(module)
-
-    def append(self, module: Module) -> "ModuleList":
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __getitem__(self, index):
-        return list(self.children())[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self.children()))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab.argcheck import real
 from graphlab.optim.base import Optimizer, OptimizerError
 
 
@@ -36,8 +37,9 @@ class AdaGrad(Optimizer):
 
     def check_hyper(self, group):
         super().check_hyper(group)
-        if not group["lr_decay"] >= 0 or not group["initial_accumulator_value"] >= 0:
-            raise OptimizerError("AdaGrad: lr_decay and initial_accumulator_value must be >= 0")
+        group["lr_decay"] = real(group["lr_decay"], "lr_decay", "AdaGrad", 0.0, error=OptimizerError)
+        group["initial_accumulator_value"] = real(group["initial_accumulator_value"], "initial_accumulator_value",
+                                                  "AdaGrad", 0.0, error=OptimizerError)
 
     def update(self, data, grad, state, group):
         if "sum" not in state:

@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from graphlab.argcheck import real
 from graphlab.optim.base import Optimizer, OptimizerError
 
 
@@ -45,7 +46,7 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
                  amsgrad: bool = False, bias_correction: bool = True):
-        super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                          bias_correction=bias_correction)
 
     @property
@@ -54,10 +55,14 @@ class Adam(Optimizer):
 
     def check_hyper(self, group):
         super().check_hyper(group)
-        betas = group["betas"]
-        if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
-            raise OptimizerError(f"{type(self).__name__}: betas={tuple(betas)} must be two numbers in [0, 1) "
-                                 f"(the defaults are 0.9 and 0.999)")
+        name, betas = type(self).__name__, group["betas"]
+        if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2 or not all(
+                isinstance(beta, (int, float, np.number)) and not isinstance(beta, bool) and 0 <= beta < 1
+                for beta in betas):
+            shown = tuple(betas) if isinstance(betas, (tuple, list, np.ndarray)) else betas
+            raise OptimizerError(f"{name}: betas={shown!r} must be two numbers in [0, 1) (the defaults are "
+                                 f"0.9 and 0.999)")
+        group["betas"] = tuple(betas)
 
     def update(self, data, grad, state, group):
         if "exp_avg" not in state:

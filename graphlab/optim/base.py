@@ -26,6 +26,7 @@ from typing import ClassVar, Iterable
 
 import numpy as np
 
+from graphlab.argcheck import flag, real
 from graphlab.errors import GraphlabError, ShapeError
 
 
@@ -62,6 +63,9 @@ class Optimizer:
         self.hyper = {**self.defaults, **hyper}
         self.param_groups: list = []
         self.state: dict = {}            # id(parameter) -> per-parameter state (moment buffers, step)
+        if hasattr(params, "data") or isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise OptimizerError(f"{type(self).__name__}: params must be an iterable of tensors (model.parameters(), "
+                                 f"a list of tensors or of parameter groups), got {type(params).__name__}")
         groups = list(params) if not isinstance(params, dict) else [params]
         if not groups:
             raise OptimizerError(f"{type(self).__name__}: got an empty parameter list; pass model.parameters() "
@@ -98,12 +102,16 @@ class Optimizer:
     def check_hyper(self, group: dict) -> None:
         """Reject impossible values with the rule they break (subclasses add their own)."""
         name = type(self).__name__
-        if not group["lr"] >= 0:
-            raise OptimizerError(f"{name}: lr={group['lr']} must be >= 0")
-        if not group.get("weight_decay", 0) >= 0:
-            raise OptimizerError(f"{name}: weight_decay={group['weight_decay']} must be >= 0")
-        if "eps" in group and not group["eps"] >= 0:
-            raise OptimizerError(f"{name}: eps={group['eps']} must be >= 0")
+        group["lr"] = real(group["lr"], "lr", name, 0.0, rule=">= 0 (e.g. 1e-3)", error=OptimizerError)
+        if "weight_decay" in group:
+            group["weight_decay"] = real(group["weight_decay"], "weight_decay", name, 0.0, error=OptimizerError)
+        if "eps" in group:
+            # PyTorch's rule, eps >= 0: eps = 0 is allowed for the lessons' exact numbers (E56)
+            group["eps"] = real(group["eps"], "eps", name, 0.0, error=OptimizerError,
+                                rule=">= 0 (it keeps a division away from zero; 1e-8 is usual)")
+        for switch in ("nesterov", "amsgrad", "bias_correction", "centered"):
+            if switch in group:
+                group[switch] = flag(group[switch], switch, name)
 
     @property
     def lr(self) -> float:
@@ -112,6 +120,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
+        value = real(value, "lr", type(self).__name__, 0.0, error=OptimizerError)
         for group in self.param_groups:
             group["lr"] = value
 

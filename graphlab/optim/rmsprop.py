@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab.argcheck import real
 from graphlab.optim.base import Optimizer, OptimizerError
 
 
@@ -42,11 +43,10 @@ class RMSProp(Optimizer):
 
     def check_hyper(self, group):
         super().check_hyper(group)
-        if not 0 <= group["alpha"] <= 1:
-            raise OptimizerError(f"RMSProp: alpha={group['alpha']} is a decay rate and must be in [0, 1] "
-                                 f"(0.9 or 0.99 is usual)")
-        if not group["momentum"] >= 0:
-            raise OptimizerError(f"RMSProp: momentum={group['momentum']} must be >= 0")
+        group["alpha"] = real(group["alpha"], "alpha", "RMSProp", 0.0, 1.0,
+                              rule="a decay rate in [0, 1] (0.9 or 0.99 is usual)", error=OptimizerError)
+        group["momentum"] = real(group["momentum"], "momentum", "RMSProp", 0.0, 1.0, high_open=True,
+                                 error=OptimizerError)
 
     def update(self, data, grad, state, group):
         if "square_avg" not in state:

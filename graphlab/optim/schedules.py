@@ -35,7 +35,18 @@ import bisect
 import math
 from typing import Optional, Sequence
 
+from graphlab.argcheck import flag, non_negative_int, positive_int, real
 from graphlab.optim.base import Optimizer, OptimizerError
+
+
+def _positive_int(value, argument: str, where: str) -> int:
+    return positive_int(value, argument, where, error=OptimizerError)
+
+
+def _rate(value, argument: str, where: str, **limits) -> float:
+    """A finite number (by default >= 0), as an OptimizerError naming the argument otherwise."""
+    limits.setdefault("low", 0.0)
+    return real(value, argument, where, error=OptimizerError, **limits)
 
 
 class Schedule:
@@ -49,6 +60,8 @@ class Schedule:
         if optimizer is not None and not isinstance(optimizer, Optimizer):
             raise OptimizerError(f"{type(self).__name__}: the first argument is the optimizer whose lr it sets, "
                                  f"got {type(optimizer).__name__}")
+        if base_lr is not None:
+            base_lr = _rate(base_lr, "base_lr", type(self).__name__)
         if interval is not None:
             if interval not in ("epoch", "step"):
                 raise OptimizerError(f"{type(self).__name__}: interval must be 'epoch' or 'step', got {interval!r}")
@@ -141,9 +154,8 @@ class StepLR(Schedule):
     """lr₀·γ^⌊t / step_size⌋: ResNet's x0.1 every 30 epochs (E61)."""
 
     def __init__(self, optimizer=None, step_size: int = 30, gamma: float = 0.1, **options):
-        if step_size < 1:
-            raise OptimizerError(f"StepLR: step_size={step_size} must be >= 1")
-        self.step_size, self.gamma = int(step_size), gamma
+        self.step_size = _positive_int(step_size, "step_size", "StepLR")
+        self.gamma = _rate(gamma, "gamma", "StepLR", low_open=True, rule="> 0 (0.1 divides the lr by 10)")
         super().__init__(optimizer, **options)
 
     def lr_at(self, t, base_lr=None):
@@ -160,7 +172,12 @@ class MultiStepLR(Schedule):
     """lr₀·γ^(number of milestones ≤ t): DenseNet divides by 10 at 50% and 75% of training (E64)."""
 
     def __init__(self, optimizer=None, milestones: Sequence[int] = (), gamma: float = 0.1, **options):
-        self.milestones, self.gamma = sorted(int(milestone) for milestone in milestones), gamma
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise OptimizerError(f"MultiStepLR: milestones must be a list of epochs such as [50, 75], got "
+                                 f"{milestones!r}")
+        self.milestones = sorted(non_negative_int(milestone, "milestones", "MultiStepLR", error=OptimizerError)
+                                 for milestone in milestones)
+        self.gamma = _rate(gamma, "gamma", "MultiStepLR", low_open=True, rule="> 0 (0.1 divides the lr by 10)")
         super().__init__(optimizer, **options)
 
     def lr_at(self, t, base_lr=None):
@@ -177,7 +194,8 @@ class ExponentialLR(Schedule):
     """lr₀·γᵗ."""
 
     def __init__(self, optimizer=None, gamma: float = 0.95, **options):
-        self.gamma = gamma
+        self.gamma = _rate(gamma, "gamma", "ExponentialLR", low_open=True,
+                           rule="> 0 (the factor per step, e.g. 0.95)")
         super().__init__(optimizer, **options)
 
     def lr_at(self, t, base_lr=None):
@@ -196,9 +214,9 @@ class CosineAnnealing(Schedule):
 
     def __init__(self, optimizer=None, T: int = 100, eta_min: float = 0.0, restarts: bool = False, mult: int = 1,
                  **options):
-        if T < 1 or mult < 1:
-            raise OptimizerError(f"CosineAnnealing: T={T} and mult={mult} must be >= 1")
-        self.T, self.eta_min, self.restarts, self.mult = int(T), eta_min, restarts, int(mult)
+        self.T, self.mult = _positive_int(T, "T", "CosineAnnealing"), _positive_int(mult, "mult", "CosineAnnealing")
+        self.eta_min = _rate(eta_min, "eta_min", "CosineAnnealing")
+        self.restarts = flag(restarts, "restarts", "CosineAnnealing")
         super().__init__(optimizer, **options)
 
     def position(self, t: int) -> tuple:
@@ -231,9 +249,8 @@ class LinearDecay(Schedule):
     PyTorch's LinearLR(start_factor=1, end_factor, total_iters=T)."""
 
     def __init__(self, optimizer=None, T: int = 100, end_factor: float = 0.0, **options):
-        if T < 1:
-            raise OptimizerError(f"LinearDecay: T={T} must be >= 1")
-        self.T, self.end_factor = int(T), end_factor
+        self.T = _positive_int(T, "T", "LinearDecay")
+        self.end_factor = _rate(end_factor, "end_factor", "LinearDecay", high=1.0)
         super().__init__(optimizer, **options)
 
     def lr_at(self, t, base_lr=None):
@@ -264,8 +281,11 @@ class LinearWarmup(Schedule):
 
     def __init__(self, optimizer=None, inner: Optional[Schedule] = None, warmup: int = 5,
                  start_factor: float = 0.0, **options):
-        if warmup < 1:
-            raise OptimizerError(f"LinearWarmup: warmup={warmup} must be >= 1 step")
+        warmup = _positive_int(warmup, "warmup", "LinearWarmup")
+        start_factor = _rate(start_factor, "start_factor", "LinearWarmup", high=1.0)
+        if inner is not None and not isinstance(inner, Schedule):
+            raise OptimizerError(f"LinearWarmup: inner must be a schedule such as CosineAnnealing(T=90), got "
+                                 f"{type(inner).__name__}")
         if isinstance(inner, ReduceLROnPlateau):
             raise OptimizerError("LinearWarmup: ReduceLROnPlateau follows a metric, not the clock, so it cannot "
                                  "run inside a warm-up; use it on its own")
@@ -304,11 +324,13 @@ class ReduceLROnPlateau(Schedule):
         if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
             raise OptimizerError(f"ReduceLROnPlateau: mode must be 'min' or 'max' and threshold_mode 'rel' or "
                                  f"'abs', got {mode!r} and {threshold_mode!r}")
-        if not 0 <= factor < 1:
-            raise OptimizerError(f"ReduceLROnPlateau: factor={factor} must be in [0, 1)")
-        self.mode, self.factor, self.patience = mode, factor, int(patience)
-        self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, int(cooldown)
-        self.min_lr, self.eps = min_lr, eps
+        where = "ReduceLROnPlateau"
+        factor = _rate(factor, "factor", where, high=1.0, high_open=True)
+        self.mode, self.factor = mode, factor
+        self.patience = non_negative_int(patience, "patience", where, error=OptimizerError)
+        self.threshold, self.threshold_mode = _rate(threshold, "threshold", where), threshold_mode
+        self.cooldown = non_negative_int(cooldown, "cooldown", where, error=OptimizerError)
+        self.min_lr, self.eps = _rate(min_lr, "min_lr", where), _rate(eps, "eps", where)
         self.best = math.inf if mode == "min" else -math.inf
         self.bad_epochs = 0
         self.cooldown_left = 0
@@ -340,6 +362,9 @@ class ReduceLROnPlateau(Schedule):
         if metric is None:
             raise OptimizerError("ReduceLROnPlateau.step needs the metric it watches, e.g. "
                                  "schedule.step(validation_loss)")
+        if isinstance(metric, (str, bytes, bool)) or not hasattr(metric, "__float__"):
+            raise OptimizerError(f"ReduceLROnPlateau.step: metric must be a number (the loss it watches), got "
+                                 f"{type(metric).__name__}")
         metric = float(metric)
         self.t += 1
         if self.improved(metric):
@@ -392,6 +417,9 @@ SCHEDULES = {"constant": Constant, "step": StepLR, "multistep": MultiStepLR, "ex
 
 def get(name: str, optimizer: Optional[Optimizer] = None, warmup: int = 0, **settings) -> Schedule:
     """The schedule called ``name`` (see ``SCHEDULES``), with a linear warm-up of ``warmup`` steps."""
+    if not isinstance(name, str):
+        raise OptimizerError(f"schedules.get: name must be a schedule name such as 'cosine', got {name!r}")
+    warmup = non_negative_int(warmup, "warmup", "schedules.get", error=OptimizerError)
     key = name.lower().replace("-", "").replace("_", "")
     if key not in SCHEDULES:
         raise OptimizerError(f"schedules.get: no schedule {name!r}; choose from {', '.join(SCHEDULES)}")

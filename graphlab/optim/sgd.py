@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab.argcheck import real
 from graphlab.optim.base import Optimizer, OptimizerError
 
 
@@ -44,8 +45,9 @@ class SGD(Optimizer):
 
     def check_hyper(self, group: dict) -> None:
         super().check_hyper(group)
-        if not group["momentum"] >= 0:
-            raise OptimizerError(f"SGD: momentum={group['momentum']} must be >= 0 (0.9 or 0.99 is usual)")
+        group["momentum"] = real(group["momentum"], "momentum", "SGD", 0.0, 1.0, high_open=True,
+                                 rule="in [0, 1) (0.9 or 0.99 is usual)", error=OptimizerError)
+        group["dampening"] = real(group["dampening"], "dampening", "SGD", 0.0, 1.0, error=OptimizerError)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise OptimizerError("SGD: nesterov=True needs momentum > 0 and dampening = 0 (the look-ahead step "
                                  "is the velocity's; PyTorch has the same rule)")

@@ -10,9 +10,35 @@ training after the current epoch (or batch).
 from __future__ import annotations
 
 import math
+import os
 from typing import Optional
 
+import numpy as np
+
+from graphlab.argcheck import ArgumentError, ArgumentTypeError, choice, flag, non_negative_int, positive_int, real
 from graphlab.train.history import mode_for
+
+
+def _metric_name(value, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ArgumentTypeError(f"{where}: monitor must be the name of a metric such as 'val_loss', got {value!r}")
+    return value
+
+
+def _mode(mode, monitor: Optional[str], where: str) -> str:
+    if mode is None:
+        return mode_for(monitor) if monitor else "min"
+    return choice(mode, "mode", where, ("min", "max"))
+
+
+def non_finite_tensor(model) -> Optional[str]:
+    """The name of the first parameter or buffer of ``model`` holding a NaN or inf (None if all are finite)."""
+    named = list(getattr(model, "named_parameters", lambda: [])()) + list(getattr(model, "named_buffers", lambda: [])())
+    for name, tensor in named:
+        data = np.asarray(getattr(tensor, "data", tensor))
+        if data.dtype.kind in "fc" and not np.isfinite(data).all():
+            return name
+    return None
 
 
 class Callback:
@@ -34,9 +60,11 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: Optional[str] = None, restore_best: bool = True):
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(min_delta)
-        self.mode = mode or mode_for(monitor)
-        self.restore_best = restore_best
+        self.monitor = _metric_name(monitor, "EarlyStopping")
+        self.patience = non_negative_int(patience, "patience", "EarlyStopping")
+        self.min_delta = real(min_delta, "min_delta", "EarlyStopping", 0.0)
+        self.mode = _mode(mode, monitor, "EarlyStopping")
+        self.restore_best = flag(restore_best, "restore_best", "EarlyStopping")
         self.best: Optional[float] = None
         self.best_epoch: Optional[int] = None
         self.best_state = None
@@ -81,11 +109,20 @@ class EarlyStopping(Callback):
 class Checkpoint(Callback):
     """Save model, optimizer, schedule, history and epoch with ``gl.save`` (atomic: a crash or
     Ctrl-C mid-write leaves the previous file intact) every ``every`` epochs, or, with
-    ``monitor``, only when that metric improved."""
+    ``monitor``, only when that metric improved.
+
+    A checkpoint never replaces a good one with a broken run: an epoch whose loss is NaN or inf,
+    or whose weights hold a NaN or inf, is not saved (the file keeps the last finite epoch)."""
 
     def __init__(self, path, every: int = 1, monitor: Optional[str] = None, mode: Optional[str] = None):
-        self.path, self.every, self.monitor = path, max(1, int(every)), monitor
-        self.mode = mode or (mode_for(monitor) if monitor else "min")
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise ArgumentTypeError(f"Checkpoint: path must be a file path such as 'runs/checkpoint.npz', got {path!r}")
+        if os.path.isdir(path):
+            raise ArgumentError(f"Checkpoint: path {os.fspath(path)!r} is a directory; give a file path inside it, "
+                                f"e.g. {os.path.join(os.fspath(path), 'checkpoint.npz')!r}")
+        self.path, self.every = path, positive_int(every, "every", "Checkpoint")
+        self.monitor = None if monitor is None else _metric_name(monitor, "Checkpoint")
+        self.mode = _mode(mode, monitor, "Checkpoint")
         self.best: Optional[float] = None
         #: the epoch of the last file written (None before the first)
         self.saved_epoch: Optional[int] = None
@@ -109,8 +146,22 @@ class Checkpoint(Callback):
             self.best = value
         elif epoch % self.every:
             return
+        broken = self._broken(trainer, record)
+        if broken:
+            kept = f"{os.fspath(self.path)} keeps epoch {self.saved_epoch}" if self.saved_epoch else "nothing saved"
+            trainer.log(f"checkpoint: epoch {epoch} not saved, {broken}; {kept}")
+            return
         save(self.contents(trainer, epoch), self.path)
         self.saved_epoch = epoch
+
+    @staticmethod
+    def _broken(trainer, record: dict) -> Optional[str]:
+        """Why this epoch must not replace the file (a non-finite loss or weight), or None."""
+        loss = record.get("loss")
+        if isinstance(loss, float) and not math.isfinite(loss):
+            return f"its loss is {loss}"
+        name = non_finite_tensor(trainer.model)
+        return None if name is None else f"{name} holds NaN or inf"
 
 
 class LambdaCallback(Callback):
@@ -119,6 +170,10 @@ class LambdaCallback(Callback):
     def __init__(self, **hooks):
         unknown = sorted(set(hooks) - {name for name in dir(Callback) if name.startswith("on_")})
         if unknown:
-            raise TypeError(f"LambdaCallback: unknown hook(s) {', '.join(unknown)}")
+            raise ArgumentTypeError(f"LambdaCallback: unknown hook(s) {', '.join(unknown)}")
+        for name, function in hooks.items():
+            if not callable(function):
+                raise ArgumentTypeError(f"LambdaCallback: {name} must be a function (trainer, ...), got "
+                                        f"{type(function).__name__}")
         for name, function in hooks.items():
             setattr(self, name, function)

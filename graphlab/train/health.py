@@ -12,7 +12,12 @@ It warns in plain words (a ``TrainingWarning``, also printed above the progress 
 loss is NaN or inf, when the loss explodes past 3x its first value (E76), when the first loss
 of a C-class classifier is far from log C (E73), when an update ratio is far from 1e-3, when
 most of a layer's ReLUs are dead, or when a gradient is NaN. ``stop_on_nan`` ends training at a
-NaN loss.
+NaN loss (``fit`` itself stops there by default too).
+
+Each warning is shown once (one line above the progress bar; the ``TrainingWarning`` it also
+issues is not displayed a second time unless you ask for it with a warnings filter), and the
+learning-rate diagnosis stays coherent: once the monitor has said "too high" (an exploding or
+NaN loss, huge updates) it does not say "too low" later in the same run, and the other way round.
 
 >>> import graphlab as gl
 >>> monitor = gl.train.HealthMonitor(every=10)
@@ -27,6 +32,7 @@ from typing import Optional
 
 import numpy as np
 
+from graphlab.argcheck import ArgumentError, flag, positive_int, probability, real
 from graphlab.train.callbacks import Callback
 from graphlab.tables import format_table
 
@@ -38,13 +44,38 @@ class TrainingWarning(UserWarning):
     """Something in a training run looks wrong (NaN loss, exploding loss, odd update ratios, dead ReLUs)."""
 
 
+# The monitor prints every warning itself (above the progress bar); Python's default display
+# would print it a second time with an internal file path. Appended, so any filter the user
+# sets (pytest.warns, "error", "always") takes precedence.
+warnings.simplefilter("ignore", TrainingWarning, append=True)
+
+#: the learning-rate verdict each kind of warning implies
+_VERDICT = {"nan": "high", "explode": "high", "high": "high", "low": "low"}
+
+
+def _ratio_range(value) -> tuple:
+    """(low, high): two positive numbers, low < high."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ArgumentError(f"HealthMonitor: ratio_range must be two numbers (low, high) such as (1e-5, 1e-1), "
+                            f"got {value!r}")
+    low, high = (real(bound, "ratio_range", "HealthMonitor", 0.0, low_open=True) for bound in value)
+    if low >= high:
+        raise ArgumentError(f"HealthMonitor: ratio_range={tuple(value)} must have low < high")
+    return low, high
+
+
 class HealthMonitor(Callback):
     """Per-layer update/weight ratios, gradient norms and activation statistics, with warnings."""
 
     def __init__(self, every: int = 50, ratio_range: tuple = (1e-5, 1e-1), dead_limit: float = 0.5,
                  explode_factor: float = 3.0, stop_on_nan: bool = True):
-        self.every, self.ratio_range, self.dead_limit = max(1, int(every)), tuple(ratio_range), dead_limit
-        self.explode_factor, self.stop_on_nan = explode_factor, stop_on_nan
+        self.every = positive_int(every, "every", "HealthMonitor")
+        self.ratio_range = _ratio_range(ratio_range)
+        self.dead_limit = probability(dead_limit, "dead_limit", "HealthMonitor")
+        self.explode_factor = real(explode_factor, "explode_factor", "HealthMonitor", 1.0, low_open=True)
+        self.stop_on_nan = flag(stop_on_nan, "stop_on_nan", "HealthMonitor")
+        #: "high" or "low" once the monitor has judged the learning rate (it never says both)
+        self.lr_verdict: Optional[str] = None
         self.records: list = []
         self.warnings: list = []
         self._said: set = set()
@@ -55,6 +86,8 @@ class HealthMonitor(Callback):
     def on_train_begin(self, trainer):
         self.model = trainer.model
         self.first_loss = None
+        self.lr_verdict = None
+        self._said = set()
         self._activations: dict = {}
         self._wrapped = []
         for name, module in trainer.model.named_modules():
@@ -121,10 +154,15 @@ class HealthMonitor(Callback):
 
     # -- judging -----------------------------------------------------------------------------------
     def warn(self, trainer, kind: str, message: str) -> None:
-        """Say it once per kind and layer: a TrainingWarning, the list, and a line above the bar."""
-        if kind in self._said:
+        """Say it once per kind: a line above the bar, the list, and a TrainingWarning. A learning-rate
+        diagnosis that contradicts an earlier one is left out (after "the loss exploded, lower the lr",
+        small updates are the explosion's aftermath, not a sign that the lr is too low)."""
+        verdict = _VERDICT.get(kind)
+        if kind in self._said or (verdict and self.lr_verdict not in (None, verdict)):
             return
         self._said.add(kind)
+        if verdict:
+            self.lr_verdict = verdict
         self.warnings.append(message)
         trainer.log(f"health: {message}")
         warnings.warn(message, TrainingWarning, stacklevel=2)
@@ -135,9 +173,9 @@ class HealthMonitor(Callback):
             self.warn(trainer, "nan", f"the loss is {loss} at {where}. The learning rate "
                                       f"({trainer.optimizer.lr:g}) is probably too high, or the initialization is "
                                       f"bad (E74); lower the lr by 10x and restart")
-            if self.stop_on_nan:
+            if self.stop_on_nan and not trainer.stop:
                 trainer.stop = True
-                trainer.history.stopped = f"stopped at {where}: the loss is {loss}"
+                trainer.history.stopped = trainer.history.stopped or f"stopped at {where}: the loss is {loss}"
             return
         if self.first_loss is None:
             self.first_loss = loss
@@ -162,29 +200,42 @@ class HealthMonitor(Callback):
                                           f"scale of the last layer's initialization and the inputs")
 
     def _check_record(self, trainer, record: dict) -> None:
+        """One warning per kind for the whole record (the layers listed together), then dead ReLUs."""
+        step, lr = record["step"], trainer.optimizer.lr
+        verdicts = self._layer_verdicts(record)
+        if verdicts["grad"]:
+            self.warn(trainer, "grad", f"the gradient of {_listed(verdicts['grad'])} is not finite at step {step}")
+        if verdicts["high"]:
+            self.warn(trainer, "high", f"the update of {_listed(verdicts['high'])} at step {step} is "
+                                       f"{_ratios(verdicts['high'])}, far above the healthy ~1e-3 (E79): the "
+                                       f"learning rate ({lr:g}) is too high")
+        elif verdicts["low"]:
+            self.warn(trainer, "low", f"the update of {_listed(verdicts['low'])} at step {step} is "
+                                      f"{_ratios(verdicts['low'])}, far below the healthy ~1e-3 (E79): the learning "
+                                      f"rate ({lr:g}) is too low")
+        for activation in record["activations"]:
+            if activation["dead"] is not None and activation["dead"] > self.dead_limit:
+                self.warn(trainer, f"dead:{activation['name']}",
+                          f"{100 * activation['dead']:.0f}% of the ReLUs in {activation['name']} are dead (0 for the "
+                          f"whole batch) at step {step}: lower the learning rate or check the init")
+
+    def _layer_verdicts(self, record: dict) -> dict:
+        """The weight matrices of a record by verdict: non-finite gradient, update too high, too low."""
         low, high = self.ratio_range
+        verdicts = {"grad": [], "high": [], "low": []}
         for layer in record["layers"]:
             if len(layer["shape"]) < 2:                   # biases and norm scales start at 0 or 1: skip
                 continue
             if record["step"] == 1 and math.isfinite(layer["grad_norm"] or 0):
                 continue                                  # the first step is special (Adam's is lr·sign(g))
-            ratio, name = layer["update_ratio"], layer["name"]
+            ratio = layer["update_ratio"]
             if layer["grad_norm"] is not None and not math.isfinite(layer["grad_norm"]):
-                self.warn(trainer, f"grad:{name}", f"the gradient of {name} is {layer['grad_norm']} at step "
-                                                   f"{record['step']}")
+                verdicts["grad"].append((layer["name"], ratio))
             elif ratio > high:
-                self.warn(trainer, f"high:{name}", f"the update of {name} is {ratio:.1e} of its size at step "
-                                                   f"{record['step']}, far above the healthy ~1e-3 (E79): the "
-                                                   f"learning rate ({trainer.optimizer.lr:g}) is too high")
+                verdicts["high"].append((layer["name"], ratio))
             elif 0 < ratio < low or (ratio == 0 and layer["grad_norm"]):
-                self.warn(trainer, f"low:{name}", f"the update of {name} is {ratio:.1e} of its size at step "
-                                                  f"{record['step']}, far below the healthy ~1e-3 (E79): the "
-                                                  f"learning rate ({trainer.optimizer.lr:g}) is too low")
-        for activation in record["activations"]:
-            if activation["dead"] is not None and activation["dead"] > self.dead_limit:
-                self.warn(trainer, f"dead:{activation['name']}",
-                          f"{100 * activation['dead']:.0f}% of the ReLUs in {activation['name']} are dead (0 for the "
-                          f"whole batch) at step {record['step']}: lower the learning rate or check the init")
+                verdicts["low"].append((layer["name"], ratio))
+        return verdicts
 
     # -- showing -----------------------------------------------------------------------------------
     def report(self, record: Optional[dict] = None) -> str:
@@ -226,3 +277,13 @@ class HealthMonitor(Callback):
         return figure
 
 
+def _listed(layers: list) -> str:
+    names = [name for name, _ in layers]
+    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+
+
+def _ratios(layers: list) -> str:
+    """The update/weight ratio in words: "1.0e-01 of its size" or "1.0e-01 to 3.0e+00 of their size"."""
+    ratios = [ratio for _, ratio in layers]
+    low, high = min(ratios), max(ratios)
+    return f"{low:.1e} of its size" if len(ratios) == 1 else f"{low:.1e} to {high:.1e} of their size"

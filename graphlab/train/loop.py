@@ -23,6 +23,7 @@ import numpy as np
 from graphlab import memory
 from graphlab.autodiff.tensor import Tensor
 from graphlab.config import no_grad
+from graphlab.argcheck import flag, positive_int
 from graphlab.errors import GraphlabError
 from graphlab.train.callbacks import Callback, Checkpoint, EarlyStopping
 from graphlab.train.history import History
@@ -77,11 +78,13 @@ class Trainer:
     """The state of one ``fit`` run, which callbacks read and change (``stop``)."""
 
     def __init__(self, model, loss_fn: Callable, optimizer, scheduler=None, callbacks: Sequence[Callback] = (),
-                 progress: bool = True, batch_transform: Optional[Callable] = None, seed: int = 0):
+                 progress: bool = True, batch_transform: Optional[Callable] = None, seed: int = 0,
+                 stop_on_nonfinite: bool = True):
         self.model, self.loss_fn, self.optimizer, self.scheduler = model, loss_fn, optimizer, scheduler
         self.callbacks = list(callbacks)
         self.progress = progress
         self.batch_transform = batch_transform
+        self.stop_on_nonfinite = stop_on_nonfinite
         self.rng = np.random.default_rng(seed)
         self.history = History()
         self.epoch = 0
@@ -137,12 +140,17 @@ class Trainer:
         outputs = self.model(inputs)
         loss = self.loss_fn(outputs, targets)
         self.batch_outputs, self.batch_targets = outputs, targets
+        value = float(loss.item())
+        running.add(value, len(_array(inputs)), correct_count(outputs, targets) if targets is not None else None)
+        if not math.isfinite(value) and self.stop_on_nonfinite:
+            self._stop_at_nonfinite(value)
+            self._call("on_batch_end", value)
+            self.batch_outputs = self.batch_targets = None
+            return value
         self.optimizer.zero_grad()
         loss.backward()
         self._call("on_before_step")
         self.optimizer.step()
-        value = float(loss.item())
-        running.add(value, len(_array(inputs)), correct_count(outputs, targets) if targets is not None else None)
         self.step += 1
         if self.scheduler is not None and self.scheduler.interval == "step":
             self.scheduler.step()
@@ -150,9 +158,16 @@ class Trainer:
         self.batch_outputs = self.batch_targets = None
         return value
 
+    def _stop_at_nonfinite(self, value: float) -> None:
+        """A NaN or inf loss: no update from it (the weights stay those of the last finite step), stop."""
+        self.stop = True
+        self.history.stopped = (f"stopped at epoch {self.epoch}, step {self.step + 1}: the loss is {value}. The "
+                                f"weights are those before this step; lower the learning rate (now "
+                                f"{self.optimizer.lr:g}) and restart, or pass stop_on_nonfinite=False to fit "
+                                f"to go on")
+
     def fit(self, train_loader, val_loader=None, epochs: int = 10) -> History:
-        if epochs < 1:
-            raise GraphlabError(f"fit: epochs={epochs} must be >= 1")
+        epochs = positive_int(epochs, "epochs", "fit")
         memory.keep_freed_memory()     # every step reallocates the same big arrays: keep them mapped
         self._call("on_train_begin")
         try:
@@ -204,7 +219,8 @@ def _summary(record: dict) -> str:
 
 def fit(model, loss_fn: Callable, optimizer, train_loader, val_loader=None, epochs: int = 10, scheduler=None,
         early_stopping=None, callbacks: Sequence[Callback] = (), progress: bool = True, checkpoint=None,
-        health=None, batch_transform: Optional[Callable] = None, seed: int = 0) -> History:
+        health=None, batch_transform: Optional[Callable] = None, seed: int = 0,
+        stop_on_nonfinite: bool = True) -> History:
     """Train ``model`` for ``epochs`` epochs; returns the ``History``.
 
     * ``loss_fn(outputs, targets)`` returns a scalar Tensor (``F.cross_entropy``, ``F.mse_loss``, ...).
@@ -218,9 +234,13 @@ def fit(model, loss_fn: Callable, optimizer, train_loader, val_loader=None, epoc
     * ``batch_transform(inputs, targets, rng) -> (inputs, targets)``: training batches only
       (e.g. ``gl.data.mixup``).
     * ``progress``: a tqdm bar per epoch with the running loss and accuracy.
+    * ``stop_on_nonfinite``: a NaN or inf loss stops training with a message (in ``history.stopped``)
+      and makes no update from it; False trains on. A checkpoint is never written from a
+      non-finite epoch either way, so the file keeps the last good weights.
     """
+    stop_on_nonfinite = flag(stop_on_nonfinite, "stop_on_nonfinite", "fit")
     callbacks = list(callbacks)
-    if early_stopping is not None:
+    if early_stopping is not None and early_stopping is not False:
         if isinstance(early_stopping, bool) or isinstance(early_stopping, int):
             early_stopping = EarlyStopping(patience=int(early_stopping) if early_stopping is not True else 5,
                                            monitor="val_loss" if val_loader is not None else "loss")
@@ -232,7 +252,8 @@ def fit(model, loss_fn: Callable, optimizer, train_loader, val_loader=None, epoc
         callbacks.append(HealthMonitor() if health is True else health)
     if scheduler is not None and getattr(scheduler, "optimizer", optimizer) is not optimizer:
         raise GraphlabError("fit: the scheduler sets the lr of another optimizer; build it on this one")
-    trainer = Trainer(model, loss_fn, optimizer, scheduler, callbacks, progress, batch_transform, seed)
+    trainer = Trainer(model, loss_fn, optimizer, scheduler, callbacks, progress, batch_transform, seed,
+                      stop_on_nonfinite)
     return trainer.fit(train_loader, val_loader, epochs)
 
 

@@ -17,12 +17,14 @@ shapes-densenet    DenseNet-BC (depth 16, k = 8) on 28x28 circles/squares/...  >
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 
+from graphlab.argcheck import ArgumentError, ArgumentTypeError, flag, non_negative_int, positive_int, real
 from graphlab.config import manual_seed
 from graphlab.errors import GraphlabError
 
@@ -31,7 +33,7 @@ from graphlab.errors import GraphlabError
 class Recipe:
     name: str
     description: str
-    data: Callable                 # (seed, limit) -> (train dataset, test dataset or None)
+    data: Callable                 # (seed, limit, test_limit) -> (train dataset, test dataset or None)
     model: Callable                # () -> Module
     optimizer: str = "adam"
     lr: float = 1e-3
@@ -53,20 +55,22 @@ def _limit(dataset, limit: Optional[int]):
     return Subset(dataset, np.random.default_rng(0).permutation(len(dataset))[:limit])
 
 
-def _digits(seed: int, limit: Optional[int]):
+def _digits(seed: int, limit: Optional[int], test_limit: Optional[int]):
     from graphlab.data import digits
-    return _limit(digits("train"), limit), _limit(digits("test"), limit)
+    return _limit(digits("train"), limit), _limit(digits("test"), test_limit)
 
 
-def _spiral(seed: int, limit: Optional[int]):
+def _spiral(seed: int, limit: Optional[int], test_limit: Optional[int]):
     from graphlab.data import spiral
-    return spiral(points_per_class=100 if limit is None else max(10, limit // 3), seed=seed), None
+    per_class = 100 if limit is None else min(100, -(-limit // 3))        # ceil(limit / 3) of each of 3 arms
+    return _limit(spiral(points_per_class=per_class, seed=seed), limit), None
 
 
-def _shapes(seed: int, limit: Optional[int]):
+def _shapes(seed: int, limit: Optional[int], test_limit: Optional[int]):
     from graphlab.data import shapes
-    return shapes("train", n=limit or 3000, seed=seed), shapes("test", n=600 if limit is None else max(60, limit // 5),
-                                                               seed=seed)
+    train = shapes("train", n=3000 if limit is None else max(3, min(limit, 3000)), seed=seed)
+    test = shapes("test", n=600 if test_limit is None else max(3, min(test_limit, 600)), seed=seed)
+    return _limit(train, limit), _limit(test, test_limit)
 
 
 def _digits_mlp():
@@ -155,46 +159,127 @@ def _parameter_groups(model, decay_weights_only: bool, weight_decay: float):
     return [{"params": weights}, {"params": others, "weight_decay": 0.0}]
 
 
+#: the files a run writes into its folder (a folder holding one of them holds an earlier run)
+RUN_FILES = ("checkpoint.npz", "history.json", "history.png", "health.txt")
+
+
+def holds_run(folder) -> bool:
+    """True when ``folder`` holds the files of an earlier run."""
+    return any(os.path.exists(os.path.join(folder, name)) for name in RUN_FILES)
+
+
+def fresh_folder(base) -> str:
+    """``base`` if it holds no earlier run, else the first free ``base-2``, ``base-3``, ..."""
+    base = os.fspath(base)
+    candidate, number = base, 1
+    while holds_run(candidate) or os.path.isfile(candidate):
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def check_out(out, force: bool = False, argument: str = "out") -> str:
+    """The run folder ``out``: not a file, and (unless ``force``) not holding an earlier run."""
+    if not isinstance(out, (str, os.PathLike)) or not os.fspath(out):
+        raise ArgumentTypeError(f"train: {argument} must be a folder path, got {out!r}")
+    out = os.fspath(out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ArgumentError(f"train: {argument} {out!r} is a file, not a folder; choose a folder for the run's files")
+    if holds_run(out) and not force:
+        flag_name = "--force" if argument.startswith("--") else "force=True"
+        raise ArgumentError(f"train: {argument} {out!r} holds an earlier run (checkpoint, history); choose another "
+                            f"folder, or pass {flag_name} to overwrite it")
+    return out
+
+
+def _check_overrides(name, optimizer, lr, epochs, schedule, batch_size, seed, limit, test_limit, warmup,
+                     weight_decay, momentum) -> None:
+    """Every keyword of run_recipe, checked by name (None keeps the recipe's value)."""
+    where = "run_recipe"
+    for argument, value in (("name", name), ("optimizer", optimizer), ("schedule", schedule)):
+        if value is not None and not isinstance(value, str):
+            raise ArgumentTypeError(f"{where}: {argument} must be a name (a string), got {value!r}")
+    for argument, value in (("epochs", epochs), ("batch_size", batch_size), ("limit", limit),
+                            ("test_limit", test_limit)):
+        if value is not None:
+            positive_int(value, argument, where)
+    non_negative_int(seed, "seed", where)
+    non_negative_int(warmup, "warmup", where)
+    if lr is not None:
+        real(lr, "lr", where, 0.0, low_open=True)
+    if weight_decay is not None:
+        real(weight_decay, "weight_decay", where, 0.0)
+    if momentum is not None:
+        real(momentum, "momentum", where, 0.0, 1.0, high_open=True)
+
+
 def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] = None, epochs: Optional[int] = None,
                schedule: Optional[str] = None, batch_size: Optional[int] = None, out=None, seed: int = 0,
                progress: bool = True, limit: Optional[int] = None, warmup: int = 0, health: bool = False,
-               weight_decay: Optional[float] = None, momentum: Optional[float] = None) -> RecipeResult:
-    """Train recipe ``name`` (see ``RECIPES``); the keyword arguments override its defaults."""
+               weight_decay: Optional[float] = None, momentum: Optional[float] = None,
+               test_limit: Optional[int] = None, force: bool = False) -> RecipeResult:
+    """Train recipe ``name`` (see ``RECIPES``); the keyword arguments override its defaults.
+
+    ``limit`` / ``test_limit``: at most that many training / test samples. ``out``: the run's
+    folder; by default ``runs/NAME``, or ``runs/NAME-2``, ... when that one holds an earlier run
+    (said on stderr). An ``out`` you give that holds an earlier run is refused unless ``force``.
+    """
+    _check_overrides(name, optimizer, lr, epochs, schedule, batch_size, seed, limit, test_limit, warmup,
+                     weight_decay, momentum)
+    if name not in RECIPES:
+        raise GraphlabError(f"train: no recipe {name!r}; choose from {', '.join(RECIPES)}")
+    out = _run_folder(name, out, flag(force, "force", "run_recipe"))
+    recipe = RECIPES[name]
+    started = time.perf_counter()
+    manual_seed(seed)
+    train_data, test_data = recipe.data(seed, limit, test_limit)
+    model = recipe.model()
+    epochs = recipe.epochs if epochs is None else epochs
+    chosen = _optimizer(recipe, model, optimizer, lr, weight_decay, momentum)
+    scheduler = _scheduler(recipe.schedule if schedule is None else schedule, chosen, epochs, warmup)
+    files = {"checkpoint": os.path.join(out, "checkpoint.npz"), "plot": os.path.join(out, "history.png"),
+             "history": os.path.join(out, "history.json")}
+    history, monitor, training_seconds, test_loader = _train(recipe, model, chosen, scheduler, train_data, test_data,
+                                                             files, epochs, batch_size, seed, progress, health)
+    final = _final_metrics(model, train_data, test_loader)
+    seconds = time.perf_counter() - started
+    _write_reports(history, monitor, files, out)
+    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final)
+
+
+def _run_folder(name: str, out, force: bool) -> str:
+    """The folder a run writes to (see run_recipe); says so when it had to pick a fresh one."""
+    if out is not None:
+        return check_out(out, force)
+    base = os.path.join("runs", name)
+    chosen = base if force else fresh_folder(base)
+    if chosen != base:
+        print(f"{base} holds an earlier run; this run writes to {chosen} (--force overwrites)", file=sys.stderr)
+    return check_out(chosen, force=True)
+
+
+def _train(recipe, model, optimizer, scheduler, train_data, test_data, files, epochs, batch_size, seed, progress,
+           health):
+    """fit with the recipe's loaders, checkpoint and (optionally) health monitor;
+    returns (history, monitor or None, training seconds, test loader or None)."""
     from graphlab import functional as F
     from graphlab.data import DataLoader
     from graphlab.train.callbacks import Checkpoint
     from graphlab.train.loop import fit
-    if name not in RECIPES:
-        raise GraphlabError(f"train: no recipe {name!r}; choose from {', '.join(RECIPES)}")
-    recipe = RECIPES[name]
-    started = time.perf_counter()
-    manual_seed(seed)
-    train_data, test_data = recipe.data(seed, limit)
-    model = recipe.model()
-    epochs = epochs or recipe.epochs
-    chosen = _optimizer(recipe, model, optimizer, lr, weight_decay, momentum)
-    scheduler = _scheduler(recipe.schedule if schedule is None else schedule, chosen, epochs, warmup)
     transform = recipe.transform() if recipe.transform else None
     train_loader = DataLoader(train_data, batch_size=batch_size or recipe.batch_size, shuffle=True, seed=seed,
                               transform=transform)
     test_loader = DataLoader(test_data, batch_size=256) if test_data is not None else None
-    out = os.fspath(out) if out is not None else os.path.join("runs", name)
-    files = {"checkpoint": os.path.join(out, "checkpoint.npz"), "plot": os.path.join(out, "history.png"),
-             "history": os.path.join(out, "history.json")}
     callbacks = [Checkpoint(files["checkpoint"], every=recipe.checkpoint_every)]
     monitor = None
     if health:
         from graphlab.train.health import HealthMonitor
         monitor = HealthMonitor()
         callbacks.append(monitor)
-    training_started = time.perf_counter()
-    history = fit(model, F.cross_entropy, chosen, train_loader, test_loader, epochs=epochs, scheduler=scheduler,
+    started = time.perf_counter()
+    history = fit(model, F.cross_entropy, optimizer, train_loader, test_loader, epochs=epochs, scheduler=scheduler,
                   callbacks=callbacks, progress=progress, seed=seed)
-    training_seconds = time.perf_counter() - training_started
-    final = _final_metrics(model, train_data, test_loader)
-    seconds = time.perf_counter() - started
-    _write_reports(history, monitor, files, out)
-    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final)
+    return history, monitor, time.perf_counter() - started, test_loader
 
 
 def _optimizer(recipe: Recipe, model, name: Optional[str], lr: Optional[float], weight_decay: Optional[float],

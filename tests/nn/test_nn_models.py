@@ -201,7 +201,7 @@ def test_transition_compression_and_errors():
     assert transition.out_channels == 108
     assert transition.infer_shape((1, 216, 32, 32)) == (1, 108, 16, 16)
     assert nn.Transition(215, 0.5).out_channels == 107                  # ⌊θ·c⌋
-    with pytest.raises(gl.ShapeError, match="compression"):
+    with pytest.raises(ValueError, match="compression"):
         nn.Transition(10, 1.5)
     with pytest.raises(gl.ShapeError, match="depth 41 must be 6n \\+ 4"):
         models.DenseNet(41, 12, True, 0.5)

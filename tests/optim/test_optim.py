@@ -260,7 +260,7 @@ def test_updates_are_in_place_and_keep_float32():
     (lambda p: gl.optim.SGD(p, lr=-1), "lr=-1 must be >= 0"),
     (lambda p: gl.optim.SGD(p, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
     (lambda p: gl.optim.Adam(p, betas=(0.9, 1.0)), r"betas=\(0.9, 1.0\) must be two numbers in \[0, 1\)"),
-    (lambda p: gl.optim.RMSProp(p, alpha=1.5), "alpha=1.5 is a decay rate"),
+    (lambda p: gl.optim.RMSProp(p, alpha=1.5), "alpha=1.5 must be a decay rate"),
     (lambda p: gl.optim.SGD([], lr=0.1), "empty parameter list"),
     (lambda p: gl.optim.SGD(p + p, lr=0.1), "appears in more than one place"),
     (lambda p: gl.optim.SGD([{"params": p, "betas": (0.9, 0.9)}], lr=0.1), "unknown hyper-parameter"),

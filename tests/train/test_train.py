@@ -204,7 +204,7 @@ def test_recipes_shortened(tmp_path):
     cnn = gl.train.run_recipe("digits-cnn", epochs=4, progress=False, out=tmp_path / "cnn")
     assert cnn.history["loss"][-1] < 0.3 * cnn.history["loss"][0]
     assert cnn.final["test_accuracy"] > 0.9 and "goal test accuracy >= 97%" in cnn.summary()
-    dense = gl.train.run_recipe("shapes-densenet", epochs=2, limit=240, batch_size=32, progress=False,
+    dense = gl.train.run_recipe("shapes-densenet", epochs=2, limit=240, test_limit=60, batch_size=32, progress=False,
                                 out=tmp_path / "dense")
     assert dense.history["loss"][-1] < dense.history["loss"][0] and len(dense.history) == 2
     for result in (spiral, cnn, dense):
