@@ -41,8 +41,12 @@ def _broken(path, why: str) -> CheckpointError:
 
 def read_checkpoint(path: Path) -> tuple:
     """(manifest, arrays) of the checkpoint at ``path``; any problem is a CheckpointError."""
-    if not path.is_file():
-        raise CheckpointError(f"load: no checkpoint at {path}" + (" (it is a folder)" if path.is_dir() else ""))
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError as error:                         # a name too long for the file system, say
+        raise CheckpointError(f"load: cannot read {path}: {error.strerror or error}") from None
+    if not is_file:
+        raise CheckpointError(f"load: no checkpoint at {path}" + (" (it is a folder)" if is_dir else ""))
     _check_magic(path)
     try:
         with zipfile.ZipFile(path) as archive:

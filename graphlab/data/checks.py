@@ -95,6 +95,21 @@ def folder(path, where: str) -> Path:
     return Path(os.path.expanduser(text))
 
 
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, False (not an OSError) for names the file system cannot even look up."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def numeric_array(value, name: str, where: str, kinds: str = "biuf") -> np.ndarray:
     """``value`` (an array, a Tensor, a nested list) as a numpy array of a numeric dtype."""
     try:

@@ -24,6 +24,8 @@ from graphlab.data.checks import seed as check_seed
 from graphlab.data.dataset import DataError, TensorDataset
 
 SPLITS = ("train", "test", "all")
+#: more noise than this drowns any dataset (and far more would overflow to inf)
+MAX_NOISE = 1000.0
 
 
 def _check_split(split: str, where: str) -> str:
@@ -74,7 +76,7 @@ def spiral(points_per_class: int = 100, classes: int = 3, noise: float = 0.2, se
     if points_per_class * classes * 2 > MAX_ELEMENTS:
         raise DataError(f"spiral: points_per_class * classes = {points_per_class * classes:,} points is too many "
                         f"(at most {MAX_ELEMENTS // 2:,})")
-    noise = real(noise, "noise", "spiral", minimum=0.0)
+    noise = real(noise, "noise", "spiral", minimum=0.0, maximum=MAX_NOISE)
     rng = np.random.default_rng(check_seed(seed, "spiral"))
     inputs = np.zeros((points_per_class * classes, 2), dtype=np.float32)
     labels = np.repeat(np.arange(classes), points_per_class).astype(np.int64)
@@ -89,7 +91,7 @@ def spiral(points_per_class: int = 100, classes: int = 3, noise: float = 0.2, se
 def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> TensorDataset:
     """Two interleaving half circles (upper: class 0, lower: class 1) with Gaussian noise."""
     n = integer(n, "n", "moons", minimum=2, maximum=MAX_ELEMENTS // 2)
-    noise = real(noise, "noise", "moons", minimum=0.0)
+    noise = real(noise, "noise", "moons", minimum=0.0, maximum=MAX_NOISE)
     rng = np.random.default_rng(check_seed(seed, "moons"))
     outer, inner = n - n // 2, n // 2
     outer_angle, inner_angle = np.linspace(0, np.pi, outer), np.linspace(0, np.pi, inner)
@@ -136,7 +138,7 @@ def shapes(split: str = "train", n: int = 3000, size: int = 28, noise: float = 0
     if n * size * size > MAX_ELEMENTS:
         raise DataError(f"shapes: n={n:,} images of {size}x{size} pixels is too many (at most {MAX_ELEMENTS:,} pixels "
                         f"in all)")
-    noise = real(noise, "noise", "shapes", minimum=0.0)
+    noise = real(noise, "noise", "shapes", minimum=0.0, maximum=MAX_NOISE)
     seed = check_seed(seed, "shapes")
     if split == "all":
         raise DataError("shapes: split='all' has no meaning for generated data; ask for 'train' and 'test'")

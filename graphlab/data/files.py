@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graphlab.data.checks import folder
+from graphlab.data.checks import folder, is_file, is_folder
 from graphlab.data.dataset import DataError, DataTypeError, TensorDataset
 from graphlab.data.safe_pickle import load_data_pickle
 
@@ -41,8 +41,8 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 def read_idx(path) -> np.ndarray:
     """An IDX file (MNIST's format: magic 0x0000TTDD, D big-endian int32 sizes, then the data)."""
     path = _file(path, "read_idx")
-    if not path.is_file():
-        raise DataError(f"read_idx: no file at {path}" + (" (it is a folder)" if path.is_dir() else ""))
+    if not is_file(path):
+        raise DataError(f"read_idx: no file at {path}" + (" (it is a folder)" if is_folder(path) else ""))
     try:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as handle:
             dtype, shape, header = _idx_header(handle, path)
@@ -102,7 +102,7 @@ def _file(path, where: str) -> Path:
 def _find(folders: list, name: str):
     for folder in folders:
         for candidate in (folder / name, folder / f"{name}.gz"):
-            if candidate.is_file():
+            if is_file(candidate):
                 return candidate
     return None
 
@@ -160,7 +160,7 @@ def _read_cifar_batch(path: Path) -> tuple:
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         shown = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise DataError(f"cifar10: {path} has data {shown}; expected a uint8 array (N, 3072)")
-    if not isinstance(labels, (list, np.ndarray)) or len(labels) != len(data) or not all(
+    if not isinstance(labels, (list, np.ndarray)) or getattr(labels, "ndim", 1) != 1 or len(labels) != len(data) or not all(
             isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= label <= 9
             for label in labels):
         raise DataError(f"cifar10: {path} has {len(data)} images but its labels are not {len(data)} integers in 0..9")
@@ -179,7 +179,7 @@ def cifar10(path, split: str = "train") -> TensorDataset:
     root = folder(path, "cifar10")
     folders = [root, root / "cifar-10-batches-py"]
     names = [f"data_batch_{index}" for index in range(1, 6)] if split == "train" else ["test_batch"]
-    found = {name: next((folder / name for folder in folders if (folder / name).is_file()), None) for name in names}
+    found = {name: next((folder / name for folder in folders if is_file(folder / name)), None) for name in names}
     missing = [name for name, file in found.items() if file is None]
     if missing:
         raise DataError(f"cifar10: missing {', '.join(missing)}. Looked in: {', '.join(map(str, folders))}. "

@@ -35,7 +35,7 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size: int = 32, shuffle: bool = False, seed: Optional[int] = None,
                  drop_last: bool = False, transform: Optional[Callable] = None):
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if isinstance(dataset, (str, bytes)) or not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise DataTypeError(f"DataLoader: dataset must be a dataset (len() and dataset[index]), such as "
                                 f"gl.data.TensorDataset(inputs, targets); got {type(dataset).__name__}")
         batch_size = integer(batch_size, "batch_size", "DataLoader", minimum=1)

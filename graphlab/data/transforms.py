@@ -106,10 +106,12 @@ class Normalize(Transform):
     def apply(self, batch, rng):
         channels = batch.shape[1]
         if self.mean.size not in (1, channels) or self.std.size not in (1, channels):
-            raise DataError(f"Normalize: {self.mean.size} means for images with {channels} channels")
+            raise DataError(f"Normalize: mean has {self.mean.size} values and std {self.std.size} for images with "
+                            f"{channels} channels; give one per channel, or one for all")
         shape = (1, -1, 1, 1)
-        result = (batch - self.mean.reshape(shape)) / self.std.reshape(shape)
-        return result.astype(batch.dtype if batch.dtype.kind == "f" else np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):      # inf pixels stay inf, as in PyTorch
+            result = (batch - self.mean.reshape(shape)) / self.std.reshape(shape)
+            return result.astype(batch.dtype if batch.dtype.kind == "f" else np.float32)
 
 
 def _per_channel(value, name: str) -> np.ndarray:
@@ -138,7 +140,8 @@ class RandomCrop(Transform):
         height, width = self.size
         pad = self.padding
         if height > H + 2 * pad or width > W + 2 * pad:
-            raise DataError(f"RandomCrop: a {height}x{width} crop does not fit {H}x{W} images padded by {pad}")
+            raise DataError(f"RandomCrop: size={height}x{width} does not fit {H}x{W} images padded by {pad}; use a "
+                            f"smaller size or more padding")
         if batch.size // max(H * W, 1) * (H + 2 * pad) * (W + 2 * pad) > MAX_ELEMENTS:
             raise DataError(f"RandomCrop: padding={pad} makes the batch {N}x{C}x{H + 2 * pad}x{W + 2 * pad}, too large")
         padded = np.pad(batch, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else batch
@@ -223,6 +226,7 @@ def mixup(images, labels, num_classes: int, alpha: float = 0.2, rng: Optional[np
     lam = rng.beta(alpha, alpha, size=len(x)).astype(x.dtype if x.dtype.kind == "f" else np.float32)
     partner = rng.permutation(len(x))
     shape = (-1,) + (1,) * (x.ndim - 1)
-    mixed = lam.reshape(shape) * x + (1 - lam.reshape(shape)) * x[partner]
-    mixed_targets = lam[:, None] * targets + (1 - lam[:, None]) * targets[partner]
-    return mixed.astype(x.dtype), mixed_targets.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):          # inf pixels blend to inf or NaN, as in PyTorch
+        mixed = lam.reshape(shape) * x + (1 - lam.reshape(shape)) * x[partner]
+        mixed_targets = lam[:, None] * targets + (1 - lam[:, None]) * targets[partner]
+        return mixed.astype(x.dtype), mixed_targets.astype(np.float32)
