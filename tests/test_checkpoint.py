@@ -207,7 +207,7 @@ import sys
 import time
 from pathlib import Path
 
-import graphlab.safe_write as safe_write
+from graphlab.checkpoint import atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -254,7 +254,7 @@ def test_a_read_only_folder_names_the_target_not_the_temporary_file(tmp_path, mo
     # root may write anywhere, so the refusal of the folder is simulated where mkstemp fails
     def refused(prefix, suffix, dir):
         raise PermissionError(errno.EACCES, "Permission denied", os.path.join(dir, f"{prefix}x{suffix}"))
-    monkeypatch.setattr(safe_write.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refused)
     with pytest.raises(CheckpointError) as error:
         gl.save({"epoch": 1}, tmp_path / "run.npz")
     message = str(error.value)
@@ -487,6 +487,6 @@ def test_saving_what_cannot_be_read_back_is_refused(tmp_path):
 
 def test_the_docs_never_call_the_hash_tamper_proof():
     for document in [ROOT / "docs" / "training.md", ROOT / "docs" / "architecture.md", ROOT / "README.md",
-                     ROOT / "graphlab" / "checkpoint.py", ROOT / "graphlab" / "checkpoint_file.py"]:
+                     ROOT / "graphlab" / "checkpoint" / "__init__.py", ROOT / "graphlab" / "checkpoint" / "reading.py"]:
         assert "tamper-proof" not in document.read_text(encoding="utf-8").lower(), document
     assert "not attackers" in (ROOT / "docs" / "training.md").read_text(encoding="utf-8")

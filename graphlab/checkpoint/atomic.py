@@ -1,4 +1,4 @@
-"""Writing a file so that nothing the user saved is lost: a temporary file, then one rename.
+"""Writing a file so that nothing the user saved is lost: a temporary file, then one rename (used by gl.save).
 
 ``write_atomically(target, write, error=...)`` writes ``write(handle)`` to a hidden temporary
 file next to ``target`` (``.<name>.<pid>-<random>.tmp``), flushes it to disk and renames it over

@@ -169,7 +169,7 @@ def _manifest_checksum(manifest: dict) -> str:
 def save(obj, path) -> Path:
     """Write ``obj`` to ``path`` (an ``.npz`` file) atomically; returns the path."""
     from graphlab import __version__
-    from graphlab.safe_write import write_atomically
+    from graphlab.checkpoint.atomic import write_atomically
     target = _path(path, "save")
     encoder = _Encoder()
     root = encoder.encode(obj, "the object")
@@ -197,7 +197,7 @@ def _write_npz(handle, arrays: dict, payload: bytes) -> None:
 def read(path) -> tuple:
     """(manifest, arrays) of a checkpoint file: the manifest checked first, then every array
     checked against it (shape, dtype, size in the zip, SHA-256) before it is returned."""
-    from graphlab.checkpoint_file import read_checkpoint
+    from graphlab.checkpoint.reading import read_checkpoint
     return read_checkpoint(_path(path, "load"))
 
 
