@@ -490,3 +490,28 @@ def test_the_docs_never_call_the_hash_tamper_proof():
                      ROOT / "graphlab" / "checkpoint" / "__init__.py", ROOT / "graphlab" / "checkpoint" / "reading.py"]:
         assert "tamper-proof" not in document.read_text(encoding="utf-8").lower(), document
     assert "not attackers" in (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+
+
+def test_a_programs_own_sigterm_handler_decides_and_the_write_is_undone(tmp_path, monkeypatch):
+    class Stop(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Stop()
+
+    def terminated(handle, arrays, payload):
+        handle.write(b"PK\x03\x04" + bytes(4096))
+        os.kill(os.getpid(), signal.SIGTERM)                           # the program's handler runs here
+        time.sleep(10)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        path = gl.save({"epoch": 1}, tmp_path / "run.npz")
+        good = path.read_bytes()
+        monkeypatch.setattr(checkpoint, "_write_npz", terminated)
+        with pytest.raises(Stop):
+            gl.save({"epoch": 2}, path)
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert path.read_bytes() == good and not _hidden(tmp_path)
