@@ -19,20 +19,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphlab.data.checks import MAX_ELEMENTS, integer, numeric_array, real
+from graphlab.data.checks import seed as check_seed
 from graphlab.data.dataset import DataError, TensorDataset
 
 SPLITS = ("train", "test", "all")
+#: more noise than this drowns any dataset (and far more would overflow to inf)
+MAX_NOISE = 1000.0
 
 
 def _check_split(split: str, where: str) -> str:
-    if split not in SPLITS:
+    if not isinstance(split, str) or split not in SPLITS:
         raise DataError(f"{where}: split must be one of {', '.join(map(repr, SPLITS))}, got {split!r}")
     return split
 
 
 def stratified_split(targets: np.ndarray, test_fraction: float, seed: int) -> tuple:
     """(train indices, test indices): ``test_fraction`` of every class in the test part, both sorted."""
-    rng = np.random.default_rng(seed)
+    targets = numeric_array(targets, "targets", "stratified_split", kinds="biu")
+    if targets.ndim != 1:
+        raise DataError(f"stratified_split: targets must be 1-D class labels, got shape {targets.shape}")
+    test_fraction = real(test_fraction, "test_fraction", "stratified_split", minimum=0.0, maximum=1.0)
+    rng = np.random.default_rng(check_seed(seed, "stratified_split"))
     test = []
     for label in np.unique(targets):
         members = np.flatnonzero(targets == label)
@@ -63,7 +71,13 @@ def digits(split: str = "train") -> TensorDataset:
 
 def spiral(points_per_class: int = 100, classes: int = 3, noise: float = 0.2, seed: int = 0) -> TensorDataset:
     """CS231n's spiral: class j has radius r ∈ [0, 1] and angle θ = 4j + 4r + noise·N(0, 1)."""
-    rng = np.random.default_rng(seed)
+    points_per_class = integer(points_per_class, "points_per_class", "spiral", minimum=1, maximum=MAX_ELEMENTS // 2)
+    classes = integer(classes, "classes", "spiral", minimum=1, maximum=MAX_ELEMENTS // 2)
+    if points_per_class * classes * 2 > MAX_ELEMENTS:
+        raise DataError(f"spiral: points_per_class * classes = {points_per_class * classes:,} points is too many "
+                        f"(at most {MAX_ELEMENTS // 2:,})")
+    noise = real(noise, "noise", "spiral", minimum=0.0, maximum=MAX_NOISE)
+    rng = np.random.default_rng(check_seed(seed, "spiral"))
     inputs = np.zeros((points_per_class * classes, 2), dtype=np.float32)
     labels = np.repeat(np.arange(classes), points_per_class).astype(np.int64)
     for label in range(classes):
@@ -76,7 +90,9 @@ def spiral(points_per_class: int = 100, classes: int = 3, noise: float = 0.2, se
 
 def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> TensorDataset:
     """Two interleaving half circles (upper: class 0, lower: class 1) with Gaussian noise."""
-    rng = np.random.default_rng(seed)
+    n = integer(n, "n", "moons", minimum=2, maximum=MAX_ELEMENTS // 2)
+    noise = real(noise, "noise", "moons", minimum=0.0, maximum=MAX_NOISE)
+    rng = np.random.default_rng(check_seed(seed, "moons"))
     outer, inner = n - n // 2, n // 2
     outer_angle, inner_angle = np.linspace(0, np.pi, outer), np.linspace(0, np.pi, inner)
     inputs = np.concatenate([np.c_[np.cos(outer_angle), np.sin(outer_angle)],
@@ -117,6 +133,13 @@ def shapes(split: str = "train", n: int = 3000, size: int = 28, noise: float = 0
     they never share an image; the same arguments always give the same images.
     """
     _check_split(split, "shapes")
+    n = integer(n, "n", "shapes", minimum=1)
+    size = integer(size, "size", "shapes", minimum=8, maximum=1024)
+    if n * size * size > MAX_ELEMENTS:
+        raise DataError(f"shapes: n={n:,} images of {size}x{size} pixels is too many (at most {MAX_ELEMENTS:,} pixels "
+                        f"in all)")
+    noise = real(noise, "noise", "shapes", minimum=0.0, maximum=MAX_NOISE)
+    seed = check_seed(seed, "shapes")
     if split == "all":
         raise DataError("shapes: split='all' has no meaning for generated data; ask for 'train' and 'test'")
     rng = np.random.default_rng([seed, 0 if split == "train" else 1])

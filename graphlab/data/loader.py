@@ -17,7 +17,9 @@ import numpy as np
 
 from graphlab.autodiff.tensor import Tensor
 from graphlab.config import config
-from graphlab.data.dataset import DataError
+from graphlab.data.checks import flag, integer
+from graphlab.data.checks import seed as check_seed
+from graphlab.data.dataset import DataError, DataTypeError
 
 
 class DataLoader:
@@ -33,11 +35,21 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size: int = 32, shuffle: bool = False, seed: Optional[int] = None,
                  drop_last: bool = False, transform: Optional[Callable] = None):
-        if batch_size < 1:
-            raise DataError(f"DataLoader: batch_size={batch_size} must be >= 1")
+        if isinstance(dataset, (str, bytes)) or not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise DataTypeError(f"DataLoader: dataset must be a dataset (len() and dataset[index]), such as "
+                                f"gl.data.TensorDataset(inputs, targets); got {type(dataset).__name__}")
+        batch_size = integer(batch_size, "batch_size", "DataLoader", minimum=1)
         if len(dataset) == 0:
             raise DataError("DataLoader: the dataset is empty")
-        self.dataset, self.batch_size, self.shuffle = dataset, int(batch_size), shuffle
+        shuffle, drop_last = flag(shuffle, "shuffle", "DataLoader"), flag(drop_last, "drop_last", "DataLoader")
+        seed = None if seed is None else check_seed(seed, "DataLoader")
+        if transform is not None and not callable(transform):
+            raise DataTypeError(f"DataLoader: transform must be callable as transform(images, rng) (a "
+                                f"gl.data.transforms transform), got {type(transform).__name__}")
+        if drop_last and batch_size > len(dataset):
+            raise DataError(f"DataLoader: batch_size={batch_size} with drop_last=True gives no batch at all for "
+                            f"{len(dataset)} samples; use a smaller batch_size or drop_last=False")
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
         self.drop_last, self.transform, self.seed = drop_last, transform, seed
         self.rng = np.random.default_rng(seed) if seed is not None else None
         self.epoch = 0

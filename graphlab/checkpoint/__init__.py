@@ -4,13 +4,19 @@ What can be saved: numpy arrays and Tensors (stored as arrays), numbers, strings
 tuples and dicts of them, and any object with ``state_dict()`` (modules, optimizers, schedules,
 ``History``), stored as its state dict. Nothing is pickled: the file is a zip of ``.npy``
 arrays plus one JSON manifest (the structure, each array's shape, dtype and SHA-256), and it is
-read with ``allow_pickle=False``, so loading a file never runs code.
+read without pickle, so loading a file never runs code.
 
 * **Atomic writes.** The file is written to a temporary file in the same folder, flushed to
-  disk, then renamed over the target (``os.replace``). A crash or Ctrl-C mid-write leaves the
-  previous checkpoint as it was (and no temporary file behind).
-* **Checked reads.** A truncated, corrupt or edited file gives a ``CheckpointError`` that says
-  so; every array is compared with its recorded hash before anything is returned.
+  disk, then renamed over the target (``os.replace``). A crash, Ctrl-C, SIGTERM or a full disk
+  mid-write leaves the previous checkpoint as it was (and no temporary file behind; one left by
+  a killed process is removed by the next save to the same path). An existing file keeps its
+  permissions; a read-only one is never replaced.
+* **Checked reads.** The manifest is checked first (its schema, and every array's declared
+  shape and dtype against the zip's sizes and the file's size), so a damaged or hostile file is
+  refused before anything big is read; then every array is compared with its recorded SHA-256.
+  The hashes catch accidents (a truncated copy, a flipped bit, an edit), not attackers: anyone
+  can recompute them, so a file from a stranger is safe to load (no code runs, no memory
+  blow-up) but its numbers are only as good as its source.
 * **All or nothing.** ``load(path, into=model)`` (or ``into={"model": model, "optimizer":
   optimizer}``) first checks every key, shape and dtype against the targets and lists every
   difference; only when everything fits does it copy anything.
@@ -34,8 +40,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -46,10 +50,30 @@ from graphlab.errors import GraphlabError
 FORMAT = "graphlab-checkpoint"
 VERSION = 1
 MANIFEST = "__manifest__"
+#: how deeply saved containers may nest: far more than any state dict needs, far less than the stack allows
+MAX_DEPTH = 100
+#: the largest integer saved as a number (a bigger one would not read back from JSON)
+_MAX_INT_BITS = 1024
+
+__all__ = ["CheckpointError", "Saved", "load", "read", "restore", "save"]
 
 
 class CheckpointError(GraphlabError, ValueError):
     """A checkpoint that cannot be written or read, or that does not fit what it is loaded into."""
+
+
+def _path(path, where: str) -> Path:
+    """``path`` as a Path; a clear error for what cannot name a file."""
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: path must be a file name (a str or pathlib.Path), got {type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        text = os.fsdecode(text)
+    if not text or "\0" in text:
+        raise CheckpointError(f"{where}: path {text!r} is not a file name" + (" (it holds a NUL character)" if text else ""))
+    return Path(text)
 
 
 # -- encoding: Python structure <-> JSON tree + named arrays -------------------------------------
@@ -66,14 +90,26 @@ class _Encoder:
         self.arrays[key] = np.array(array, order="C", copy=True)       # (ascontiguousarray makes 0-d 1-d)
         return {"__array__": key}
 
-    def encode(self, value, where: str):
-        from graphlab.autodiff.tensor import Tensor
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if isinstance(value, (int, float)):
-            return value
+    def scalar(self, value, where: str):
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            raise CheckpointError(f"save: the integer at {where} has {value.bit_length()} bits; checkpoints store "
+                                  f"integers up to {_MAX_INT_BITS} bits (save a numpy array or a string)")
         if isinstance(value, np.generic):
-            return self.array(value) if value.dtype.kind == "c" else value.item()
+            if value.dtype.kind == "c":
+                return self.array(value)
+            if value.dtype.kind not in "biuf":
+                raise CheckpointError(f"save: cannot store a numpy {value.dtype} scalar at {where}; checkpoints hold "
+                                      f"numbers, strings and numeric arrays")
+            return value.item()
+        return value
+
+    def encode(self, value, where: str, depth: int = 0):
+        from graphlab.autodiff.tensor import Tensor
+        if depth > MAX_DEPTH:
+            raise CheckpointError(f"save: {where} is nested more than {MAX_DEPTH} levels deep (or contains itself); "
+                                  f"checkpoints hold shallower structures")
+        if value is None or isinstance(value, (bool, str, int, float, np.generic)):
+            return self.scalar(value, where)
         if isinstance(value, (np.ndarray, Tensor)):
             return self.array(value.data if isinstance(value, Tensor) else value)
         if isinstance(value, dict):
@@ -82,13 +118,13 @@ class _Encoder:
                 if not isinstance(key, (str, int)) or isinstance(key, bool):
                     raise CheckpointError(f"save: dict key {key!r} at {where} is a {type(key).__name__}; "
                                           f"use strings or integers")
-                items.append([key, self.encode(item, f"{where}[{key!r}]")])
+                items.append([self.scalar(key, where), self.encode(item, f"{where}[{key!r}]", depth + 1)])
             return {"__dict__": items}
         if isinstance(value, (list, tuple)):
             kind = "__list__" if isinstance(value, list) else "__tuple__"
-            return {kind: [self.encode(item, f"{where}[{index}]") for index, item in enumerate(value)]}
+            return {kind: [self.encode(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value)]}
         if hasattr(value, "state_dict") and callable(value.state_dict):
-            return {"__state__": self.encode(value.state_dict(), f"{where}.state_dict()"),
+            return {"__state__": self.encode(value.state_dict(), f"{where}.state_dict()", depth + 1),
                     "class": type(value).__name__}
         raise CheckpointError(f"save: cannot store {type(value).__name__} at {where}; checkpoints hold arrays, "
                               f"Tensors, numbers, strings, lists, dicts and objects with state_dict() "
@@ -96,6 +132,7 @@ class _Encoder:
 
 
 def _decode(node, arrays: dict):
+    """The saved structure from a manifest tree that ``_check_node`` accepted."""
     if isinstance(node, dict):
         if "__array__" in node:
             return arrays[node["__array__"]]
@@ -105,9 +142,7 @@ def _decode(node, arrays: dict):
             return [_decode(value, arrays) for value in node["__list__"]]
         if "__tuple__" in node:
             return tuple(_decode(value, arrays) for value in node["__tuple__"])
-        if "__state__" in node:
-            return Saved(_decode(node["__state__"], arrays), node.get("class", "?"))
-        raise CheckpointError(f"load: unknown entry {sorted(node)} in the manifest")
+        return Saved(_decode(node["__state__"], arrays), node["class"])
     return node
 
 
@@ -125,6 +160,7 @@ def _digest(array: np.ndarray) -> str:
 
 
 def _manifest_checksum(manifest: dict) -> str:
+    """A hash of the manifest: it catches accidental edits and damage, not deliberate ones."""
     body = {key: value for key, value in manifest.items() if key != "checksum"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -133,6 +169,8 @@ def _manifest_checksum(manifest: dict) -> str:
 def save(obj, path) -> Path:
     """Write ``obj`` to ``path`` (an ``.npz`` file) atomically; returns the path."""
     from graphlab import __version__
+    from graphlab.checkpoint.atomic import write_atomically
+    target = _path(path, "save")
     encoder = _Encoder()
     root = encoder.encode(obj, "the object")
     manifest = {"format": FORMAT, "version": VERSION, "graphlab": __version__, "root": root,
@@ -140,34 +178,14 @@ def save(obj, path) -> Path:
                            for key, array in encoder.arrays.items()}}
     manifest["checksum"] = _manifest_checksum(manifest)
     payload = json.dumps(manifest).encode("utf-8")
-    path = Path(os.fspath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.chmod(temporary, 0o666 & ~_umask())       # mkstemp makes 0600; give it a new file's mode
-            _write_npz(handle, encoder.arrays, payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:                    # KeyboardInterrupt too: never leave a half-written file
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    _sync_folder(path.parent)
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    # _write_npz is looked up at call time, so tests can make it fail mid-write
+    return write_atomically(target, lambda handle: _write_npz(handle, encoder.arrays, payload),
+                            error=CheckpointError, where="save")
 
 
 def _write_npz(handle, arrays: dict, payload: bytes) -> None:
-    """np.savez's layout (one .npy per array in a zip), written entry by entry."""
+    """np.savez's layout (one .npy per array in an uncompressed zip), written entry by entry."""
+    import zipfile
     with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         entries = [(MANIFEST, np.frombuffer(payload, dtype=np.uint8))] + list(arrays.items())
         for name, array in entries:
@@ -175,70 +193,32 @@ def _write_npz(handle, arrays: dict, payload: bytes) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
 # -- reading --------------------------------------------------------------------------------------
-def _broken(path, why: str) -> CheckpointError:
-    return CheckpointError(f"load: {path} {why}. gl.save writes atomically, so a damaged file comes from a copy, "
-                           f"an edit or the disk; use an earlier checkpoint")
-
-
 def read(path) -> tuple:
-    """(manifest, arrays) of a checkpoint file, every array checked against its hash."""
-    path = Path(os.fspath(path))
-    if not path.is_file():
-        raise CheckpointError(f"load: no checkpoint at {path}" + (" (it is a folder)" if path.is_dir() else ""))
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = set(archive.files)
-            if MANIFEST not in names:
-                raise _broken(path, "is an .npz file but not a graphlab checkpoint (no manifest)")
-            manifest = json.loads(archive[MANIFEST].tobytes().decode("utf-8"))
-            arrays = {name: archive[name] for name in names - {MANIFEST}}
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.LargeZipFile) as error:
-        raise _broken(path, f"is truncated or corrupt ({type(error).__name__}: {error})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _broken(path, "is not a graphlab checkpoint (its manifest has another format)")
-    if manifest.get("version") != VERSION:
-        raise CheckpointError(f"load: {path} has checkpoint format version {manifest.get('version')}; this graphlab "
-                              f"reads version {VERSION}")
-    if manifest.get("checksum") != _manifest_checksum(manifest):
-        raise _broken(path, "has been tampered with: its manifest does not match its checksum")
-    recorded = manifest["arrays"]
-    if set(recorded) != set(arrays):
-        missing, extra = sorted(set(recorded) - set(arrays)), sorted(set(arrays) - set(recorded))
-        raise _broken(path, f"has been tampered with: arrays missing {missing}, unexpected {extra}")
-    for key, info in recorded.items():
-        array = arrays[key]
-        if list(array.shape) != info["shape"] or array.dtype.str != info["dtype"] or _digest(array) != info["sha256"]:
-            raise _broken(path, f"has been tampered with: array {key} differs from what was saved "
-                                f"({info['dtype']} {tuple(info['shape'])} -> {array.dtype.str} {array.shape}, or its bytes)")
-    return manifest, arrays
+    """(manifest, arrays) of a checkpoint file: the manifest checked first, then every array
+    checked against it (shape, dtype, size in the zip, SHA-256) before it is returned."""
+    from graphlab.checkpoint.reading import read_checkpoint
+    return read_checkpoint(_path(path, "load"))
 
 
 def load(path, into=None):
     """Read a checkpoint; returns what was saved (arrays as numpy arrays, saved objects as their
     state dicts). ``into``: a module/optimizer/schedule (for a checkpoint of that one object) or
     a dict {key: object} for the entries of a saved dict; they are loaded all or nothing."""
+    _check_into(into)
     manifest, arrays = read(path)
     result = _decode(manifest["root"], arrays)
     if into is not None:
         restore(result, into, path)
     return result
+
+
+def _check_into(into) -> None:
+    targets = into.values() if isinstance(into, dict) else [] if into is None else [into]
+    for target in targets:
+        if not callable(getattr(target, "load_state_dict", None)):
+            raise TypeError(f"load: into= takes a module, optimizer or schedule (anything with load_state_dict), "
+                            f"or a dict of them; got {type(target).__name__}")
 
 
 # -- loading into objects, all or nothing ---------------------------------------------------------
@@ -255,8 +235,10 @@ def _module_problems(state: dict, module) -> list:
     for name, tensor in targets.items():
         if name not in state:
             continue
-        value = np.asarray(state[name])
-        if value.shape != tensor.shape:
+        value = state[name]
+        if not isinstance(value, np.ndarray):
+            problems.append(f"{name} is a {type(value).__name__} in the file, not an array")
+        elif value.shape != tensor.shape:
             problems.append(f"shape differs: {name} is {value.shape} in the file, {tensor.shape} in the model")
         elif value.dtype != tensor.dtype:
             problems.append(f"dtype differs: {name} is {value.dtype} in the file, {tensor.dtype} in the model")
