@@ -221,6 +221,8 @@ class BackwardWalk:
     def _call_backward(self, node: Tensor, creator, upstream) -> tuple:
         """``backward(ctx, upstream)`` as a tuple with one entry per input."""
         op_class = type(creator)
+        if op_class.reads_inputs:
+            creator.check_unmodified(node.label)
         if self.create_graph:
             downstream = self._call_backward_on_tensors(node, creator, upstream)
         else:

@@ -60,7 +60,7 @@ from typing import Any, ClassVar, Optional
 import numpy as np
 
 from graphlab.config import config
-from graphlab.errors import AnomalyError, DtypeError, GraphlabError, ShapeError
+from graphlab.errors import AnomalyError, BackwardError, DtypeError, GraphlabError, ShapeError
 
 
 #: attributes of ctx that a forward parameter may not shadow
@@ -93,6 +93,9 @@ class Function:
     registry: ClassVar[dict] = {}
     #: the op's test cases (``graphlab.autodiff.cases.Case``), bound to the class
     cases: ClassVar[tuple] = ()
+    #: False when backward never reads the inputs' values (add, sub, neg): editing an input in
+    #: place after forward then cannot change the gradient, so backward does not refuse
+    reads_inputs: ClassVar[bool] = True
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
@@ -102,6 +105,8 @@ class Function:
     _saved: tuple = ()
     _returned = None   # forward's own return value when apply had to convert it to an array
     params: dict = {}  # forward's keyword parameters, set by apply
+    _arrays: list = []  # the arrays forward saw, set by apply (see check_unmodified)
+    _epoch: int = 0     # Tensor._inplace_epoch when apply ran
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -187,6 +192,7 @@ class Function:
         # a node is recorded when an input needs a gradient, and also below a comparison
         # (which needs none) so that backward can name the comparison that cut the graph
         creator = ctx if requires_grad or tracks else None
+        ctx._epoch = Tensor._inplace_epoch    # inputs edited in place after this show a later _version
         requires_grad = requires_grad and cls.differentiable and output.dtype.kind == "f"
         return Tensor._from_op(output, creator, requires_grad)
 
@@ -232,8 +238,9 @@ class Function:
     def _run_forward(self, inputs: tuple, params: dict, float_dtype) -> np.ndarray:
         """forward on the inputs' arrays; the output as an array of the inputs' float dtype."""
         cls = type(self)
+        self._arrays = arrays = [tensor.data for tensor in inputs]   # `t.data = ...` later is seen by identity
         try:
-            output = cls.forward(self, *[tensor.data for tensor in inputs], **params)
+            output = cls.forward(self, *arrays, **params)
         except GraphlabError:
             raise
         except (ValueError, IndexError) as error:
@@ -273,6 +280,17 @@ class Function:
                 arg = arg.astype(float_dtype)      # integer tensors join float math as floats
             inputs.append(arg)
         return tuple(inputs)
+
+    def check_unmodified(self, output_label: str) -> None:
+        """Raise BackwardError if an input whose values backward reads was edited in place
+        (``add_``, ``mark_modified``, ``t.data = ...``) after forward saw it."""
+        for tensor, array in zip(self.inputs, self._arrays):
+            if tensor._version > self._epoch or tensor.data is not array:
+                raise BackwardError(
+                    f"backward: {tensor.label} was modified in place after {self.name} used it to "
+                    f"compute {output_label} = {self.name}({', '.join(t.label for t in self.inputs)}); "
+                    f"its gradient needs the old values. Run the forward pass again after editing "
+                    f"{tensor.label}, or edit a copy (e.g. {tensor.label}.detach() then gl.tensor(...)).")
 
     def __repr__(self) -> str:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"

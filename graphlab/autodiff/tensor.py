@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from graphlab.config import config
-from graphlab.errors import BackwardError, DtypeError
+from graphlab.errors import BackwardError, DtypeError, ShapeError
 
 _node_ids = itertools.count()
 
@@ -49,7 +49,10 @@ def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarra
 class Tensor:
     """A node of the graph: ``data`` (numpy array), ``grad``, and the ``creator`` op."""
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "_version", "__weakref__")
+    #: bumped by every in-place edit through the Tensor API; an edited tensor takes the new value
+    #: as its ``_version`` (see ``mark_modified``), so one int per op tells backward what changed
+    _inplace_epoch = 0
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False, name: Optional[str] = None, dtype=None):
@@ -60,6 +63,7 @@ class Tensor:
         self.creator = None
         self.id = next(_node_ids)
         self.scope = config.scope
+        self._version = 0
         if requires_grad:
             self.requires_grad_()
 
@@ -73,6 +77,7 @@ class Tensor:
         tensor.creator = creator
         tensor.id = next(_node_ids)
         tensor.scope = config.scope
+        tensor._version = 0
         return tensor
 
     @classmethod
@@ -174,6 +179,58 @@ class Tensor:
 
     def zero_grad(self) -> None:
         self.grad = None
+
+    # -- in-place edits (off the graph, as an optimizer step) ---------------------------------
+    def mark_modified(self) -> "Tensor":
+        """Record that ``data`` was changed in place, so that a graph which saved this tensor
+        refuses to backpropagate through the stale values (PyTorch's version counter).
+
+        Every in-place method below calls it, and so does assigning ``t.data = new_array``
+        (detected because the saved array is no longer ``t.data``). numpy cannot report writes
+        through the raw array (``t.data[0] = 5``, ``t.data -= 1``): after such a write call
+        ``t.mark_modified()``, or edit through the methods here, which is the documented way.
+        """
+        Tensor._inplace_epoch += 1
+        self._version = Tensor._inplace_epoch
+        return self
+
+    def _inplace(self, method: str, value) -> np.ndarray:
+        """``value`` as an array that can be written into ``data`` (same dtype, broadcastable)."""
+        array = value.data if isinstance(value, Tensor) else _as_array(value, self.dtype, method)
+        try:
+            np.broadcast_to(array, self.shape)
+        except ValueError:
+            raise ShapeError(f"{method}: value of shape {np.shape(array)} does not broadcast to "
+                             f"{self.label}'s shape {self.shape}") from None
+        return array
+
+    def add_(self, other) -> "Tensor":
+        """data += other, in place; returns self."""
+        np.add(self.data, self._inplace("add_", other), out=self.data, casting="unsafe")
+        return self.mark_modified()
+
+    def sub_(self, other) -> "Tensor":
+        """data -= other, in place (``w.sub_(lr * w.grad)`` is an SGD step); returns self."""
+        np.subtract(self.data, self._inplace("sub_", other), out=self.data, casting="unsafe")
+        return self.mark_modified()
+
+    def mul_(self, other) -> "Tensor":
+        """data *= other, in place; returns self."""
+        np.multiply(self.data, self._inplace("mul_", other), out=self.data, casting="unsafe")
+        return self.mark_modified()
+
+    def copy_(self, other) -> "Tensor":
+        """data[...] = other, in place; returns self."""
+        np.copyto(self.data, self._inplace("copy_", other), casting="unsafe")
+        return self.mark_modified()
+
+    def fill_(self, value) -> "Tensor":
+        """Every element set to ``value``, in place; returns self."""
+        return self.copy_(value)
+
+    def zero_(self) -> "Tensor":
+        """Every element set to 0, in place; returns self."""
+        return self.copy_(0)
 
     def named(self, name: Optional[str]) -> "Tensor":
         """Give this node a name for Traces and diagrams; returns self so it chains."""
