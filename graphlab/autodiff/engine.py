@@ -225,6 +225,9 @@ class BackwardWalk:
             creator.check_unmodified(node.label)
         if self.create_graph:
             downstream = self._call_backward_on_tensors(node, creator, upstream)
+        elif op_class.quiet_numpy or config.anomaly:
+            with np.errstate(all="ignore"):   # NaN/inf in a gradient are values (or an AnomalyError)
+                downstream = op_class.backward(creator, upstream)
         else:
             downstream = op_class.backward(creator, upstream)
         if type(downstream) is not tuple:
@@ -255,7 +258,7 @@ class BackwardWalk:
 
         creator._lift = lift
         try:
-            with enable_grad():
+            with enable_grad(), np.errstate(all="ignore"):
                 return type(creator).backward(creator, upstream)
         finally:
             creator._lift = None

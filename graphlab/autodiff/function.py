@@ -96,6 +96,12 @@ class Function:
     #: False when backward never reads the inputs' values (add, sub, neg): editing an input in
     #: place after forward then cannot change the gradient, so backward does not refuse
     reads_inputs: ClassVar[bool] = True
+    #: True: forward and backward run under ``np.errstate(all="ignore")``, so log(-1) or 1/0 give
+    #: NaN/inf without a numpy RuntimeWarning that points into graphlab's files (under
+    #: ``gl.detect_anomaly()`` the AnomalyError naming the op is raised instead). The scalar hot
+    #: path (add, sub, mul, neg) sets False: the guard costs a third of a scalar op; there only
+    #: overflow or inf - inf can warn, and always under detect_anomaly the guard is on.
+    quiet_numpy: ClassVar[bool] = True
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
@@ -240,7 +246,11 @@ class Function:
         cls = type(self)
         self._arrays = arrays = [tensor.data for tensor in inputs]   # `t.data = ...` later is seen by identity
         try:
-            output = cls.forward(self, *arrays, **params)
+            if cls.quiet_numpy or config.anomaly:
+                with np.errstate(all="ignore"):   # NaN/inf are results here, not numpy warnings
+                    output = cls.forward(self, *arrays, **params)
+            else:
+                output = cls.forward(self, *arrays, **params)
         except GraphlabError:
             raise
         except (ValueError, IndexError) as error:

@@ -145,7 +145,7 @@ class Selu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        positive = x > 0
+        positive = ~(x <= 0)          # slope λ at NaN, as PyTorch (only x <= 0 takes λαe^x)
         negative = SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(x, 0))
         output = np.where(positive, SELU_SCALE * x, negative)
         ctx.save_for_backward(positive, output)

@@ -33,6 +33,7 @@ class Add(Function):
     pattern = "distributor"
     symbol = "+"
     reads_inputs = False   # backward needs no input values: editing them later is harmless
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = broadcast_cases(np.add, lambda a, b: th.add(a, b)) + (
@@ -69,6 +70,7 @@ class Sub(Function):
     pattern = "distributor"
     symbol = "-"
     reads_inputs = False   # backward needs no input values: editing them later is harmless
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = broadcast_cases(np.subtract, lambda a, b: th.sub(a, b)) + (
@@ -101,6 +103,7 @@ class Mul(Function):
     """z = x * y. Gate pattern: swap multiplier (each input gets upstream × the other input)."""
     pattern = "swap"
     symbol = "*"
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = broadcast_cases(np.multiply, lambda a, b: th.mul(a, b)) + (
@@ -254,6 +257,7 @@ class Neg(Function):
     """z = -x: dz/dx = -1."""
     symbol = "*-1"
     reads_inputs = False   # backward needs no input values: editing them later is harmless
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = (

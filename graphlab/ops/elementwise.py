@@ -159,7 +159,7 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(np.sign(x))
+        ctx.save_for_backward(np.nan_to_num(np.sign(x), nan=0.0))   # |x|'(NaN) = 0, as PyTorch's sgn
         return np.abs(x)
 
     @staticmethod
@@ -253,7 +253,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward((x > 0).astype(x.dtype))
+        ctx.save_for_backward((~(x <= 0)).astype(x.dtype))   # 1 at NaN, as PyTorch (only x <= 0 blocks)
         return np.maximum(x, 0)
 
     @staticmethod
@@ -319,16 +319,18 @@ class Elu(Function):
 
     @staticmethod
     def forward(ctx, x, alpha: float = 1.0):
-        positive = (x > 0).astype(x.dtype)
+        ctx.positive = ~(x <= 0)      # slope 1 at NaN and +inf, as PyTorch (only x <= 0 takes α e^x)
         output = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-        ctx.save_for_backward(positive, output)
+        ctx.save_for_backward(output)
         return output
 
     @staticmethod
     def local(ctx):
-        positive, output = ctx.saved_tensors
+        (output,) = ctx.saved_tensors
         alpha = ctx.params.get("alpha", 1.0)        # forward's default when apply got none
-        return positive + (1 - positive) * (output + alpha)     # α e^x = output + α for x <= 0
+        # where, not positive + (1 - positive)(output + α): at x = inf that would be 0 · inf = NaN
+        return dual.where(ctx.positive, np.ones_like(ctx.positive, dtype=ctx.inputs[0].dtype),
+                          output + alpha)     # α e^x = output + α for x <= 0
 
     @staticmethod
     def symbolic(x, alpha: float = 1.0):
