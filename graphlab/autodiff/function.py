@@ -222,9 +222,7 @@ class Function:
                 elif float_dtype is None:
                     float_dtype = dtype
                 elif dtype != float_dtype:
-                    raise DtypeError(
-                        f"{cls.name}: inputs mix {float_dtype} and {dtype}; graphlab never upcasts "
-                        f"silently. Cast one side first, e.g. x.astype('{float_dtype}')")
+                    raise DtypeError(_mixed_dtypes_message(cls.name, float_dtype, arg))
             if arg.requires_grad:
                 requires_grad = True
             elif arg.creator is not None:
@@ -304,6 +302,18 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"
+
+
+def _mixed_dtypes_message(op_name: str, float_dtype, odd: "Tensor") -> str:
+    """How to fix mixed float precisions: create a leaf in the right dtype (``.astype`` on a
+    leaf would make a non-leaf copy whose ``.grad`` the optimizer never sees), cast a result."""
+    if odd.creator is None:
+        fix = (f"create {odd.label} with dtype='{float_dtype}' (gl.tensor(..., dtype='{float_dtype}'), "
+               f"or np.asarray(values, dtype=np.{float_dtype}) before gl.tensor)")
+    else:
+        fix = f"cast the result first: {odd.label}.astype('{float_dtype}')"
+    return (f"{op_name}: inputs mix {float_dtype} and {odd.dtype}; graphlab never upcasts silently. "
+            f"To fix it, {fix}")
 
 
 #: read-only 0-d arrays for the Python numbers that scalar graphs repeat (x * 0.5, v + 1):

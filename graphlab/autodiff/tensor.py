@@ -24,6 +24,22 @@ from graphlab.errors import BackwardError, DtypeError, ShapeError
 _node_ids = itertools.count()
 
 
+def check_dtype(dtype, where: str, argument: str = "dtype"):
+    """``dtype`` as a numpy dtype if it is a real one a tensor may hold (float, int, bool),
+    else a DtypeError naming ``argument``; None passes through."""
+    if dtype is None:
+        return None
+    try:
+        resolved = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise DtypeError(f"{where}: {argument}={dtype!r} is not a dtype; use 'float32', 'float64', "
+                         f"an integer dtype or bool") from None
+    if resolved.kind not in "biuf":
+        raise DtypeError(f"{where}: {argument}={dtype!r} ({resolved}) is not supported: tensors hold real "
+                         f"numbers; use 'float32' (the default), 'float64', an integer dtype or bool")
+    return resolved
+
+
 def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarray:
     """numpy array from user data; Python numbers take the default float dtype
     (unless ``python_default`` is False, as for constants that adopt a tensor's dtype)."""
@@ -36,6 +52,10 @@ def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarra
     except ValueError as error:  # ragged nested lists
         raise DtypeError(f"{where}: cannot make a tensor from {type(data).__name__} data ({error}); "
                          f"nested lists must be rectangular") from error
+    dtype = check_dtype(dtype, where)
+    if array.dtype.kind == "c":
+        raise DtypeError(f"{where}: complex data ({array.dtype}) is not supported and its imaginary part "
+                         f"would be lost; pass real numbers (e.g. the .real and .imag parts as two tensors)")
     if array.dtype.kind not in "biuf":
         raise DtypeError(f"{where}: data of dtype {array.dtype} ({type(data).__name__}) is not numeric; "
                          f"pass numbers, lists of numbers or a numeric numpy array")
@@ -240,7 +260,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self.data.dtype.kind != "f":
             raise DtypeError(f"requires_grad: only float tensors can require gradients, this one is "
-                             f"{self.dtype}; create it with dtype=float32 (or call .astype('float32'))")
+                             f"{self.dtype}; create it as floats: gl.tensor(..., dtype='float32')")
         if self.creator is not None and not requires_grad:
             raise BackwardError(f"requires_grad_: {self.label} is made by {self.op}; detach() it instead")
         self.requires_grad = requires_grad

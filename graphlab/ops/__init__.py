@@ -62,7 +62,8 @@ def where(condition, a, b):
 
 
 def astype(x, dtype):
-    return Astype.apply(x, dtype=np.dtype(dtype))
+    from graphlab.autodiff.tensor import check_dtype
+    return Astype.apply(x, dtype=check_dtype(dtype, "astype"))
 
 
 # -- reductions -------------------------------------------------------------------------------

@@ -497,7 +497,8 @@ class Astype(Function):
 
     @staticmethod
     def forward(ctx, x, dtype=np.float32):
-        return x.astype(dtype)
+        from graphlab.autodiff.tensor import check_dtype
+        return x.astype(check_dtype(dtype, "astype"))
 
     @staticmethod
     def local(ctx):
