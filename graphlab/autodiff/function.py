@@ -102,6 +102,9 @@ class Function:
     #: path (add, sub, mul, neg) sets False: the guard costs a third of a scalar op; there only
     #: overflow or inf - inf can warn, and always under detect_anomaly the guard is on.
     quiet_numpy: ClassVar[bool] = True
+    #: keyword parameter -> check(op, argument, value, inputs) run before forward
+    #: (``graphlab/ops/params.py``): a clear ParameterError instead of numpy's
+    param_checks: ClassVar[dict] = {}
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
@@ -236,6 +239,12 @@ class Function:
         if clash:
             raise TypeError(f"{self.name}: a forward parameter may not be called {sorted(clash)[0]!r} "
                             f"(ctx uses that name); rename it")
+        checks = type(self).param_checks
+        if checks:
+            for argument, value in params.items():
+                check = checks.get(argument)
+                if check is not None:
+                    check(self.name, argument, value, self.inputs)
         self.params = params
         self.__dict__.update(params)
 

@@ -14,6 +14,7 @@ from graphlab.ops.compare import Eq, Ge, Gt, Le, Lt, Ne
 from graphlab.ops.elementwise import (
     Abs, Astype, Clip, Elu, Exp, LeakyRelu, Log, Maximum, Minimum, Relu, Sigmoid, Sqrt, Tanh, Where,
 )
+from graphlab.ops import params as _params
 from graphlab.ops.linalg import MatMul
 from graphlab.ops.reduce import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
 from graphlab.ops.shape import BroadcastTo, Concat, GetItem, Pad, Reshape, Stack, Transpose
@@ -148,7 +149,7 @@ def squeeze(x, axis=None):
     shape = x.shape
     if axis is None:
         return reshape(x, tuple(size for size in shape if size != 1))
-    axes = {_normalize_axis(a, len(shape), "squeeze") for a in ((axis,) if isinstance(axis, int) else axis)}
+    axes = {_normalize_axis(a, len(shape), "squeeze") for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
     for a in axes:
         if shape[a] != 1:
             raise ShapeError(f"squeeze: axis {a} of shape {shape} has size {shape[a]}, not 1")
@@ -164,6 +165,7 @@ def unsqueeze(x, axis: int):
 
 def broadcast_to(x, *shape):
     shape = _shape_arg(shape)
+    _params.shape()("broadcast_to", "shape", shape, (x,))
     try:
         np.broadcast_shapes(tuple(x.shape), shape)
         if len(shape) < len(x.shape):

@@ -11,6 +11,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.ops import dual
 # the arithmetic and comparisons are imported back for older importers (``from graphlab.ops.elementwise import Add``)
 from graphlab.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub, broadcast_cases  # noqa: F401
@@ -271,6 +272,7 @@ class LeakyRelu(Function):
     """x if x > 0 else slope·x."""
     higher_order = True
     elementwise = True
+    param_checks = dict(negative_slope=params.number())
     cases = (
         Case([(2, 3)], "nonzero", numpy=_np_leaky_relu, torch=lambda x: F.leaky_relu(x)),
         Case([()], "nonzero", variant="scalar", numpy=_np_leaky_relu, torch=lambda x: F.leaky_relu(x)),
@@ -305,6 +307,7 @@ class Elu(Function):
     """x if x > 0 else α(e^x - 1); local 1 or (output + α)."""
     higher_order = True
     elementwise = True
+    param_checks = dict(alpha=params.number())
     cases = (
         Case([(2, 3)], "nonzero", numpy=_np_elu, torch=lambda x: F.elu(x)),
         Case([()], "nonzero", variant="scalar", numpy=_np_elu, torch=lambda x: F.elu(x)),
@@ -342,6 +345,7 @@ class Clip(Function):
     """Clamp to [low, high]; local 1 inside (bounds included, as PyTorch's clamp), 0 outside."""
     higher_order = True
     elementwise = True
+    param_checks = dict(low=params.number(allow_none=True), high=params.number(allow_none=True))
     cases = (
         Case([(3, 4)], "clip_safe", params=dict(low=-0.5, high=0.5), numpy=_np_clip, torch=_torch_clamp),
         Case([(3, 4)], "clip_safe", variant="function", call=lambda x: _ops().clip(x, -0.5, 0.5),

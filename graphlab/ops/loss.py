@@ -21,6 +21,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
 
@@ -100,6 +101,7 @@ class CrossEntropy(Function):
     """
     name = "cross_entropy"
     reduction = "mean"          # forward's default: ctx.reduction when a call leaves it out
+    param_checks = dict(label_smoothing=params.number(0, 1))
     cases = (
         Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_cross_entropy,
              torch=_torch_cross_entropy),
@@ -264,6 +266,7 @@ class MulticlassHinge(Function):
     """
     name = "multiclass_hinge_loss"
     reduction = "mean"
+    param_checks = dict(margin=params.number())
     cases = (
         Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_hinge, torch=_torch_hinge),
         # margins exactly 0: max(0, m)' = 0 there (a margin that is met is not violated)
