@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from graphlab.autodiff.function import check_finite
+from graphlab.autodiff.function import check_finite, quietly
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Step, Trace
 from graphlab.config import config, enable_grad
@@ -226,8 +226,9 @@ class BackwardWalk:
         if self.create_graph:
             downstream = self._call_backward_on_tensors(node, creator, upstream)
         elif op_class.quiet_numpy or config.anomaly:
-            with np.errstate(all="ignore"):   # NaN/inf in a gradient are values (or an AnomalyError)
-                downstream = op_class.backward(creator, upstream)
+            # NaN/inf in a gradient are values (or an AnomalyError), not numpy warnings
+            downstream = quietly(op_class.backward, (creator, upstream), {},
+                                 upstream.size == 0 or any(tensor.data.size == 0 for tensor in creator.inputs))
         else:
             downstream = op_class.backward(creator, upstream)
         if type(downstream) is not tuple:

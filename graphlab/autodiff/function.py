@@ -55,6 +55,7 @@ An op also lists its test cases next to its code (``cases = (Case(...), ...)``, 
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any, ClassVar, Optional
 
 import numpy as np
@@ -254,8 +255,7 @@ class Function:
         self._arrays = arrays = [tensor.data for tensor in inputs]   # `t.data = ...` later is seen by identity
         try:
             if cls.quiet_numpy or config.anomaly:
-                with np.errstate(all="ignore"):   # NaN/inf are results here, not numpy warnings
-                    output = cls.forward(self, *arrays, **params)
+                output = quietly(cls.forward, (self, *arrays), params, any(a.size == 0 for a in arrays))
             else:
                 output = cls.forward(self, *arrays, **params)
         except GraphlabError:
@@ -341,6 +341,18 @@ def _constant_array(number, dtype) -> np.ndarray:
         if len(_CONSTANTS) < 4096:
             _CONSTANTS[key] = array
     return array
+
+
+def quietly(function, args: tuple, kwargs: dict, empty: bool):
+    """``function(*args, **kwargs)`` with numpy's floating-point warnings off: NaN/inf are results
+    (or an AnomalyError under detect_anomaly), not warnings pointing into graphlab's files.
+    With an empty input, numpy's Python-level warnings (mean of an empty slice) are off too."""
+    with np.errstate(all="ignore"):
+        if not empty:
+            return function(*args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return function(*args, **kwargs)
 
 
 def check_finite(array, op_name: str, phase: str, ctx) -> None:

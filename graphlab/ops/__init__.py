@@ -125,15 +125,22 @@ def transpose(x, *axes):
 def permute(x, *dims):
     """PyTorch's permute: every dimension named once."""
     dims = _shape_arg(dims)
-    ndim = x.ndim if isinstance(x, Tensor) else np.ndim(x)
+    x = _tensor(x, "permute")
+    ndim = x.ndim
     if len(dims) != ndim:
         raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor with {ndim} dimensions; "
                          f"name every dimension once")
     return Transpose.apply(x, axes=dims)
 
 
+def _tensor(x, op_name: str) -> Tensor:
+    """``x`` as a Tensor; data that is no tensor (strings, ragged lists) is a DtypeError naming the op."""
+    return x if isinstance(x, Tensor) else Tensor._constant(x, None, op_name)
+
+
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
     """PyTorch's flatten: merge dimensions start_dim..end_dim into one."""
+    x = _tensor(x, "flatten")
     shape = x.shape
     if len(shape) == 0:
         return reshape(x, (1,))
@@ -146,6 +153,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
 
 
 def squeeze(x, axis=None):
+    x = _tensor(x, "squeeze")
     shape = x.shape
     if axis is None:
         return reshape(x, tuple(size for size in shape if size != 1))
@@ -157,6 +165,7 @@ def squeeze(x, axis=None):
 
 
 def unsqueeze(x, axis: int):
+    x = _tensor(x, "unsqueeze")
     shape = list(x.shape)
     position = _normalize_axis(axis, len(shape) + 1, "unsqueeze")
     shape.insert(position, 1)
@@ -164,6 +173,7 @@ def unsqueeze(x, axis: int):
 
 
 def broadcast_to(x, *shape):
+    x = _tensor(x, "broadcast_to")
     shape = _shape_arg(shape)
     _params.shape()("broadcast_to", "shape", shape, (x,))
     try:

@@ -17,6 +17,8 @@ array([[-0.341 ,  0.2424,  0.0986]], dtype=float32)
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from graphlab.autodiff.cases import Case, F, th
@@ -236,7 +238,9 @@ class MseLoss(Function):
         if ctx.reduction == "none":
             downstream = upstream * 2 * (prediction - target)
         else:
-            downstream = (prediction - target) * (upstream * (2 / count if ctx.reduction == "mean" else 2))
+            # mean over no elements is NaN (as PyTorch), its slope too: never 2 / 0
+            scale = (2 / count if count else math.nan) if ctx.reduction == "mean" else 2
+            downstream = (prediction - target) * (upstream * scale)
         # d/dtarget = -d/dprediction: a constant target (the usual case) needs no negation
         return downstream if needs_prediction else None, -downstream if needs_target else None
 

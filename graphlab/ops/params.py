@@ -65,7 +65,7 @@ def axis(allow_none=True, allow_tuple=True, extra=0):
         ndim = _ndim(inputs) + extra
         if value is None and allow_none:
             return
-        if allow_tuple and isinstance(value, (tuple, list)):
+        if allow_tuple and isinstance(value, tuple):
             for item in value:
                 _one_axis(op, argument, item, ndim)
             if len({item % max(ndim, 1) for item in value}) != len(value):

@@ -14,7 +14,7 @@ from graphlab.ops import dual
 def _count(shape: tuple, axis) -> int:
     if axis is None:
         return int(np.prod(shape, dtype=np.int64))
-    axes = (axis,) if isinstance(axis, int) else axis
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
@@ -23,7 +23,7 @@ def _dims(x, axis) -> tuple:
     """numpy's ``axis`` as torch's ``dim`` (None: every dimension)."""
     if axis is None:
         return tuple(range(x.ndim))
-    return (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
 
 
 def _numpy_logsumexp(x, axis=None, keepdims=False):
@@ -264,7 +264,8 @@ class Var(Function):
     def backward(ctx, upstream):
         (x,) = ctx.saved_tensors
         centered = x - x.mean(axis=ctx.axis, keepdims=True)
-        scale = 2.0 / (_count(x.shape, ctx.axis) - ctx.ddof)
+        freedom = _count(x.shape, ctx.axis) - ctx.ddof
+        scale = 2.0 / freedom if freedom > 0 else np.nan      # the variance of nothing is NaN, its slope too
         return dual.expand_reduced(upstream, x.shape, ctx.axis, ctx.keepdims) * centered * scale
 
     @staticmethod

@@ -64,3 +64,26 @@ def test_good_parameters_still_work():
     assert m.var(ddof=1).item() == pytest.approx(np.var(m.data, ddof=1))
     assert gl.pad(m, ((0, 0), (1, 1)), value=-np.inf).shape == (2, 5)
     assert Maxout.apply(gl.tensor(np.ones((2, 4))), pieces=2).shape == (2, 2)
+
+
+def test_numpy_integer_axis_backpropagates():
+    x = gl.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    x.max(axis=np.int64(1)).sum().backward()
+    assert x.grad.tolist() == [[0, 0, 1], [0, 0, 1]]
+
+
+def test_empty_inputs_give_nan_without_warnings():
+    import warnings
+    x = gl.tensor(np.zeros((0, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.mse_loss(x, gl.tensor(np.zeros((0, 3))))
+        loss.backward()
+        x.var(axis=0).sum().backward()
+    assert np.isnan(loss.item()) and x.grad.shape == (0, 3)
+
+
+def test_ops_front_functions_name_themselves_for_non_tensor_data():
+    for function in (gl.flatten, gl.squeeze, lambda d: gl.unsqueeze(d, 0), lambda d: gl.permute(d, 0)):
+        with pytest.raises(gl.DtypeError):
+            function(b"bytes")
