@@ -9,6 +9,7 @@ is an adder) and the Step keeps them.
 from __future__ import annotations
 
 import gc
+from operator import attrgetter, is_not
 from typing import Iterable, Optional
 
 import numpy as np
@@ -18,6 +19,9 @@ from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Step, Trace
 from graphlab.config import config, enable_grad
 from graphlab.errors import BackwardError, ShapeError
+
+
+_data_of = attrgetter("data")
 
 
 def topological_order(roots: Iterable[Tensor]) -> list:
@@ -221,7 +225,9 @@ class BackwardWalk:
     def _call_backward(self, node: Tensor, creator, upstream) -> tuple:
         """``backward(ctx, upstream)`` as a tuple with one entry per input."""
         op_class = type(creator)
-        if op_class.reads_inputs:
+        # an in-place edit since the op ran (the global counter moved) or an input's data replaced
+        if op_class.reads_inputs and (Tensor._inplace_epoch != creator._epoch or any(
+                map(is_not, map(_data_of, creator.inputs), creator._arrays))):
             creator.check_unmodified(node.label)
         if self.create_graph:
             downstream = self._call_backward_on_tensors(node, creator, upstream)

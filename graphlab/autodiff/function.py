@@ -302,7 +302,7 @@ class Function:
         """Raise BackwardError if an input whose values backward reads was edited in place
         (``add_``, ``mark_modified``, ``t.data = ...``) after forward saw it."""
         for tensor, array in zip(self.inputs, self._arrays):
-            if tensor._version > self._epoch or tensor.data is not array:
+            if getattr(tensor, "_version", 0) > self._epoch or tensor.data is not array:
                 raise BackwardError(
                     f"backward: {tensor.label} was modified in place after {self.name} used it to "
                     f"compute {output_label} = {self.name}({', '.join(t.label for t in self.inputs)}); "

@@ -71,7 +71,8 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "_version", "__weakref__")
     #: bumped by every in-place edit through the Tensor API; an edited tensor takes the new value
-    #: as its ``_version`` (see ``mark_modified``), so one int per op tells backward what changed
+    #: as its ``_version`` (see ``mark_modified``), so one int per op tells backward what changed.
+    #: ``_version`` is set only by an edit (never on the hot path): read it with getattr(t, "_version", 0)
     _inplace_epoch = 0
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor -> Tensor
 
@@ -83,7 +84,6 @@ class Tensor:
         self.creator = None
         self.id = next(_node_ids)
         self.scope = config.scope
-        self._version = 0
         if requires_grad:
             self.requires_grad_()
 
@@ -97,7 +97,6 @@ class Tensor:
         tensor.creator = creator
         tensor.id = next(_node_ids)
         tensor.scope = config.scope
-        tensor._version = 0
         return tensor
 
     @classmethod
