@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -30,8 +31,10 @@ def check_dtype(dtype, where: str, argument: str = "dtype"):
     if dtype is None:
         return None
     try:
-        resolved = np.dtype(dtype)
-    except (TypeError, ValueError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)    # np.dtype("a"): a deprecated alias
+            resolved = np.dtype(dtype)
+    except (TypeError, ValueError, DeprecationWarning):
         raise DtypeError(f"{where}: {argument}={dtype!r} is not a dtype; use 'float32', 'float64', "
                          f"an integer dtype or bool") from None
     if resolved.kind not in "biuf":

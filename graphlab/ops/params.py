@@ -102,3 +102,10 @@ def permutation(op, argument, value, inputs):
             or sorted(item % max(ndim, 1) for item in value) != list(range(ndim)):
         raise ParameterError(f"{op}: {argument}={value!r:.60} must name each of the {ndim} axes once "
                              f"(e.g. {tuple(range(ndim))[::-1]})")
+
+
+def array_or_none(op, argument, value, inputs):
+    """None or a numpy array (running statistics kept by a layer)."""
+    if value is not None and not isinstance(value, np.ndarray):
+        raise ParameterError(f"{op}: {argument} must be a numpy array (or None), got {type(value).__name__} "
+                             f"{value!r:.40}")

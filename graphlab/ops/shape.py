@@ -278,6 +278,7 @@ class ScatterAdd(Function):
     """The backward of getitem as an op of its own, so second derivatives pass through it."""
     name = "scatter_add"
     higher_order = True
+    param_checks = dict(shape=params.shape())
     cases = (
         Case([(3,)], params=dict(index=np.array([0, 2, 0]), shape=(4,)), numpy=_numpy_scatter_add,
              torch=_torch_scatter_add),

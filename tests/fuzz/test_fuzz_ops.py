@@ -5,6 +5,7 @@ argument, or the right answer (the op's own ``numpy`` reference from its cases, 
 of the input's shape with no numpy RuntimeWarning). Special values (NaN, ±inf, 0, huge),
 empty and 0-d arrays, integer/bool/float16/object/complex/str data, and hostile parameters.
 """
+import inspect
 import math
 
 import numpy as np
@@ -124,9 +125,17 @@ HOSTILE_VALUES = st.one_of(
 )
 
 
+def _keyword_params(op) -> set:
+    """forward's parameters that have a default (settings such as axis=, stride=, p=)."""
+    signature = inspect.signature(op.forward)
+    return {parameter.name for parameter in signature.parameters.values()
+            if parameter.default is not inspect.Parameter.empty}
+
+
 def _checked_params():
-    return sorted((name, argument) for name, op in OPS.items() for argument in op.param_checks
-                  if op.cases)
+    """Every op's settings: the checked ones (param_checks) and every other forward keyword."""
+    return sorted((name, argument) for name, op in OPS.items() if op.cases
+                  for argument in set(op.param_checks) | _keyword_params(op))
 
 
 @pytest.mark.parametrize("name, argument", _checked_params())
