@@ -23,3 +23,9 @@ class AnomalyError(GraphlabError, FloatingPointError):
 
 class GradcheckError(GraphlabError, AssertionError):
     """Analytic and numeric gradients disagree; the message carries the table."""
+
+
+class ParameterError(GraphlabError, ValueError, TypeError):
+    """An op's setting of the wrong type or out of range (axis=1.5, pieces=0, p=2): the message
+    names the op, the argument and what it accepts. Both a ValueError and a TypeError, as
+    Python raises either for such arguments."""

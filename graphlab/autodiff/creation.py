@@ -5,7 +5,7 @@ from typing import Optional
 
 import numpy as np
 
-from graphlab.autodiff.tensor import Tensor
+from graphlab.autodiff.tensor import Tensor, check_dtype
 from graphlab.config import config
 
 
@@ -41,21 +41,26 @@ def _shape(shape: tuple) -> tuple:
     return tuple(shape)
 
 
+def _dtype(dtype, where: str):
+    """The dtype to create with: the default float dtype, or a checked real dtype."""
+    return config.default_dtype if dtype is None else check_dtype(dtype, where)
+
+
 def _leaf(array: np.ndarray, requires_grad: bool, name: Optional[str]) -> Tensor:
     leaf = Tensor._from_op(array, None, False).named(name)
     return leaf.requires_grad_() if requires_grad else leaf
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:
-    return _leaf(np.zeros(_shape(shape), dtype=dtype or config.default_dtype), requires_grad, name)
+    return _leaf(np.zeros(_shape(shape), dtype=_dtype(dtype, "zeros")), requires_grad, name)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:
-    return _leaf(np.ones(_shape(shape), dtype=dtype or config.default_dtype), requires_grad, name)
+    return _leaf(np.ones(_shape(shape), dtype=_dtype(dtype, "ones")), requires_grad, name)
 
 
 def full(shape, value, dtype=None, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:
-    return _leaf(np.full(_shape((shape,)), value, dtype=dtype or config.default_dtype), requires_grad, name)
+    return _leaf(np.full(_shape((shape,)), value, dtype=_dtype(dtype, "full")), requires_grad, name)
 
 
 def zeros_like(other, requires_grad: bool = False) -> Tensor:
@@ -68,17 +73,17 @@ def ones_like(other, requires_grad: bool = False) -> Tensor:
 
 def randn(*shape, dtype=None, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:
     """Standard normal samples from graphlab's generator (seed it with ``gl.manual_seed``)."""
-    array = config.rng.standard_normal(_shape(shape)).astype(dtype or config.default_dtype)
+    array = config.rng.standard_normal(_shape(shape)).astype(_dtype(dtype, "randn"))
     return _leaf(array, requires_grad, name)
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    array = config.rng.random(_shape(shape)).astype(dtype or config.default_dtype)
+    array = config.rng.random(_shape(shape)).astype(_dtype(dtype, "rand"))
     return _leaf(array, requires_grad, name)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     """numpy's arange, as the default float dtype unless ``dtype`` says otherwise."""
     array = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    return _leaf(array.astype(dtype or config.default_dtype), requires_grad, None)
+    return _leaf(array.astype(_dtype(dtype, "arange")), requires_grad, None)

@@ -9,15 +9,19 @@ is an adder) and the Step keeps them.
 from __future__ import annotations
 
 import gc
+from operator import attrgetter, is_not
 from typing import Iterable, Optional
 
 import numpy as np
 
-from graphlab.autodiff.function import check_finite
+from graphlab.autodiff.function import check_finite, quietly
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Step, Trace
 from graphlab.config import config, enable_grad
 from graphlab.errors import BackwardError, ShapeError
+
+
+_data_of = attrgetter("data")
 
 
 def topological_order(roots: Iterable[Tensor]) -> list:
@@ -221,8 +225,16 @@ class BackwardWalk:
     def _call_backward(self, node: Tensor, creator, upstream) -> tuple:
         """``backward(ctx, upstream)`` as a tuple with one entry per input."""
         op_class = type(creator)
+        # an in-place edit since the op ran (the global counter moved) or an input's data replaced
+        if op_class.reads_inputs and (Tensor._inplace_epoch != creator._epoch or any(
+                map(is_not, map(_data_of, creator.inputs), creator._arrays))):
+            creator.check_unmodified(node.label)
         if self.create_graph:
             downstream = self._call_backward_on_tensors(node, creator, upstream)
+        elif op_class.quiet_numpy or config.anomaly:
+            # NaN/inf in a gradient are values (or an AnomalyError), not numpy warnings
+            downstream = quietly(op_class.backward, (creator, upstream), {},
+                                 upstream.size == 0 or any(tensor.data.size == 0 for tensor in creator.inputs))
         else:
             downstream = op_class.backward(creator, upstream)
         if type(downstream) is not tuple:
@@ -253,7 +265,7 @@ class BackwardWalk:
 
         creator._lift = lift
         try:
-            with enable_grad():
+            with enable_grad(), np.errstate(all="ignore"):
                 return type(creator).backward(creator, upstream)
         finally:
             creator._lift = None

@@ -55,12 +55,13 @@ An op also lists its test cases next to its code (``cases = (Case(...), ...)``, 
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any, ClassVar, Optional
 
 import numpy as np
 
 from graphlab.config import config
-from graphlab.errors import AnomalyError, DtypeError, GraphlabError, ShapeError
+from graphlab.errors import AnomalyError, BackwardError, DtypeError, GraphlabError, ShapeError
 
 
 #: attributes of ctx that a forward parameter may not shadow
@@ -95,6 +96,18 @@ class Function:
     cases: ClassVar[tuple] = ()
     #: the gate's symbol in diagrams (``+``, ``*``, ``σ``); None: the op's name
     symbol: ClassVar[Optional[str]] = None
+    #: False when backward never reads the inputs' values (add, sub, neg): editing an input in
+    #: place after forward then cannot change the gradient, so backward does not refuse
+    reads_inputs: ClassVar[bool] = True
+    #: True: forward and backward run under ``np.errstate(all="ignore")``, so log(-1) or 1/0 give
+    #: NaN/inf without a numpy RuntimeWarning that points into graphlab's files (under
+    #: ``gl.detect_anomaly()`` the AnomalyError naming the op is raised instead). The scalar hot
+    #: path (add, sub, mul, neg) sets False: the guard costs a third of a scalar op; there only
+    #: overflow or inf - inf can warn, and always under detect_anomaly the guard is on.
+    quiet_numpy: ClassVar[bool] = True
+    #: keyword parameter -> check(op, argument, value, inputs) run before forward
+    #: (``graphlab/ops/params.py``): a clear ParameterError instead of numpy's
+    param_checks: ClassVar[dict] = {}
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
@@ -104,6 +117,8 @@ class Function:
     _saved: tuple = ()
     _returned = None   # forward's own return value when apply had to convert it to an array
     params: dict = {}  # forward's keyword parameters, set by apply
+    _arrays: list = []  # the arrays forward saw, set by apply (see check_unmodified)
+    _epoch: int = 0     # Tensor._inplace_epoch when apply ran
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -189,6 +204,7 @@ class Function:
         # a node is recorded when an input needs a gradient, and also below a comparison
         # (which needs none) so that backward can name the comparison that cut the graph
         creator = ctx if requires_grad or tracks else None
+        ctx._epoch = Tensor._inplace_epoch    # inputs edited in place after this show a later _version
         requires_grad = requires_grad and cls.differentiable and output.dtype.kind == "f"
         return Tensor._from_op(output, creator, requires_grad)
 
@@ -212,9 +228,7 @@ class Function:
                 elif float_dtype is None:
                     float_dtype = dtype
                 elif dtype != float_dtype:
-                    raise DtypeError(
-                        f"{cls.name}: inputs mix {float_dtype} and {dtype}; graphlab never upcasts "
-                        f"silently. Cast one side first, e.g. x.astype('{float_dtype}')")
+                    raise DtypeError(_mixed_dtypes_message(cls.name, float_dtype, arg))
             if arg.requires_grad:
                 requires_grad = True
             elif arg.creator is not None:
@@ -228,14 +242,24 @@ class Function:
         if clash:
             raise TypeError(f"{self.name}: a forward parameter may not be called {sorted(clash)[0]!r} "
                             f"(ctx uses that name); rename it")
+        checks = type(self).param_checks
+        if checks:
+            for argument, value in params.items():
+                check = checks.get(argument)
+                if check is not None:
+                    check(self.name, argument, value, self.inputs)
         self.params = params
         self.__dict__.update(params)
 
     def _run_forward(self, inputs: tuple, params: dict, float_dtype) -> np.ndarray:
         """forward on the inputs' arrays; the output as an array of the inputs' float dtype."""
         cls = type(self)
+        self._arrays = arrays = [tensor.data for tensor in inputs]   # `t.data = ...` later is seen by identity
         try:
-            output = cls.forward(self, *[tensor.data for tensor in inputs], **params)
+            if cls.quiet_numpy or config.anomaly:
+                output = quietly(cls.forward, (self, *arrays), params, any(a.size == 0 for a in arrays))
+            else:
+                output = cls.forward(self, *arrays, **params)
         except GraphlabError:
             raise
         except (ValueError, IndexError) as error:
@@ -276,8 +300,31 @@ class Function:
             inputs.append(arg)
         return tuple(inputs)
 
+    def check_unmodified(self, output_label: str) -> None:
+        """Raise BackwardError if an input whose values backward reads was edited in place
+        (``add_``, ``mark_modified``, ``t.data = ...``) after forward saw it."""
+        for tensor, array in zip(self.inputs, self._arrays):
+            if getattr(tensor, "_version", 0) > self._epoch or tensor.data is not array:
+                raise BackwardError(
+                    f"backward: {tensor.label} was modified in place after {self.name} used it to "
+                    f"compute {output_label} = {self.name}({', '.join(t.label for t in self.inputs)}); "
+                    f"its gradient needs the old values. Run the forward pass again after editing "
+                    f"{tensor.label}, or edit a copy (e.g. {tensor.label}.detach() then gl.tensor(...)).")
+
     def __repr__(self) -> str:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"
+
+
+def _mixed_dtypes_message(op_name: str, float_dtype, odd: "Tensor") -> str:
+    """How to fix mixed float precisions: create a leaf in the right dtype (``.astype`` on a
+    leaf would make a non-leaf copy whose ``.grad`` the optimizer never sees), cast a result."""
+    if odd.creator is None:
+        fix = (f"create {odd.label} with dtype='{float_dtype}' (gl.tensor(..., dtype='{float_dtype}'), "
+               f"or np.asarray(values, dtype=np.{float_dtype}) before gl.tensor)")
+    else:
+        fix = f"cast the result first: {odd.label}.astype('{float_dtype}')"
+    return (f"{op_name}: inputs mix {float_dtype} and {odd.dtype}; graphlab never upcasts silently. "
+            f"To fix it, {fix}")
 
 
 #: read-only 0-d arrays for the Python numbers that scalar graphs repeat (x * 0.5, v + 1):
@@ -296,6 +343,18 @@ def _constant_array(number, dtype) -> np.ndarray:
         if len(_CONSTANTS) < 4096:
             _CONSTANTS[key] = array
     return array
+
+
+def quietly(function, args: tuple, kwargs: dict, empty: bool):
+    """``function(*args, **kwargs)`` with numpy's floating-point warnings off: NaN/inf are results
+    (or an AnomalyError under detect_anomaly), not warnings pointing into graphlab's files.
+    With an empty input, numpy's Python-level warnings (mean of an empty slice) are off too."""
+    with np.errstate(all="ignore"):
+        if not empty:
+            return function(*args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return function(*args, **kwargs)
 
 
 def check_finite(array, op_name: str, phase: str, ctx) -> None:

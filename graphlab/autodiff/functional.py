@@ -7,7 +7,7 @@ import numpy as np
 
 from graphlab.autodiff.engine import BackwardWalk, _seed
 from graphlab.autodiff.tensor import Tensor
-from graphlab.errors import BackwardError
+from graphlab.errors import BackwardError, GraphlabError, ShapeError
 
 
 def _as_list(value) -> list:
@@ -26,7 +26,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_u
     >>> dy_dx.item(), gl.grad(dy_dx, x)[0].item()
     (12.0, 12.0)
     """
-    output_list, input_list = _as_list(outputs), _as_list(inputs)
+    output_list = _tensors(outputs, "grad", "outputs", "the Tensor(s) to differentiate, e.g. y")
+    input_list = _tensors(inputs, "grad", "inputs", "the leaf Tensor(s) to differentiate by, e.g. x")
     seeds_given = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(output_list)
     if len(seeds_given) != len(output_list):
         raise BackwardError(f"grad: {len(output_list)} outputs but {len(seeds_given)} grad_outputs")
@@ -46,6 +47,28 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_u
         else:
             results.append(Tensor._from_op(gradient, None, False))
     return tuple(results)
+
+
+def _tensors(value, function: str, argument: str, what: str) -> list:
+    """``value`` as a list of Tensors, or a TypeError naming the argument."""
+    items = _as_list(value)
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"{function}: {argument} must be Tensors ({what}), got {type(item).__name__} "
+                            f"{item!r:.40}; wrap numbers with gl.tensor(..., requires_grad=True)")
+    return items
+
+
+def _output_of(function: Callable, leaves: list, where: str) -> Tensor:
+    """``function(*leaves)`` checked to be a Tensor; a constant result is a Tensor without graph."""
+    output = function(*leaves)
+    if not isinstance(output, Tensor):
+        try:
+            output = Tensor(output, dtype=leaves[0].dtype if leaves else None)
+        except GraphlabError:
+            raise TypeError(f"{where}: the function must return a Tensor (or numbers), got "
+                            f"{type(output).__name__}") from None
+    return output
 
 
 def _vjp_rows(function_outputs: Tensor, input_list: list, create_graph: bool) -> list:
@@ -80,7 +103,10 @@ def jacobian(function: Callable, inputs):
     """
     single = not isinstance(inputs, (list, tuple))
     leaves = [leaf.detach().requires_grad_() for leaf in _leaves(inputs)]
-    output = function(*leaves)
+    output = _output_of(function, leaves, "jacobian")
+    if not output.requires_grad:     # the output does not depend on the inputs: zeros (PyTorch, strict=False)
+        zeros = tuple(np.zeros(output.shape + leaf.shape, dtype=leaf.dtype) for leaf in leaves)
+        return zeros[0] if single else zeros
     rows = _vjp_rows(output, leaves, create_graph=False)
     result = tuple(np.stack(store).reshape(output.shape + leaf.shape) if store else
                    np.zeros(output.shape + leaf.shape, dtype=leaf.dtype) for store, leaf in zip(rows, leaves))
@@ -94,9 +120,12 @@ def hessian(function: Callable, inputs):
     """
     single = not isinstance(inputs, (list, tuple))
     leaves = [leaf.detach().requires_grad_() for leaf in _leaves(inputs)]
-    output = function(*leaves)
+    output = _output_of(function, leaves, "hessian")
     if output.data.size != 1:
         raise BackwardError(f"hessian: the function returns shape {output.shape}; a Hessian needs one number")
+    if not output.requires_grad:     # constant in the inputs: every second derivative is 0
+        zeros = tuple(tuple(np.zeros(a.shape + b.shape, dtype=a.dtype) for b in leaves) for a in leaves)
+        return zeros[0][0] if single else zeros
     first = grad(output, leaves, create_graph=True, allow_unused=True)
     blocks = []
     for gradient, leaf_i in zip(first, leaves):
@@ -113,5 +142,8 @@ def hvp(function: Callable, inputs, vector):
     leaf = _leaves(inputs)[0].detach().requires_grad_()
     (gradient,) = grad(function(leaf), leaf, create_graph=True)
     direction = vector if isinstance(vector, Tensor) else Tensor(vector, dtype=leaf.dtype)
+    if direction.shape != leaf.shape:
+        raise ShapeError(f"hvp: vector has shape {direction.shape} but the input has shape {leaf.shape}; "
+                         f"pass a vector of the input's shape")
     (product,) = grad((gradient * direction).sum(), leaf)
     return product.data

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import warnings
 from typing import Optional
 
 import numpy as np
 
 from graphlab.config import config
-from graphlab.errors import BackwardError, DtypeError
+from graphlab.errors import BackwardError, DtypeError, ShapeError
 
 _node_ids = itertools.count()
 
@@ -34,6 +35,24 @@ def _slot_names(cls) -> list:
     return names
 
 
+def check_dtype(dtype, where: str, argument: str = "dtype"):
+    """``dtype`` as a numpy dtype if it is a real one a tensor may hold (float, int, bool),
+    else a DtypeError naming ``argument``; None passes through."""
+    if dtype is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)    # np.dtype("a"): a deprecated alias
+            resolved = np.dtype(dtype)
+    except (TypeError, ValueError, DeprecationWarning):
+        raise DtypeError(f"{where}: {argument}={dtype!r} is not a dtype; use 'float32', 'float64', "
+                         f"an integer dtype or bool") from None
+    if resolved.kind not in "biuf":
+        raise DtypeError(f"{where}: {argument}={dtype!r} ({resolved}) is not supported: tensors hold real "
+                         f"numbers; use 'float32' (the default), 'float64', an integer dtype or bool")
+    return resolved
+
+
 def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarray:
     """numpy array from user data; Python numbers take the default float dtype
     (unless ``python_default`` is False, as for constants that adopt a tensor's dtype)."""
@@ -46,6 +65,10 @@ def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarra
     except ValueError as error:  # ragged nested lists
         raise DtypeError(f"{where}: cannot make a tensor from {type(data).__name__} data ({error}); "
                          f"nested lists must be rectangular") from error
+    dtype = check_dtype(dtype, where)
+    if array.dtype.kind == "c":
+        raise DtypeError(f"{where}: complex data ({array.dtype}) is not supported and its imaginary part "
+                         f"would be lost; pass real numbers (e.g. the .real and .imag parts as two tensors)")
     if array.dtype.kind not in "biuf":
         raise DtypeError(f"{where}: data of dtype {array.dtype} ({type(data).__name__}) is not numeric; "
                          f"pass numbers, lists of numbers or a numeric numpy array")
@@ -59,7 +82,11 @@ def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarra
 class Tensor:
     """A node of the graph: ``data`` (numpy array), ``grad``, and the ``creator`` op."""
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "_version", "__weakref__")
+    #: bumped by every in-place edit through the Tensor API; an edited tensor takes the new value
+    #: as its ``_version`` (see ``mark_modified``), so one int per op tells backward what changed.
+    #: ``_version`` is set only by an edit (never on the hot path): read it with getattr(t, "_version", 0)
+    _inplace_epoch = 0
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False, name: Optional[str] = None, dtype=None):
@@ -214,6 +241,58 @@ class Tensor:
         copied.grad = None if grad is None else np.array(grad, copy=True)
         return copied
 
+    # -- in-place edits (off the graph, as an optimizer step) ---------------------------------
+    def mark_modified(self) -> "Tensor":
+        """Record that ``data`` was changed in place, so that a graph which saved this tensor
+        refuses to backpropagate through the stale values (PyTorch's version counter).
+
+        Every in-place method below calls it, and so does assigning ``t.data = new_array``
+        (detected because the saved array is no longer ``t.data``). numpy cannot report writes
+        through the raw array (``t.data[0] = 5``, ``t.data -= 1``): after such a write call
+        ``t.mark_modified()``, or edit through the methods here, which is the documented way.
+        """
+        Tensor._inplace_epoch += 1
+        self._version = Tensor._inplace_epoch
+        return self
+
+    def _inplace(self, method: str, value) -> np.ndarray:
+        """``value`` as an array that can be written into ``data`` (same dtype, broadcastable)."""
+        array = value.data if isinstance(value, Tensor) else _as_array(value, self.dtype, method)
+        try:
+            np.broadcast_to(array, self.shape)
+        except ValueError:
+            raise ShapeError(f"{method}: value of shape {np.shape(array)} does not broadcast to "
+                             f"{self.label}'s shape {self.shape}") from None
+        return array
+
+    def add_(self, other) -> "Tensor":
+        """data += other, in place; returns self."""
+        np.add(self.data, self._inplace("add_", other), out=self.data, casting="unsafe")
+        return self.mark_modified()
+
+    def sub_(self, other) -> "Tensor":
+        """data -= other, in place (``w.sub_(lr * w.grad)`` is an SGD step); returns self."""
+        np.subtract(self.data, self._inplace("sub_", other), out=self.data, casting="unsafe")
+        return self.mark_modified()
+
+    def mul_(self, other) -> "Tensor":
+        """data *= other, in place; returns self."""
+        np.multiply(self.data, self._inplace("mul_", other), out=self.data, casting="unsafe")
+        return self.mark_modified()
+
+    def copy_(self, other) -> "Tensor":
+        """data[...] = other, in place; returns self."""
+        np.copyto(self.data, self._inplace("copy_", other), casting="unsafe")
+        return self.mark_modified()
+
+    def fill_(self, value) -> "Tensor":
+        """Every element set to ``value``, in place; returns self."""
+        return self.copy_(value)
+
+    def zero_(self) -> "Tensor":
+        """Every element set to 0, in place; returns self."""
+        return self.copy_(0)
+
     def named(self, name: Optional[str]) -> "Tensor":
         """Give this node a name for Traces and diagrams; returns self so it chains."""
         self.name = name
@@ -222,7 +301,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self.data.dtype.kind != "f":
             raise DtypeError(f"requires_grad: only float tensors can require gradients, this one is "
-                             f"{self.dtype}; create it with dtype=float32 (or call .astype('float32'))")
+                             f"{self.dtype}; create it as floats: gl.tensor(..., dtype='float32')")
         if self.creator is not None and not requires_grad:
             raise BackwardError(f"requires_grad_: {self.label} is made by {self.op}; detach() it instead")
         self.requires_grad = requires_grad

@@ -14,6 +14,7 @@ from graphlab.ops.compare import Eq, Ge, Gt, Le, Lt, Ne
 from graphlab.ops.elementwise import (
     Abs, Astype, Clip, Elu, Exp, LeakyRelu, Log, Maximum, Minimum, Relu, Sigmoid, Sqrt, Tanh, Where,
 )
+from graphlab.ops import params as _params
 from graphlab.ops.linalg import MatMul
 from graphlab.ops.reduce import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
 from graphlab.ops.shape import BroadcastTo, Concat, GetItem, Pad, Reshape, Stack, Transpose
@@ -62,7 +63,8 @@ def where(condition, a, b):
 
 
 def astype(x, dtype):
-    return Astype.apply(x, dtype=np.dtype(dtype))
+    from graphlab.autodiff.tensor import check_dtype
+    return Astype.apply(x, dtype=check_dtype(dtype, "astype"))
 
 
 # -- reductions -------------------------------------------------------------------------------
@@ -123,15 +125,22 @@ def transpose(x, *axes):
 def permute(x, *dims):
     """PyTorch's permute: every dimension named once."""
     dims = _shape_arg(dims)
-    ndim = x.ndim if isinstance(x, Tensor) else np.ndim(x)
+    x = _tensor(x, "permute")
+    ndim = x.ndim
     if len(dims) != ndim:
         raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor with {ndim} dimensions; "
                          f"name every dimension once")
     return Transpose.apply(x, axes=dims)
 
 
+def _tensor(x, op_name: str) -> Tensor:
+    """``x`` as a Tensor; data that is no tensor (strings, ragged lists) is a DtypeError naming the op."""
+    return x if isinstance(x, Tensor) else Tensor._constant(x, None, op_name)
+
+
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
     """PyTorch's flatten: merge dimensions start_dim..end_dim into one."""
+    x = _tensor(x, "flatten")
     shape = x.shape
     if len(shape) == 0:
         return reshape(x, (1,))
@@ -144,10 +153,11 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
 
 
 def squeeze(x, axis=None):
+    x = _tensor(x, "squeeze")
     shape = x.shape
     if axis is None:
         return reshape(x, tuple(size for size in shape if size != 1))
-    axes = {_normalize_axis(a, len(shape), "squeeze") for a in ((axis,) if isinstance(axis, int) else axis)}
+    axes = {_normalize_axis(a, len(shape), "squeeze") for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
     for a in axes:
         if shape[a] != 1:
             raise ShapeError(f"squeeze: axis {a} of shape {shape} has size {shape[a]}, not 1")
@@ -155,6 +165,7 @@ def squeeze(x, axis=None):
 
 
 def unsqueeze(x, axis: int):
+    x = _tensor(x, "unsqueeze")
     shape = list(x.shape)
     position = _normalize_axis(axis, len(shape) + 1, "unsqueeze")
     shape.insert(position, 1)
@@ -162,7 +173,9 @@ def unsqueeze(x, axis: int):
 
 
 def broadcast_to(x, *shape):
+    x = _tensor(x, "broadcast_to")
     shape = _shape_arg(shape)
+    _params.shape()("broadcast_to", "shape", shape, (x,))
     try:
         np.broadcast_shapes(tuple(x.shape), shape)
         if len(shape) < len(x.shape):

@@ -17,6 +17,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.errors import ShapeError
 
 # -- erf: numpy has none, so the Cephes rational approximations (double precision) ---------------
@@ -145,7 +146,7 @@ class Selu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        positive = x > 0
+        positive = ~(x <= 0)          # slope λ at NaN, as PyTorch (only x <= 0 takes λαe^x)
         negative = SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(x, 0))
         output = np.where(positive, SELU_SCALE * x, negative)
         ctx.save_for_backward(positive, output)
@@ -222,6 +223,7 @@ class Maxout(Function):
     (N, C·pieces, ...) -> (N, C, ...). Gate pattern: router (first maximum wins a tie)."""
     name = "maxout"
     pieces = 2                 # forward's default: ctx.pieces when a call leaves it out
+    param_checks = dict(pieces=params.integer(low=1), axis=params.axis(allow_none=False, allow_tuple=False))
     cases = (
         Case([(2, 4)], "distinct", params=dict(pieces=2), numpy=_numpy_maxout, torch=_torch_maxout),
         Case([(1, 2, 3)], "distinct", params=dict(pieces=3, axis=-1), variant="axis_last", numpy=_numpy_maxout,

@@ -32,6 +32,8 @@ class Add(Function):
     """z = x + y. Gate pattern: distributor (both inputs get the upstream gradient)."""
     pattern = "distributor"
     symbol = "+"
+    reads_inputs = False   # backward needs no input values: editing them later is harmless
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = broadcast_cases(np.add, lambda a, b: th.add(a, b)) + (
@@ -67,6 +69,8 @@ class Sub(Function):
     """z = x - y: dz/dx = 1, dz/dy = -1."""
     pattern = "distributor"
     symbol = "-"
+    reads_inputs = False   # backward needs no input values: editing them later is harmless
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = broadcast_cases(np.subtract, lambda a, b: th.sub(a, b)) + (
@@ -99,6 +103,7 @@ class Mul(Function):
     """z = x * y. Gate pattern: swap multiplier (each input gets upstream × the other input)."""
     pattern = "swap"
     symbol = "*"
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = broadcast_cases(np.multiply, lambda a, b: th.mul(a, b)) + (
@@ -223,6 +228,12 @@ class Pow(Function):
     @staticmethod
     def local(ctx):
         base, exponent = ctx.saved_tensors
+        # where the exponent is 0 the slope is 0 (x ** 0 is constant), as in PyTorch, not 0 · 0^-1 = NaN:
+        # the base is replaced by 1 there, so no inf is ever formed (nor in a second derivative)
+        exponent_values = exponent.data if hasattr(exponent, "creator") else np.asarray(exponent)
+        zero_exponent = exponent_values == 0
+        if zero_exponent.any():
+            base = dual.where(zero_exponent, 1, base)
         base_local = exponent * base ** (exponent - 1)
         if len(ctx.inputs) == 1:                  # Pow.apply(x, exponent=3): a parameter, not an input
             return base_local
@@ -230,6 +241,7 @@ class Pow(Function):
             return base_local, None
         # at base 0 (exponent >= 0) the slope 0 ** y · ln 0 is taken as 0, as in PyTorch: ln 1 there,
         # not 0 · -inf
+        base, exponent = ctx.saved_tensors
         base_input, exponent_input = ctx.inputs
         zero_base = (base_input.data == 0) & (exponent_input.data >= 0)
         log_base = dual.log(dual.where(zero_base, 1, base) if zero_base.any() else base)
@@ -244,6 +256,8 @@ class Pow(Function):
 class Neg(Function):
     """z = -x: dz/dx = -1."""
     symbol = "*-1"
+    reads_inputs = False   # backward needs no input values: editing them later is harmless
+    quiet_numpy = False    # the scalar hot path: see Function.quiet_numpy
     higher_order = True
     elementwise = True
     cases = unary_cases("real", np.negative, lambda x: -x, method=lambda x: -x)

@@ -16,6 +16,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.config import config
 from graphlab.ops import dual
 
@@ -30,6 +31,7 @@ class Dropout(Function):
     pattern = "router"
     higher_order = True
     # the mask is random, so only p = 0 (keep all) and p = 1 (drop all) have a reference
+    param_checks = dict(p=params.number(0, 1), channelwise=params.flag)
     cases = (
         Case([(2, 3)], params=dict(p=0.0), numpy=_numpy_dropout, torch=lambda x, p: F.dropout(x, p, training=True)),
         Case([(2, 3)], params=dict(p=1.0), variant="drop_all", numpy=_numpy_dropout,

@@ -42,7 +42,7 @@ def expand_reduced(upstream, input_shape: tuple, axis, keepdims: bool):
     """Put back the axes a reduction removed, so ``upstream`` broadcasts against its input."""
     if keepdims:
         return upstream
-    if axis is None:
+    if axis is None or not input_shape:      # a 0-d input reduced over axis 0 or -1 (as PyTorch allows)
         return upstream.reshape((1,) * len(input_shape))
-    reduced = {a % len(input_shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    reduced = {a % len(input_shape) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
     return upstream.reshape(tuple(1 if index in reduced else size for index, size in enumerate(input_shape)))

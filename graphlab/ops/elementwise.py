@@ -11,6 +11,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F, th, unary_cases
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.ops import dual
 # the arithmetic and comparisons are imported back for older importers (``from graphlab.ops.elementwise import Add``)
 from graphlab.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub, broadcast_cases  # noqa: F401
@@ -145,7 +146,7 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(np.sign(x))
+        ctx.save_for_backward(np.nan_to_num(np.sign(x), nan=0.0))   # |x|'(NaN) = 0, as PyTorch's sgn
         return np.abs(x)
 
     @staticmethod
@@ -229,7 +230,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward((x > 0).astype(x.dtype))
+        ctx.save_for_backward((~(x <= 0)).astype(x.dtype))   # 1 at NaN, as PyTorch (only x <= 0 blocks)
         return np.maximum(x, 0)
 
     @staticmethod
@@ -247,6 +248,7 @@ class LeakyRelu(Function):
     """x if x > 0 else slope·x."""
     higher_order = True
     elementwise = True
+    param_checks = dict(negative_slope=params.number())
     cases = (
         *unary_cases("nonzero", _np_leaky_relu, lambda x: F.leaky_relu(x)),
         Case([(2, 3)], "nonzero", variant="slope", params=dict(negative_slope=0.2), numpy=_np_leaky_relu,
@@ -280,6 +282,7 @@ class Elu(Function):
     """x if x > 0 else α(e^x - 1); local 1 or (output + α)."""
     higher_order = True
     elementwise = True
+    param_checks = dict(alpha=params.number())
     cases = (
         *unary_cases("nonzero", _np_elu, lambda x: F.elu(x)),
         Case([(2, 3)], "nonzero", variant="alpha", params=dict(alpha=0.5), numpy=_np_elu,
@@ -293,16 +296,18 @@ class Elu(Function):
 
     @staticmethod
     def forward(ctx, x, alpha: float = 1.0):
-        positive = (x > 0).astype(x.dtype)
+        ctx.positive = ~(x <= 0)      # slope 1 at NaN and +inf, as PyTorch (only x <= 0 takes α e^x)
         output = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-        ctx.save_for_backward(positive, output)
+        ctx.save_for_backward(output)
         return output
 
     @staticmethod
     def local(ctx):
-        positive, output = ctx.saved_tensors
+        (output,) = ctx.saved_tensors
         alpha = ctx.params.get("alpha", 1.0)        # forward's default when apply got none
-        return positive + (1 - positive) * (output + alpha)     # α e^x = output + α for x <= 0
+        # where, not positive + (1 - positive)(output + α): at x = inf that would be 0 · inf = NaN
+        return dual.where(ctx.positive, np.ones_like(ctx.positive, dtype=ctx.inputs[0].dtype),
+                          output + alpha)     # α e^x = output + α for x <= 0
 
     @staticmethod
     def symbolic(x, alpha: float = 1.0):
@@ -314,6 +319,7 @@ class Clip(Function):
     """Clamp to [low, high]; local 1 inside (bounds included, as PyTorch's clamp), 0 outside."""
     higher_order = True
     elementwise = True
+    param_checks = dict(low=params.number(allow_none=True), high=params.number(allow_none=True))
     cases = (
         Case([(3, 4)], "clip_safe", params=dict(low=-0.5, high=0.5), numpy=_np_clip, torch=_torch_clamp),
         Case([(3, 4)], "clip_safe", variant="function", call=lambda x: _ops().clip(x, -0.5, 0.5),
@@ -469,7 +475,8 @@ class Astype(Function):
 
     @staticmethod
     def forward(ctx, x, dtype=np.float32):
-        return x.astype(dtype)
+        from graphlab.autodiff.tensor import check_dtype
+        return x.astype(check_dtype(dtype, "astype"))
 
     @staticmethod
     def local(ctx):

@@ -17,10 +17,13 @@ array([[-0.341 ,  0.2424,  0.0986]], dtype=float32)
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
 
@@ -100,6 +103,7 @@ class CrossEntropy(Function):
     """
     name = "cross_entropy"
     reduction = "mean"          # forward's default: ctx.reduction when a call leaves it out
+    param_checks = dict(label_smoothing=params.number(0, 1))
     cases = (
         Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_cross_entropy,
              torch=_torch_cross_entropy),
@@ -234,7 +238,9 @@ class MseLoss(Function):
         if ctx.reduction == "none":
             downstream = upstream * 2 * (prediction - target)
         else:
-            downstream = (prediction - target) * (upstream * (2 / count if ctx.reduction == "mean" else 2))
+            # mean over no elements is NaN (as PyTorch), its slope too: never 2 / 0
+            scale = (2 / count if count else math.nan) if ctx.reduction == "mean" else 2
+            downstream = (prediction - target) * (upstream * scale)
         # d/dtarget = -d/dprediction: a constant target (the usual case) needs no negation
         return downstream if needs_prediction else None, -downstream if needs_target else None
 
@@ -264,6 +270,7 @@ class MulticlassHinge(Function):
     """
     name = "multiclass_hinge_loss"
     reduction = "mean"
+    param_checks = dict(margin=params.number())
     cases = (
         Case([(2, 3)], params=dict(targets=np.array([0, 2])), numpy=_numpy_hinge, torch=_torch_hinge),
         # margins exactly 0: max(0, m)' = 0 there (a margin that is met is not violated)

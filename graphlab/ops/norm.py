@@ -32,6 +32,7 @@ import numpy as np
 from graphlab import ops
 from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.errors import ShapeError
 from graphlab.ops.kernels.layout import channel_rows, from_channel_rows, row_dots, row_sums
 from graphlab.ops.kernels.moments import add_centered, is_ill_conditioned, row_moments, sums_with_normalized
@@ -95,6 +96,8 @@ def _column(vector: np.ndarray) -> np.ndarray:
 class BatchNorm(Function):
     """Batch normalization over axis 1 of (N, C), (N, C, L) or (N, C, H, W) inputs."""
     name = "batch_norm"
+    param_checks = dict(eps=params.number(0), momentum=params.number(0, 1, allow_none=True), training=params.flag,
+                        running_mean=params.array_or_none, running_var=params.array_or_none)
     cases = (
         Case([(4, 2), (2,), (2,)], numpy=_numpy_batch_norm, torch=_torch_batch_norm),
         Case([(3, 2, 3), (2,), (2,)], variant="sequence", numpy=_numpy_batch_norm, torch=_torch_batch_norm),
@@ -203,6 +206,7 @@ class BatchNorm(Function):
 class LayerNorm(Function):
     """Normalize over the trailing ``len(normalized_shape)`` axes of each sample."""
     name = "layer_norm"
+    param_checks = dict(eps=params.number(0), normalized_shape=params.shape())
     cases = (
         Case([(2, 3), (3,), (3,)], params=dict(normalized_shape=(3,)), numpy=_numpy_layer_norm,
              torch=lambda x, *affine, normalized_shape, eps=1e-5: F.layer_norm(x, normalized_shape, *affine, eps=eps)),

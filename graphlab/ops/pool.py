@@ -185,6 +185,8 @@ class GlobalAvgPool2d(Function):
     def forward(ctx, x, keepdims=False):
         if x.ndim != 4:
             raise ShapeError(f"global_avg_pool2d: input of shape {x.shape} is {x.ndim}-D; it needs 4-D (N, C, H, W)")
+        if x.shape[2] * x.shape[3] == 0:
+            raise ShapeError(f"global_avg_pool2d: input of shape {x.shape} has no pixels (H·W = 0) to average")
         output = spatial_means(x).T                       # (N, C)
         return output.reshape(output.shape + (1, 1)) if keepdims else output
 

@@ -6,13 +6,15 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, th
 from graphlab.autodiff.function import Function
+from graphlab.errors import ParameterError
+from graphlab.ops import params
 from graphlab.ops import dual
 
 
 def _count(shape: tuple, axis) -> int:
     if axis is None:
         return int(np.prod(shape, dtype=np.int64))
-    axes = (axis,) if isinstance(axis, int) else axis
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
@@ -21,7 +23,7 @@ def _dims(x, axis) -> tuple:
     """numpy's ``axis`` as torch's ``dim`` (None: every dimension)."""
     if axis is None:
         return tuple(range(x.ndim))
-    return (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
 
 
 def _numpy_logsumexp(x, axis=None, keepdims=False):
@@ -100,6 +102,7 @@ class Sum(Function):
     pattern = "distributor"
     higher_order = True
     axis, keepdims = None, False    # forward's defaults: ctx.axis when a call leaves it out
+    param_checks = dict(axis=params.axis(), keepdims=params.flag)
     cases = (
         Case([(2, 3)], params=dict(axis=None), numpy=_sum_numpy, torch=_sum_torch),
         Case([(2, 3)], params=dict(axis=1, keepdims=True), variant="axis1_keepdims",
@@ -133,6 +136,7 @@ class Mean(Function):
     pattern = "distributor"
     higher_order = True
     axis, keepdims = None, False
+    param_checks = dict(axis=params.axis(), keepdims=params.flag)
     cases = (
         Case([(2, 3)], params=dict(axis=None), numpy=_mean_numpy, torch=_mean_torch),
         Case([(2, 3)], params=dict(axis=0), variant="axis0", numpy=_mean_numpy, torch=_mean_torch),
@@ -164,6 +168,7 @@ class Max(Function):
     pattern = "router"
     higher_order = True
     axis, keepdims = None, False
+    param_checks = dict(axis=params.axis(), keepdims=params.flag)
     cases = (
         Case([(2, 3)], "distinct", params=dict(axis=1), numpy=_max_numpy, torch=_max_torch),
         Case([(2, 3)], "distinct", params=dict(axis=None), variant="all", numpy=_max_numpy, torch=_max_torch),
@@ -207,6 +212,7 @@ class Min(Function):
     pattern = "router"
     higher_order = True
     axis, keepdims = None, False
+    param_checks = dict(axis=params.axis(), keepdims=params.flag)
     cases = (
         Case([(2, 3)], "distinct", params=dict(axis=0), numpy=_min_numpy, torch=_min_torch),
         Case([(2, 3)], "distinct", params=dict(axis=None, keepdims=True), variant="all_keepdims",
@@ -235,6 +241,7 @@ class Var(Function):
     """Variance over ``axis`` (numpy's ddof=0 by default): d/dx = 2 (x - mean) / (n - ddof)."""
     higher_order = True
     axis, keepdims, ddof = None, False, 0
+    param_checks = dict(axis=params.axis(), keepdims=params.flag, ddof=params.integer(low=0))
     cases = (
         Case([(2, 3)], params=dict(axis=1), numpy=_var_numpy, torch=_var_torch),
         Case([(2, 3)], params=dict(axis=None, ddof=1), variant="all_ddof1", numpy=_var_numpy, torch=_var_torch),
@@ -247,6 +254,9 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, ddof=0):
+        if x.size and ddof >= _count(x.shape, axis):
+            raise ParameterError(f"var: ddof={ddof} leaves no degrees of freedom for {_count(x.shape, axis)} "
+                                 f"values per result; use a ddof below that (0, or 1 for the sample variance)")
         ctx.save_for_backward(x)
         return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
@@ -254,7 +264,8 @@ class Var(Function):
     def backward(ctx, upstream):
         (x,) = ctx.saved_tensors
         centered = x - x.mean(axis=ctx.axis, keepdims=True)
-        scale = 2.0 / (_count(x.shape, ctx.axis) - ctx.ddof)
+        freedom = _count(x.shape, ctx.axis) - ctx.ddof
+        scale = 2.0 / freedom if freedom > 0 else np.nan      # the variance of nothing is NaN, its slope too
         return dual.expand_reduced(upstream, x.shape, ctx.axis, ctx.keepdims) * centered * scale
 
     @staticmethod
@@ -272,6 +283,7 @@ class LogSumExp(Function):
     name = "logsumexp"
     higher_order = True
     axis, keepdims = None, False
+    param_checks = dict(axis=params.axis(), keepdims=params.flag)
     cases = (
         Case([(2, 3)], params=dict(axis=1), numpy=_numpy_logsumexp, torch=_logsumexp_torch),
         Case([(2, 3)], params=dict(axis=None), variant="all", numpy=_numpy_logsumexp, torch=_logsumexp_torch),
@@ -309,6 +321,7 @@ class Softmax(Function):
     """softmax along ``axis``: d/dx = s ⊙ (upstream - Σ upstream ⊙ s)."""
     higher_order = True
     axis = -1
+    param_checks = dict(axis=params.axis(allow_none=False, allow_tuple=False))
     cases = (
         Case([(2, 3)], params=dict(axis=-1), numpy=_numpy_softmax, torch=lambda x, axis: th.softmax(x, dim=axis)),
         Case([(2, 3)], params=dict(axis=0), variant="axis0", numpy=_numpy_softmax,
@@ -343,6 +356,7 @@ class LogSoftmax(Function):
     """x - logsumexp(x) along ``axis``: d/dx = upstream - softmax ⊙ Σ upstream."""
     higher_order = True
     axis = -1
+    param_checks = dict(axis=params.axis(allow_none=False, allow_tuple=False))
     cases = (
         Case([(2, 3)], params=dict(axis=-1), numpy=_numpy_log_softmax,
              torch=lambda x, axis: th.log_softmax(x, dim=axis)),

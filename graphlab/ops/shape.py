@@ -9,13 +9,16 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F, th
 from graphlab.autodiff.function import Function
+from graphlab.ops import params
 from graphlab.autodiff.tensor import Tensor
-from graphlab.errors import ShapeError
+from graphlab.errors import ParameterError, ShapeError
 from graphlab.ops.kernels.layout import concatenate
 
 
 def normalize_axis(axis: int, ndim: int, op_name: str) -> int:
     """``axis`` in [-ndim, ndim) as an index from 0; anything else is an error, never wrapped around."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise ParameterError(f"{op_name}: axis must be an integer, got {type(axis).__name__} {axis!r:.40}")
     if not -ndim <= axis < ndim:
         raise ShapeError(f"{op_name}: axis {axis} is out of range for {ndim} dimensions "
                          f"(valid: {-ndim}..{ndim - 1})")
@@ -40,6 +43,7 @@ MASK_34 = np.array([[True, False, False, True], [False, False, False, False], [T
 
 class Reshape(Function):
     higher_order = True
+    param_checks = dict(shape=params.shape(allow_minus_one=True))
     cases = (
         Case([(2, 3)], params=dict(shape=(3, 2)), numpy=lambda x, shape: x.reshape(shape),
              torch=lambda x, shape: x.reshape(shape)),
@@ -107,6 +111,7 @@ class Transpose(Function):
     """Permute axes (numpy's transpose; reversed order when no axes are given)."""
     symbol = "T"
     higher_order = True
+    param_checks = dict(axes=params.permutation)
     cases = (
         Case([(2, 3)], params=dict(axes=None), numpy=_numpy_transpose, torch=_torch_transpose),
         Case([(2, 3, 4)], params=dict(axes=(1, 0, 2)), variant="axes", numpy=_numpy_transpose,
@@ -149,6 +154,7 @@ class BroadcastTo(Function):
     symbol = "broadcast"
     pattern = "adder"
     higher_order = True
+    param_checks = dict(shape=params.shape())
     cases = (
         Case([(3, 1)], params=dict(shape=(2, 3, 2)), numpy=lambda x, shape: np.broadcast_to(x, shape),
              torch=lambda x, shape: x.broadcast_to(shape)),
@@ -276,6 +282,7 @@ class ScatterAdd(Function):
     symbol = "scatter+"
     name = "scatter_add"
     higher_order = True
+    param_checks = dict(shape=params.shape())
     cases = (
         Case([(3,)], params=dict(index=np.array([0, 2, 0]), shape=(4,)), numpy=_numpy_scatter_add,
              torch=_torch_scatter_add),
@@ -309,6 +316,7 @@ def _torch_concat(*tensors, axis=0):
 class Concat(Function):
     """Join tensors along an existing axis; backward slices the gradient back apart."""
     higher_order = True
+    param_checks = dict(axis=params.axis(allow_none=False, allow_tuple=False))
     cases = (
         _joined("", [(2, 3), (1, 3)], 0, _numpy_concat, _torch_concat),
         _joined("axis1", [(2, 1), (2, 2)], 1, _numpy_concat, _torch_concat),
@@ -361,6 +369,7 @@ def _torch_stack(*tensors, axis=0):
 class Stack(Function):
     """Join same-shaped tensors along a new axis."""
     higher_order = True
+    param_checks = dict(axis=params.axis(allow_none=False, allow_tuple=False, extra=1))
     cases = (
         _joined("", [(3,), (3,)], 0, _numpy_stack, _torch_stack),
         _joined("axis2", [(2, 2), (2, 2)], 2, _numpy_stack, _torch_stack),
@@ -406,6 +415,7 @@ def _torch_pad(x, pad_width=0, value=0.0):
 class Pad(Function):
     """Constant padding with numpy's ``pad_width``; backward crops the gradient."""
     higher_order = True
+    param_checks = dict(value=params.number(finite=False))   # -inf pads max pooling
     cases = (
         Case([(2, 3)], params=dict(pad_width=((1, 0), (0, 2)), value=0.5), numpy=_numpy_pad, torch=_torch_pad),
         Case([(2, 3)], params=dict(pad_width=((1, 2), (0, 1))), variant="pairs", symbolic=True,
@@ -419,8 +429,12 @@ class Pad(Function):
 
     @staticmethod
     def forward(ctx, x, pad_width=0, value=0.0):
+        widths = np.asarray(pad_width, dtype=object)
+        if widths.dtype == object and not all(params.is_int(width) for width in widths.flat):
+            raise ParameterError(f"pad: pad_width must be integers (one int, or a (before, after) pair per "
+                                 f"axis), got {pad_width!r:.60}")
         try:
-            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+            widths = np.broadcast_to(widths.astype(np.int64), (x.ndim, 2))
         except ValueError:
             raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape {x.shape}; "
                              f"give one (before, after) pair per axis or a single int") from None
