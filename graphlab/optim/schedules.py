@@ -49,6 +49,19 @@ def _rate(value, argument: str, where: str, **limits) -> float:
     return real(value, argument, where, error=OptimizerError, **limits)
 
 
+def _decayed(base_lr: float, gamma: float, power: int, where: str) -> float:
+    """lr₀·γᵖ, as an OptimizerError naming gamma when it leaves the floats (a γ > 1 grows the lr
+    geometrically: 1e77⁴ is past float64's 1.8e308, where Python's ``**`` raises OverflowError)."""
+    try:
+        lr = base_lr * gamma ** power
+    except OverflowError:
+        lr = math.inf
+    if not math.isfinite(lr):
+        raise OptimizerError(f"{where}: the lr lr0*gamma**{power} overflows at gamma={gamma!r}; "
+                             f"use gamma <= 1 (a decay) or a smaller gamma")
+    return lr
+
+
 class Schedule:
     """Base class: subclasses define ``lr_at(t, base_lr)`` (a pure function of the step t)."""
 
@@ -159,7 +172,7 @@ class StepLR(Schedule):
         super().__init__(optimizer, **options)
 
     def lr_at(self, t, base_lr=None):
-        return self._base(base_lr) * self.gamma ** (t // self.step_size)
+        return _decayed(self._base(base_lr), self.gamma, t // self.step_size, "StepLR")
 
     def default_steps(self):
         return 3 * self.step_size
@@ -181,7 +194,7 @@ class MultiStepLR(Schedule):
         super().__init__(optimizer, **options)
 
     def lr_at(self, t, base_lr=None):
-        return self._base(base_lr) * self.gamma ** bisect.bisect_right(self.milestones, t)
+        return _decayed(self._base(base_lr), self.gamma, bisect.bisect_right(self.milestones, t), "MultiStepLR")
 
     def default_steps(self):
         return int(self.milestones[-1] * 4 / 3) + 1 if self.milestones else 100
@@ -199,7 +212,7 @@ class ExponentialLR(Schedule):
         super().__init__(optimizer, **options)
 
     def lr_at(self, t, base_lr=None):
-        return self._base(base_lr) * self.gamma ** t
+        return _decayed(self._base(base_lr), self.gamma, t, "ExponentialLR")
 
     def settings(self):
         return {"gamma": self.gamma}

@@ -141,3 +141,12 @@ def test_plot_draws_the_curve(tmp_path):
     x, y = line.get_data()
     assert len(x) == 46 and y[0] == 0 and max(y) == pytest.approx(0.1) and y[-1] == pytest.approx(0)
     assert (tmp_path / "cosine.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_growing_lr_that_overflows_names_gamma():
+    """lr0*gamma**t past float64's range is a clear OptimizerError naming gamma, not Python's
+    OverflowError from inside the schedule (found by the fuzz suite: gamma=1.16e77 at t=4)."""
+    schedule = S.ExponentialLR(gl.optim.SGD([gl.tensor([1.0], requires_grad=True)], lr=0.1), gamma=1.16e77)
+    assert schedule.lr_at(1) == pytest.approx(1.16e76)
+    with pytest.raises(gl.optim.OptimizerError, match="gamma"):
+        schedule.curve(5)
