@@ -108,4 +108,4 @@ def test_a_preloaded_lesson_is_announced_under_the_hint(pipe):
     printed = []
     pipe.send_text(CTRL_D)
     run_interactive(workspace, session=session_for(workspace, pipe), print_line=printed.append)
-    assert printed[0].splitlines()[1] == "loaded E01: f = (x + y) * z, x = -2, y = 5, z = -4"
+    assert printed[0].splitlines()[2] == "loaded E01: f = (x + y) * z, x = -2, y = 5, z = -4"
