@@ -18,10 +18,10 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 import graphlab as gl
-from graphlab.autodiff.trace import PATTERN_NAMES, format_value
+from graphlab.autodiff.trace import PATTERN_NAMES, Trace, format_value
 from graphlab.errors import GraphlabError
 from graphlab.repl import help_texts
-from graphlab.repl.text import WIDTH, truncate, wrap
+from graphlab.repl.text import MAX_ROWS, WIDTH, truncate, wrap
 from graphlab.repl.walk_state import has_gradients
 
 
@@ -138,6 +138,9 @@ def show_command(workspace, argument: str) -> str:
     lines = [f"{node.label}: shape {node.shape}, dtype {node.dtype}",
              f"  value {format_value(node.data)}",
              f"  grad  {format_value(node.grad)}{_partial_text(workspace.walk(), node)}"]
+    trace = workspace.last_trace
+    step = None if trace is None else next((item for item in trace if item.node is node), None)
+    lines += [] if step is None else _accumulated_note(node, step)
     if node.creator is None:
         lines.append("  leaf" + (" (requires grad)" if node.requires_grad else " (constant)"))
         return wrap("\n".join(lines))
@@ -156,8 +159,7 @@ def graph_command(workspace, argument: str) -> str:
 
 # -- backward and the step-by-step walk -----------------------------------------------------------
 #: what a :step prints after a finished :backward, before its first step
-RESTART_NOTE = ("the walk restarts from cleared gradients (:backward's result is rebuilt one step at a "
-                "time; :backward gives it back at once)")
+RESTART_NOTE = "(the walk restarts from cleared gradients; :backward gives them back at once)"
 
 
 @command("backward", ":backward [var] [--all]", "run backward from a scalar and print the Trace", argument="tensor")
@@ -169,8 +171,11 @@ def backward_command(workspace, argument: str) -> str:
         raise CommandError("usage: :backward [var] [--all]")
     root = _root(workspace, names[0] if names else "")
     trace, cleared = workspace.run_backward(root, names[0] if names else None)
-    lines = trace.table().splitlines()
-    table = "\n".join(lines) if show_all else truncate(lines, more=f":backward {' '.join(names + ['--all'])}")
+    if show_all or len(trace) <= MAX_ROWS:
+        table = trace.table()
+    else:   # only the rows shown are formatted: a 40,000-step Trace prints at once
+        shown = Trace(trace[:MAX_ROWS]).table().splitlines()
+        table = truncate(shown + [""] * (len(trace) - MAX_ROWS), more=f":backward {' '.join(names + ['--all'])}")
     if not cleared:
         return table
     return wrap(f"(gradients cleared first: each :backward starts from zero, so the Trace and .grad agree; "
@@ -192,7 +197,7 @@ def step_command(workspace, argument: str) -> str:
         walk = workspace.start_walk()
     step = walk.back() if argument == "back" else walk.forward()
     if step is None:
-        return f"at the start of the walk (0 of {walk.total}): every gradient is cleared; :step takes the first step"
+        return f"at the start of the walk (0 of {walk.total}), every gradient cleared; :step takes the first"
     lines = note + [f"step {walk.position} of {walk.total}: {step}"]
     if step.is_fan_out:
         parts = " + ".join(f"{format_value(gradient)} from {consumer.label if consumer is not None else 'seed'}"
@@ -225,8 +230,8 @@ def _partial_text(walk, node) -> str:
 @command("reset", ":reset", "clear the graph's gradients and start the walk again")
 def reset_command(workspace, argument: str) -> str:
     cleared = workspace.reset()
-    return (f"cleared {cleared} gradients of {workspace.root_label()}'s graph; :step walks it again from "
-            f"the output, :backward runs it all")
+    return wrap(f"cleared {cleared} gradients of {workspace.root_label()}'s graph; :step walks it again "
+                f"from the output, :backward runs it all")
 
 
 @command("focus", ":focus NODE", "one node's chain rule: upstream × local = downstream", argument="node")
@@ -340,8 +345,7 @@ def walk_command(workspace, argument: str) -> str:
         raise CommandError(f"{index} exists; nothing was written. Use :walk {shlex.join(words)} --force "
                            f"to replace it (and its frames)")
     written = gl.walk(root, directory)
-    return wrap(f"wrote {len(written)} frames and {written.index}: open it in a browser to step through "
-                f"the walk")
+    return wrap(f"wrote {len(written)} frames: {written.index} (open it in a browser)")
 
 
 def _tensor_and_target(workspace, argument: str, usage: str, default_suffix: str) -> tuple:

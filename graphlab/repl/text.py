@@ -47,5 +47,5 @@ def truncate(lines: List[str], keep: int = MAX_ROWS, more: str = "", head: int =
     if len(lines) <= head + keep:
         return "\n".join(lines)
     hidden = len(lines) - head - keep
-    note = f"... {hidden:,} more rows not shown" + (f" ({more} shows every row)" if more else "")
+    note = f"... {hidden:,} more {'row' if hidden == 1 else 'rows'} not shown" + (f" ({more} shows every row)" if more else "")
     return "\n".join(lines[:head + keep] + [note])

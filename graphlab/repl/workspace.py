@@ -234,14 +234,16 @@ class Workspace:
         if tensor is not self._root:
             self.clear_walk()
             self._trace = None
+        self.root_name = self._name_of(tensor, name)
         self._root = tensor
-        self.root_name = name or self._name_of(tensor)
 
-    def _name_of(self, tensor: Tensor) -> str:
+    def _name_of(self, tensor: Tensor, asked: Optional[str]) -> str:
+        if tensor.name is not None and self.namespace.get(tensor.name) is tensor:
+            return tensor.name        # its own name, the one every view shows (not an alias)
+        if asked is not None:
+            return asked
         if tensor is self._root and self.namespace.get(self.root_name) is tensor:
             return self.root_name
-        if tensor.name is not None and self.namespace.get(tensor.name) is tensor:
-            return tensor.name
         holders = [key for key, value in self.namespace.items() if value is tensor]
         named = [key for key in holders if not key.startswith("_")]
         return (named or [tensor.label])[0]
