@@ -178,9 +178,8 @@ def backward_command(workspace, argument: str) -> str:
         table = truncate(shown + [""] * (len(trace) - MAX_ROWS), more=f":backward {' '.join(names + ['--all'])}")
     if not cleared:
         return table
-    return wrap(f"(gradients cleared first: each :backward starts from zero, so the Trace and .grad agree; "
-                f"{workspace.root_label()}.backward() in Python adds into the leaves' .grad, as in PyTorch)") \
-        + "\n" + table
+    return wrap(f"(each :backward starts from cleared gradients; {workspace.root_label()}.backward() in "
+                f"Python adds up)") + "\n" + table
 
 
 @command("step", ":step [back]", "walk backward one node at a time (:step back undoes one)")
@@ -230,8 +229,8 @@ def _partial_text(walk, node) -> str:
 @command("reset", ":reset", "clear the graph's gradients and start the walk again")
 def reset_command(workspace, argument: str) -> str:
     cleared = workspace.reset()
-    return wrap(f"cleared {cleared} gradients of {workspace.root_label()}'s graph; :step walks it again "
-                f"from the output, :backward runs it all")
+    return wrap(f"cleared {cleared} gradients of {workspace.root_label()}'s graph; :step or :backward "
+                f"starts again")
 
 
 @command("focus", ":focus NODE", "one node's chain rule: upstream × local = downstream", argument="node")

@@ -76,7 +76,7 @@ def test_reset_clears_what_it_says(lecture):
 def test_a_second_backward_shows_the_same_numbers_in_every_view(lecture):
     run(lecture, ":backward")
     second = run(lecture, ":backward").text
-    assert "gradients cleared first" in second and "x     leaf  -4" in second
+    assert "each :backward starts from cleared gradients" in second and "x     leaf  -4" in second
     assert grads(lecture, "x", "y", "z", "q") == (-4, -4, 3, -4)
     assert run(lecture, ":focus x").text == "x (leaf): gradient -4"
     assert "grad  -4" in run(lecture, ":show x").text
