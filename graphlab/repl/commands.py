@@ -415,10 +415,8 @@ def _check_depends(function, expression: str, names: list, at: list) -> None:
 def verify_command(workspace, argument: str) -> str:
     if argument and argument not in workspace.namespace:
         return str(gl.verify.op(argument))
-    root = _root(workspace, argument)
-    if root.grad is None:
-        root.backward()
-    return str(gl.verify.graph(root))
+    # gl.verify.graph runs its own walk (gl.grad): no .grad changes, so the current backward stays as it is
+    return str(gl.verify.graph(_root(workspace, argument)))
 
 
 # -- lessons and sessions ----------------------------------------------------------------------------

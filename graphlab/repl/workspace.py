@@ -133,7 +133,9 @@ class Workspace:
         try:
             return Output(commands.dispatch(self, line))
         except KeyboardInterrupt:
-            self.clear_walk()     # a walk stopped half-way through a step is not to be trusted
+            if self._walk is not None:    # a walk stopped half-way through a step is not to be trusted:
+                clear_gradients(self._walk.root)   # no half-delivered gradients left behind
+            self.clear_walk()
             return Output(f"KeyboardInterrupt: {line.split()[0]} cancelled", ok=False, interrupted=True)
         except SystemExit:    # exit() inside a command's expression: leave, as typing it would
             self.quitting = True
@@ -268,7 +270,8 @@ class Workspace:
         from cleared gradients, so the Trace, ``.grad`` and every view show the same numbers."""
         self.set_root(root, name)
         self.clear_walk()
-        cleared = clear_gradients(root) > 0
+        # a root backward refuses (not scalar, no gradient) keeps its gradients: backward says why
+        cleared = root.requires_grad and root.data.size == 1 and clear_gradients(root) > 0
         self._trace = root.backward()
         return self._trace, cleared
 

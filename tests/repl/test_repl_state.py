@@ -193,3 +193,12 @@ def test_render_takes_focus_and_patterns(lecture, tmp_path):
     unknown = lecture.execute(":render --colour")
     assert not unknown.ok and "the options are --focus NODE and --patterns" in flat(unknown.text)
     np.testing.assert_allclose(lecture.namespace["x"].grad, -4)
+
+
+def test_a_refused_backward_or_step_clears_nothing(lecture):
+    run(lecture, ":backward", "v = gl.tensor([1.0, 2.0], requires_grad=True)", "w = v * 2")
+    refused = lecture.execute(":backward w")
+    assert not refused.ok and "has shape (2,)" in flat(refused.text)
+    assert grads(lecture, "x", "q") == (-4, -4)        # f's gradients are still there
+    assert not lecture.execute(":step").ok              # w is the root now; its walk is refused too
+    assert grads(lecture, "x", "q") == (-4, -4)
