@@ -108,7 +108,7 @@ def help_command(workspace, argument: str) -> str:
 def vars_command(workspace, argument: str) -> str:
     rows = [f"{name:<10} {tensor.op or 'leaf':<10} {str(tensor.shape):<10} value {format_value(tensor.data)}"
             f"  grad {format_value(tensor.grad)}" for name, tensor in workspace.tensors().items()]
-    return "\n".join(rows) if rows else "no tensors yet: try  x = gl.scalar(-2)"
+    return wrap("\n".join(rows), indent=" " * 16) if rows else "no tensors yet: try  x = gl.scalar(-2)"
 
 
 @command("nodes", ":nodes [var] [--all]", "every node of a graph, inputs first", argument="tensor")
@@ -125,9 +125,9 @@ def nodes_command(workspace, argument: str) -> str:
         made = f"{node.op}({inputs})" if node.op else "leaf"
         lines.append(f"  {node.label:<8} = {made:<22} value {format_value(node.data):<12} "
                      f"grad {format_value(node.grad)}{_partial_text(walk, node)}")
-    if "--all" in words:
-        return "\n".join(lines)
-    return truncate(lines, head=1, more=f":nodes {' '.join(names + ['--all'])}")
+    text = "\n".join(lines) if "--all" in words else \
+        truncate(lines, head=1, more=f":nodes {' '.join(names + ['--all'])}")
+    return wrap(text, indent=" " * 12)
 
 
 @command("show", ":show NODE", "a node's value, gradient, op, inputs and local gradients", argument="node")
@@ -278,7 +278,7 @@ def patterns_command(workspace, argument: str) -> str:
     if workspace.root_name is not None and workspace.last_trace is not None:
         found = [f"{step.node.label}: {step.pattern}" for step in workspace.last_trace if step.pattern]
         lines.append("in the last backward: " + (", ".join(found) if found else "none"))
-    return "\n".join(lines)
+    return wrap("\n".join(lines))
 
 
 @command("zero_grad", ":zero_grad", "clear every gradient in the workspace")
