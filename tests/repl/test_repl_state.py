@@ -202,3 +202,17 @@ def test_a_refused_backward_or_step_clears_nothing(lecture):
     assert grads(lecture, "x", "q") == (-4, -4)        # f's gradients are still there
     assert not lecture.execute(":step").ok              # w is the root now; its walk is refused too
     assert grads(lecture, "x", "q") == (-4, -4)
+
+
+def test_repl_lesson_flag_takes_lesson_numbers_too():
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-m", "graphlab", "repl", "--lesson", "1"], input=":backward\nx.grad\n",
+                            capture_output=True, text=True, cwd=root, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "array(-4., dtype=float32)" in result.stdout
+    typo = subprocess.run([sys.executable, "-m", "graphlab", "repl", "--lesson", "scalr"], input="",
+                          capture_output=True, text=True, cwd=root, timeout=120)
+    assert typo.returncode == 2 and "did you mean scalar?" in typo.stderr
