@@ -21,7 +21,7 @@ import graphlab as gl
 from graphlab.autodiff.trace import PATTERN_NAMES, Trace, format_value
 from graphlab.errors import GraphlabError
 from graphlab.repl import help_texts
-from graphlab.repl.text import MAX_ROWS, WIDTH, truncate, wrap
+from graphlab.repl.text import MAX_ROWS, WIDTH, more_rows_note, truncate, wrap
 from graphlab.repl.walk_state import has_gradients
 
 
@@ -174,8 +174,8 @@ def backward_command(workspace, argument: str) -> str:
     if show_all or len(trace) <= MAX_ROWS:
         table = trace.table()
     else:   # only the rows shown are formatted: a 40,000-step Trace prints at once
-        shown = Trace(trace[:MAX_ROWS]).table().splitlines()
-        table = truncate(shown + [""] * (len(trace) - MAX_ROWS), more=f":backward {' '.join(names + ['--all'])}")
+        table = Trace(trace[:MAX_ROWS]).table() + "\n" + \
+            more_rows_note(len(trace) - MAX_ROWS, f":backward {' '.join(names + ['--all'])}")
     if not cleared:
         return table
     return wrap(f"(each :backward starts from cleared gradients; {workspace.root_label()}.backward() in "

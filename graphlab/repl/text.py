@@ -46,6 +46,10 @@ def truncate(lines: List[str], keep: int = MAX_ROWS, more: str = "", head: int =
     names how many rows were left out and ``more``, the way to see them all."""
     if len(lines) <= head + keep:
         return "\n".join(lines)
-    hidden = len(lines) - head - keep
-    note = f"... {hidden:,} more {'row' if hidden == 1 else 'rows'} not shown" + (f" ({more} shows every row)" if more else "")
-    return "\n".join(lines[:head + keep] + [note])
+    return "\n".join(lines[:head + keep] + [more_rows_note(len(lines) - head - keep, more)])
+
+
+def more_rows_note(hidden: int, more: str = "") -> str:
+    """The line under a cut table: how many rows it leaves out, and the command that shows them."""
+    note = f"... {hidden:,} more {'row' if hidden == 1 else 'rows'} not shown"
+    return note + (f" ({more} shows every row)" if more else "")
