@@ -101,16 +101,18 @@ def transcript() -> str:
     return result.stdout
 
 
-def terminal_screen(lines: list, width: int = 100, height: int = 34) -> str:
+def terminal_screen(lines: list, width: int = 80, height: int = 34) -> str:
     """Type ``lines`` into the interactive REPL in tmux and return the screen with its colours."""
     name = "graphlab-docs"
     with tempfile.TemporaryDirectory() as home:
-        command = f"env GRAPHLAB_HISTORY={home}/history TERM=xterm-256color {sys.executable} -m graphlab repl"
+        # PYTHONPATH: the graphlab of this source tree, whatever the interpreter has installed
+        command = (f"env GRAPHLAB_HISTORY={home}/history TERM=xterm-256color PYTHONPATH={ROOT} "
+                   f"{sys.executable} -m graphlab repl")
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), "-c", home,
                         command], check=True)
         try:
-            time.sleep(1.5)
+            _wait_for_banner(name)
             for line in lines:
                 subprocess.run(["tmux", "send-keys", "-t", name, "-l", line], check=True)
                 subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
@@ -122,7 +124,19 @@ def terminal_screen(lines: list, width: int = 100, height: int = 34) -> str:
             subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
-def screenshot(screen: str, target: Path, width: int = 100, height: int = 34) -> None:
+def _wait_for_banner(name: str, timeout: float = 30.0) -> None:
+    """Keys typed before the REPL owns the terminal are echoed raw: wait for its first line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+        if ":help lists commands" in screen:
+            time.sleep(0.5)     # the prompt follows the banner
+            return
+        time.sleep(0.1)
+    raise SystemExit("make_repl_pictures: the REPL did not start in tmux within 30 s")
+
+
+def screenshot(screen: str, target: Path, width: int = 80, height: int = 34) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("make_repl_pictures: Chromium is missing (bash .ci/setup installs it)")

@@ -24,10 +24,13 @@ def _repl(arguments: argparse.Namespace) -> int:
 
 
 def lesson_argument(text: str) -> str:
-    """``repl --lesson``: the name of a lecture graph."""
-    from graphlab import examples
+    """``repl --lesson``: what the REPL's :lesson takes (a lecture graph, a lesson's number or topic)."""
+    from graphlab import examples, lessons
     if text not in examples.GRAPHS:
-        raise argparse.ArgumentTypeError(f"no lecture graph {text[:40]!r}; choose from {', '.join(examples.GRAPHS)}")
+        try:
+            lessons.resolve_lesson(text)
+        except lessons.LessonError as error:
+            raise argparse.ArgumentTypeError(str(error).removeprefix("lesson: ")) from None
     return text
 
 
@@ -248,7 +251,7 @@ def _add_repl(commands) -> None:
                                            "With stdin from a file or pipe it runs the lines and exits "
                                            "non-zero if any failed: graphlab repl < lecture.session")
     repl.add_argument("--lesson", metavar="NAME", type=lesson_argument,
-                      help="load a lecture graph first (scalar, sigmoid, vector, ...)")
+                      help="load a lesson's lecture graph first (1-17, a topic, or scalar, sigmoid, vector, ...)")
     repl.set_defaults(handler=_repl)
 
 

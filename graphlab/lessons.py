@@ -193,3 +193,30 @@ def figure(width: float = 6.4, height: float = 4.8, layout: Optional[str] = "con
         raise LessonError("lesson: this picture needs matplotlib: bash .ci/setup (installs the plot extra) "
                           "or pip install 'graphlab[plot]'") from None
     return Figure(figsize=(width, height), layout=layout)
+
+
+# -- one resolver for the CLI and the REPL ----------------------------------------------------------
+#: the lecture graphs (names of ``gl.examples.GRAPHS``) and the lesson built on each
+GRAPH_LESSONS = {"scalar": 1, "sigmoid": 2, "sigmoid_fused": 2, "gates": 3, "vector": 4}
+
+
+def resolve_lesson(text) -> Lesson:
+    """The lesson ``text`` names: a number, a topic, a file name, or the lecture graph the lesson
+    is built on (``scalar`` is lesson 1), so ``graphlab lesson`` and the REPL's ``:lesson`` take
+    the same words. A LessonError suggests the closest name.
+
+    >>> resolve_lesson("scalar").number, resolve_lesson("2").topic
+    (1, 'sigmoid_neuron')
+    """
+    word = str(text).strip()
+    if word in GRAPH_LESSONS:
+        return find(GRAPH_LESSONS[word])
+    try:
+        return find(word)
+    except LessonError:
+        import difflib
+        names = [lesson.topic for lesson in available()] + list(GRAPH_LESSONS)
+        close = difflib.get_close_matches(word, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise LessonError(f"lesson: no lesson {word!r}; {hint}give a number 1-{len(available())}, a topic "
+                          f"(graphlab lesson --list) or a graph: {', '.join(GRAPH_LESSONS)}") from None

@@ -12,9 +12,12 @@ import sys
 from pathlib import Path
 from typing import Iterator, Optional, TextIO
 
+from graphlab.repl.text import wrap
 from graphlab.repl.workspace import CONTINUATION, PROMPT, Output, Workspace, is_incomplete, iter_blocks
 
-HINT = "graphlab REPL: Python with gl and np loaded. :help lists commands; try :backward, :step, :render."
+#: two lines, each under 80 columns
+HINT = ("graphlab REPL: Python with gl and np loaded.\n"
+        ":help lists commands; try :lesson 1, then :backward, :step, :render.")
 
 
 def history_path() -> Path:
@@ -119,7 +122,7 @@ def python_lexer():
 
 def run_interactive(workspace: Workspace, session=None, print_line=print) -> int:
     session = session or build_session(workspace)
-    print_line(HINT + (f"\n{workspace.greeting.splitlines()[0]}" if workspace.greeting else ""))
+    print_line(HINT + (f"\n{wrap(workspace.greeting.splitlines()[0])}" if workspace.greeting else ""))
     while True:
         try:
             text = session.prompt()

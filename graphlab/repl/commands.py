@@ -10,6 +10,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -17,9 +18,11 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 import graphlab as gl
-from graphlab.autodiff.engine import topological_order
-from graphlab.autodiff.trace import PATTERN_NAMES, format_value
+from graphlab.autodiff.trace import PATTERN_NAMES, Trace, format_value
 from graphlab.errors import GraphlabError
+from graphlab.repl import help_texts
+from graphlab.repl.text import MAX_ROWS, WIDTH, more_rows_note, truncate, wrap
+from graphlab.repl.walk_state import has_gradients
 
 
 class CommandError(GraphlabError):
@@ -37,6 +40,8 @@ class Command:
 
 
 COMMANDS: Dict[str, Command] = {}
+#: :help's usage column (a longer usage takes a line of its own)
+HELP_COLUMN = 23
 
 
 def command(name: str, usage: str, summary: str, argument: Optional[str] = None):
@@ -77,38 +82,52 @@ def _root(workspace, argument: str):
 
 
 # -- help and the workspace ----------------------------------------------------------------------
-@command("help", ":help [command]", "list the commands, or explain one")
+@command("help", ":help [command]", "list the commands, or explain one (usage, arguments, an example)")
 def help_command(workspace, argument: str) -> str:
     if argument:
-        found = COMMANDS.get(argument.lstrip(":"))
+        name = argument.lstrip(":")
+        found = COMMANDS.get(name)
         if found is None:
-            suggestion = closest(argument.lstrip(":"))
-            raise CommandError(f"no command :{argument.lstrip(':')}" + (f"; did you mean :{suggestion}?" if suggestion else ""))
-        return f"{found.usage}\n  {found.summary}"
-    width = max(len(item.usage) for item in COMMANDS.values())
+            suggestion = closest(name)
+            raise CommandError(f"no command :{name}" + (f"; did you mean :{suggestion}?" if suggestion else
+                                                          "; :help lists them all"))
+        return wrap(f"{found.usage}\n  {found.summary}\n" + help_texts.details(name))
     lines = ["Python runs as usual (gl and np are loaded). Colon commands:"]
-    lines += [f"  {item.usage:<{width}}  {item.summary}" for item in COMMANDS.values()]
+    for item in COMMANDS.values():
+        # a usage too long for the column gets a line of its own; summaries wrap under their column
+        usage = [f"  {item.usage}"] if len(item.usage) > HELP_COLUMN else []
+        first = f"  {'' if usage else item.usage:<{HELP_COLUMN}}  "
+        lines += usage + textwrap.wrap(item.summary, width=WIDTH, initial_indent=first,
+                                       subsequent_indent=" " * len(first))
     lines.append("A tensor assigned to a name takes that name in traces and diagrams.")
-    return "\n".join(lines)
+    lines.append(":help COMMAND explains one command, with an example.")
+    return wrap("\n".join(lines))
 
 
 @command("vars", ":vars", "the tensors in the workspace: shape, value, gradient")
 def vars_command(workspace, argument: str) -> str:
     rows = [f"{name:<10} {tensor.op or 'leaf':<10} {str(tensor.shape):<10} value {format_value(tensor.data)}"
             f"  grad {format_value(tensor.grad)}" for name, tensor in workspace.tensors().items()]
-    return "\n".join(rows) if rows else "no tensors yet: try  x = gl.scalar(-2)"
+    return wrap("\n".join(rows), indent=" " * 16) if rows else "no tensors yet: try  x = gl.scalar(-2)"
 
 
-@command("nodes", ":nodes [var]", "every node of a graph, inputs first", argument="tensor")
+@command("nodes", ":nodes [var] [--all]", "every node of a graph, inputs first", argument="tensor")
 def nodes_command(workspace, argument: str) -> str:
-    root = _root(workspace, argument)
-    nodes = workspace.graph_nodes(root)
+    words = _words(argument)
+    names = [word for word in words if word != "--all"]
+    if len(names) > 1:
+        raise CommandError("usage: :nodes [var] [--all]")
+    root = _root(workspace, names[0] if names else "")
+    nodes, walk = workspace.graph_nodes(root), workspace.walk()
     lines = [f"{len(nodes)} nodes of {root.label}:"]
     for node in nodes:
         inputs = ", ".join(parent.label for parent in node.parents)
         made = f"{node.op}({inputs})" if node.op else "leaf"
-        lines.append(f"  {node.label:<8} = {made:<22} value {format_value(node.data):<12} grad {format_value(node.grad)}")
-    return "\n".join(lines)
+        lines.append(f"  {node.label:<8} = {made:<22} value {format_value(node.data):<12} "
+                     f"grad {format_value(node.grad)}{_partial_text(walk, node)}")
+    text = "\n".join(lines) if "--all" in words else \
+        truncate(lines, head=1, more=f":nodes {' '.join(names + ['--all'])}")
+    return wrap(text, indent=" " * 12)
 
 
 @command("show", ":show NODE", "a node's value, gradient, op, inputs and local gradients", argument="node")
@@ -118,16 +137,19 @@ def show_command(workspace, argument: str) -> str:
     node = workspace.node(argument)
     lines = [f"{node.label}: shape {node.shape}, dtype {node.dtype}",
              f"  value {format_value(node.data)}",
-             f"  grad  {format_value(node.grad)}"]
+             f"  grad  {format_value(node.grad)}{_partial_text(workspace.walk(), node)}"]
+    trace = workspace.last_trace
+    step = None if trace is None else next((item for item in trace if item.node is node), None)
+    lines += [] if step is None else _accumulated_note(node, step)
     if node.creator is None:
         lines.append("  leaf" + (" (requires grad)" if node.requires_grad else " (constant)"))
-        return "\n".join(lines)
+        return wrap("\n".join(lines))
     lines.append(f"  made by {node.op}({', '.join(parent.label for parent in node.parents)})")
     local = node.creator.local_gradients()
     if local is not None:
         for parent, value in zip(node.parents, local):
             lines.append(f"  local d{node.label}/d{parent.label} = {format_value(value)}")
-    return "\n".join(lines)
+    return wrap("\n".join(lines))
 
 
 @command("graph", ":graph [var]", "the graph as text, with values and gradients", argument="tensor")
@@ -136,40 +158,79 @@ def graph_command(workspace, argument: str) -> str:
 
 
 # -- backward and the step-by-step walk -----------------------------------------------------------
-@command("backward", ":backward [var]", "run backward from a scalar and print the Trace", argument="tensor")
+#: what a :step prints after a finished :backward, before its first step
+RESTART_NOTE = "(the walk restarts from cleared gradients; :backward gives them back at once)"
+
+
+@command("backward", ":backward [var] [--all]", "run backward from a scalar and print the Trace", argument="tensor")
 def backward_command(workspace, argument: str) -> str:
-    root = _root(workspace, argument)
-    workspace.set_root(root)
-    workspace.clear_walk()
-    trace = root.backward()
-    workspace.last_trace = trace
-    return trace.table()
+    words = _words(argument)
+    show_all = "--all" in words
+    names = [word for word in words if word != "--all"]
+    if len(names) > 1:
+        raise CommandError("usage: :backward [var] [--all]")
+    root = _root(workspace, names[0] if names else "")
+    trace, cleared = workspace.run_backward(root, names[0] if names else None)
+    if show_all or len(trace) <= MAX_ROWS:
+        table = trace.table()
+    else:   # only the rows shown are formatted: a 40,000-step Trace prints at once
+        table = Trace(trace[:MAX_ROWS]).table() + "\n" + \
+            more_rows_note(len(trace) - MAX_ROWS, f":backward {' '.join(names + ['--all'])}")
+    if not cleared:
+        return table
+    return wrap(f"(each :backward starts from cleared gradients; {workspace.root_label()}.backward() in "
+                f"Python adds up)") + "\n" + table
 
 
 @command("step", ":step [back]", "walk backward one node at a time (:step back undoes one)")
 def step_command(workspace, argument: str) -> str:
     if argument not in ("", "back"):
         raise CommandError("usage: :step  or  :step back")
-    walk = workspace.walk_state()
+    walk, note = workspace.walk(), []
+    if walk is None:
+        if argument == "back":
+            raise CommandError("no step walk to go back in; :step starts one")
+        root = workspace.current_root()
+        if has_gradients(root):
+            note = [RESTART_NOTE]
+        walk = workspace.start_walk()
     step = walk.back() if argument == "back" else walk.forward()
     if step is None:
-        return f"at the start of the walk (0 of {walk.total}); :step takes the first step"
-    lines = [f"step {walk.position} of {walk.total}: {step}"]
+        return f"at the start of the walk (0 of {walk.total}), every gradient cleared; :step takes the first"
+    lines = note + [f"step {walk.position} of {walk.total}: {step}"]
     if step.is_fan_out:
         parts = " + ".join(f"{format_value(gradient)} from {consumer.label if consumer is not None else 'seed'}"
                            for consumer, gradient in step.contributions)
         lines.append(f"  fan-out: {parts} = {format_value(step.upstream)}")
-    pending = walk.pending()
-    lines.append("  pending: " + (", ".join(node.label for node in pending) if pending else "none"))
-    if walk.position == walk.total:
+    lines.append("  pending: " + _pending_text(walk))
+    if walk.done:
         lines.append("  done: every gradient is final (the same as :backward)")
-    return "\n".join(lines)
+    return wrap("\n".join(lines))
 
 
-@command("reset", ":reset", "start the step-by-step walk again")
+def _pending_text(walk, limit: int = 8) -> str:
+    """The nodes waiting for their step, each with the gradient received so far."""
+    pending = walk.pending()
+    if not pending:
+        return "none"
+    parts = [f"{node.label} = {format_value(node.grad)}{_partial_text(walk, node)}" for node in pending[:limit]]
+    if len(pending) > limit:
+        parts.append(f"... {len(pending) - limit} more (:nodes shows every gradient)")
+    return ", ".join(parts)
+
+
+def _partial_text(walk, node) -> str:
+    partial = walk.partial(node) if walk is not None else None
+    if partial is None or partial[0] >= partial[1]:
+        return ""
+    return f" (partial: {partial[0]} of {partial[1]} contributions)"
+
+
+@command("reset", ":reset", "clear the graph's gradients and start the walk again")
 def reset_command(workspace, argument: str) -> str:
-    workspace.clear_walk()
-    return "walk reset: :step starts again from the output (gradients cleared)"
+    cleared = workspace.reset()
+    return wrap(f"cleared {cleared} gradients of {workspace.root_label()}'s graph; :step or :backward "
+                f"starts again")
 
 
 @command("focus", ":focus NODE", "one node's chain rule: upstream × local = downstream", argument="node")
@@ -177,19 +238,38 @@ def focus_command(workspace, argument: str) -> str:
     if not argument:
         raise CommandError("usage: :focus NODE")
     node = workspace.node(argument)
-    trace = workspace.last_trace
+    trace, walk = workspace.last_trace, workspace.walk()
     if trace is None:
         raise CommandError("run :backward (or :step) first: the chain rule needs the gradients")
-    try:
-        step = trace.step_for(node)
-    except KeyError as error:
-        raise CommandError(str(error)) from None
+    step = next((item for item in trace if item.node is node), None)
+    if step is None:
+        return wrap(_not_reached_text(workspace, node, walk))
     lines = [str(step)]
     if step.local is not None and not step.is_leaf:
         for parent, local, downstream in zip(step.inputs, step.local, step.downstream):
             lines.append(f"  d{workspace.root_label()}/d{parent.label} = upstream × local = "
                          f"{format_value(step.upstream)} × {format_value(local)} = {format_value(downstream)}")
-    return "\n".join(lines)
+    lines += _accumulated_note(node, step)
+    return wrap("\n".join(lines))
+
+
+def _not_reached_text(workspace, node, walk) -> str:
+    root = workspace.root_label()
+    if walk is None or not walk.in_walk(node):
+        return (f"{node.label} is not in {root}'s backward walk: no gradient flows to it (a constant, or "
+                f"not an input of {root})")
+    received = "" if node.grad is None else \
+        f"; it has received {format_value(node.grad)} so far{_partial_text(walk, node)}"
+    return (f"{node.label} is not reached yet: the walk is at step {walk.position} of {walk.total}"
+            f"{received}; :step on to reach it (or :backward)")
+
+
+def _accumulated_note(node, step) -> list:
+    """A leaf whose .grad differs from the Trace: backward ran again in Python and added to it."""
+    if not step.is_leaf or node.grad is None or np.allclose(node.grad, step.upstream):
+        return []
+    return [f"  note: {node.label}.grad is {format_value(node.grad)}, not {format_value(step.upstream)}: "
+            f"leaves add up over backward calls in Python; :backward starts from zero"]
 
 
 @command("patterns", ":patterns", "the gate patterns of the lecture, and where they occur")
@@ -198,7 +278,7 @@ def patterns_command(workspace, argument: str) -> str:
     if workspace.root_name is not None and workspace.last_trace is not None:
         found = [f"{step.node.label}: {step.pattern}" for step in workspace.last_trace if step.pattern]
         lines.append("in the last backward: " + (", ".join(found) if found else "none"))
-    return "\n".join(lines)
+    return wrap("\n".join(lines))
 
 
 @command("zero_grad", ":zero_grad", "clear every gradient in the workspace")
@@ -210,6 +290,7 @@ def zero_grad_command(workspace, argument: str) -> str:
                 node.grad = None
                 cleared += 1
     workspace.clear_walk()
+    workspace.forget_trace()
     return f"cleared {cleared} gradients"
 
 
@@ -222,10 +303,33 @@ def _open_viewer(path: str) -> str:
     return f"wrote {path}"
 
 
-@command("render", ":render [var] [file]", "draw the graph with values and gradients (SVG/PNG/PDF)", argument="tensor")
+@command("render", ":render [var] [file] [--focus NODE] [--patterns]",
+         "draw the graph with values and gradients (SVG/PNG/PDF)", argument="tensor")
 def render_command(workspace, argument: str) -> str:
-    root, path = _tensor_and_target(workspace, argument, ":render [var] [file.svg]", ".svg")
-    return _open_viewer(str(gl.render(root, path)))
+    words, options = _render_options(workspace, _words(argument))
+    root, path = _tensor_and_target(workspace, shlex.join(words),
+                                    ":render [var] [file.svg] [--focus NODE] [--patterns]", ".svg")
+    return _open_viewer(str(gl.render(root, path, **options)))
+
+
+def _render_options(workspace, words: list) -> tuple:
+    """The words left, and gl.render's options: --focus NODE (a node by name) and --patterns."""
+    options, rest = {}, []
+    words = list(words)
+    while words:
+        word = words.pop(0)
+        if word == "--patterns":
+            options["patterns"] = True
+        elif word == "--focus":
+            if not words or words[0].startswith("--"):
+                raise CommandError(":render --focus needs a node name, e.g. :render --focus q "
+                                   "(:nodes lists the names)")
+            options["focus"] = workspace.node(words.pop(0))
+        elif word.startswith("--"):
+            raise CommandError(f":render has no option {word}; the options are --focus NODE and --patterns")
+        else:
+            rest.append(word)
+    return rest, options
 
 
 @command("walk", ":walk [var] [dir] [--force]", "write the backward walk as HTML frames (never overwrites unasked)",
@@ -239,7 +343,8 @@ def walk_command(workspace, argument: str) -> str:
     if index.exists() and not force:
         raise CommandError(f"{index} exists; nothing was written. Use :walk {shlex.join(words)} --force "
                            f"to replace it (and its frames)")
-    return f"wrote the walk to {gl.walk(root, directory)} (open index.html in a browser)"
+    written = gl.walk(root, directory)
+    return wrap(f"wrote {len(written)} frames: {written.index} (open it in a browser)")
 
 
 def _tensor_and_target(workspace, argument: str, usage: str, default_suffix: str) -> tuple:
@@ -273,19 +378,17 @@ def jacobian_command(workspace, argument: str) -> str:
         return gl.stack(list(result)) if isinstance(result, (list, tuple)) else result
 
     _check_depends(function, expression, names, at)
-    numeric = gl.jacobian(function, [gl.tensor(tensor.data, dtype=np.float64) for tensor in at])
     at_text = ", ".join(f"{name}={format_value(tensor.data)}" for name, tensor in zip(names, at))
-    lines = [f"engine: d({expression.strip()})/d({', '.join(names)}) at {at_text}"]
+    lines = [wrap(f"d({expression.strip()})/d({', '.join(names)}) at {at_text}")]
     if all(tensor.ndim == 0 for tensor in at):
-        # one column per variable: rows are outputs, as in the lecture's J = [[df1/dx, df1/dy], ...]
-        matrix = np.stack([np.asarray(part).reshape(-1) for part in numeric], axis=-1)
-        lines.append(np.array2string(matrix, precision=6))
-    else:
-        lines += [f"  wrt {name}: {np.array2string(np.asarray(part), precision=6)}" for name, part in zip(names, numeric)]
-    if all(tensor.ndim == 0 for tensor in at):
-        # the same Python expression, evaluated on SymPy symbols, gives the exact Jacobian
+        # the same Python expression, evaluated on SymPy symbols, gives the exact Jacobian; the
+        # report shows the engine's matrix beside it (printed once, there)
         report = gl.verify.jacobian(evaluate, names, {name: tensor.item() for name, tensor in zip(names, at)})
         lines.append(str(report))
+    else:
+        numeric = gl.jacobian(function, [gl.tensor(tensor.data, dtype=np.float64) for tensor in at])
+        lines.append("engine (gl.jacobian, float64), no SymPy check for tensors:")
+        lines += [f"  wrt {name}: {np.array2string(np.asarray(part), precision=6)}" for name, part in zip(names, numeric)]
     return "\n".join(lines)
 
 
@@ -312,19 +415,28 @@ def _check_depends(function, expression: str, names: list, at: list) -> None:
 def verify_command(workspace, argument: str) -> str:
     if argument and argument not in workspace.namespace:
         return str(gl.verify.op(argument))
-    root = _root(workspace, argument)
-    if root.grad is None:
-        root.backward()
-    return str(gl.verify.graph(root))
+    # gl.verify.graph runs its own walk (gl.grad): no .grad changes, so the current backward stays as it is
+    return str(gl.verify.graph(_root(workspace, argument)))
 
 
 # -- lessons and sessions ----------------------------------------------------------------------------
-@command("lesson", ":lesson NAME", "load a lecture graph into the workspace", argument="lesson")
+@command("lesson", ":lesson NAME", "load a lesson's lecture graph (1-17, a topic, or scalar, sigmoid, ...)",
+         argument="lesson")
 def lesson_command(workspace, argument: str) -> str:
-    if argument not in gl.examples.GRAPHS:
-        choices = "\n".join(f"  {name:<14} {title}" for name, (title, _) in gl.examples.GRAPHS.items())
-        raise CommandError(f"usage: :lesson NAME, one of:\n{choices}")
-    return workspace.load_example(argument)
+    from graphlab import lessons
+    if not argument:
+        raise CommandError("usage: :lesson NAME: a lesson number 1-17 or topic (as graphlab lesson takes), or a "
+                           f"lecture graph: {', '.join(gl.examples.GRAPHS)}")
+    if argument in gl.examples.GRAPHS:
+        return workspace.load_example(argument)
+    lesson = lessons.resolve_lesson(argument)
+    graph = next((name for name, number in lessons.GRAPH_LESSONS.items() if number == lesson.number), None)
+    heading = f"lesson {lesson.number} ({lesson.topic}): {lesson.title}"
+    if graph is not None:
+        return wrap(heading) + "\n" + workspace.load_example(graph)
+    workspace.namespace["lesson"] = lesson.load()
+    return wrap(f"{heading}\n  it has no lecture graph to load: its functions are in `lesson` "
+                f"(lesson.main([]) prints the narrative; graphlab lesson {lesson.number} runs it in a shell)")
 
 
 @command("save", ":save FILE [--force]", "save this session as a replayable script (never overwrites unasked)", argument="file")

@@ -55,13 +55,13 @@ class ReplCompleter(Completer):
             return tensors
         if kind == "node":
             labels = set(tensors)
-            if self.workspace.root_name is not None and self.workspace.root_name in self.workspace.namespace:
+            if self.workspace.root_name is not None:
                 labels.update(node.label for node in self.workspace.graph_nodes(self.workspace.current_root()))
             return sorted(labels)
         if kind == "op":
             return tensors + op_names()      # the built-in ops' public names (user Functions apart)
         if kind == "lesson":
-            return list(gl.examples.GRAPHS)
+            return list(gl.examples.GRAPHS) + _lesson_words()
         return []
 
     # -- Python ----------------------------------------------------------------------------------
@@ -95,3 +95,12 @@ class ReplCompleter(Completer):
                 return None
             value = getattr(value, part, None)
         return value
+
+
+def _lesson_words() -> list:
+    """The lessons' numbers and topics (none when the source tree's lessons/ folder is missing)."""
+    from graphlab import lessons
+    try:
+        return [word for lesson in lessons.available() for word in (str(lesson.number), lesson.topic)]
+    except lessons.LessonError:
+        return []

@@ -17,6 +17,8 @@ import codeop
 import contextlib
 import difflib
 import io
+import itertools
+import linecache
 import os
 import tempfile
 import traceback
@@ -27,11 +29,12 @@ from typing import Dict, Iterable, Iterator, List, Optional
 import numpy as np
 
 import graphlab as gl
-from graphlab.autodiff.engine import topological_order
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import GraphlabError
 from graphlab.repl import commands, hints
 from graphlab.repl.hints import TOO_BIG_HINT
+from graphlab.repl.text import wrap
+from graphlab.repl.walk_state import WalkState, clear_gradients, graph_nodes
 
 SOURCE_NAME = "<graphlab>"
 #: the prompt: not Python's ">>>", so transcripts in the docs are not mistaken for doctests
@@ -41,6 +44,8 @@ SESSION_HEADER = "# graphlab session: replay with  graphlab repl < FILE  or  :lo
 _NOT_SAVED = (":save", ":load", ":quit", ":history", ":help")
 #: how many session files :load may nest (one loading another)
 MAX_LOAD_DEPTH = 20
+#: numbers the inputs' file names for tracebacks (see _remember_source)
+_INPUT_NUMBERS = itertools.count(1)
 
 
 @dataclass
@@ -51,48 +56,6 @@ class Output:
     quit: bool = False
     #: Ctrl-C stopped it (a :load replaying it stops too)
     interrupted: bool = False
-
-
-class WalkState:
-    """``:step`` / ``:step back``: a BackwardWalk that can also go back (by replaying)."""
-
-    def __init__(self, root: Tensor):
-        self.root = root
-        self.steps: List = []
-        self._restart()
-
-    def _restart(self) -> None:
-        for node in topological_order([self.root]):
-            node.grad = None          # a walk starts from nothing, so each step shows what it adds
-        self.walk = gl.backward_steps(self.root)
-        self.steps = []
-
-    @property
-    def total(self) -> int:
-        return len(self.walk)
-
-    @property
-    def position(self) -> int:
-        return len(self.steps)
-
-    def forward(self):
-        if self.walk.done:
-            raise commands.CommandError("the walk is done; :reset starts again, :step back goes back")
-        try:
-            self.steps.append(next(self.walk))
-        except StopIteration:
-            raise commands.CommandError("the walk is done; :reset starts again") from None
-        return self.steps[-1]
-
-    def back(self):
-        target = max(self.position - 1, 0)
-        self._restart()
-        for _ in range(target):
-            self.steps.append(next(self.walk))
-        return self.steps[-1] if self.steps else None
-
-    def pending(self) -> list:
-        return self.walk.pending
 
 
 def iter_blocks(lines: Iterable[str]) -> Iterator[str]:
@@ -134,8 +97,11 @@ class Workspace:
 
     def __init__(self, preload: Optional[str] = None):
         self.namespace: Dict[str, object] = {"gl": gl, "np": np, "__name__": "__graphlab__"}
+        #: the current backward: the root (and the name it keeps), the last :backward's Trace, or a
+        #: step walk under way (see graphlab.repl.walk_state)
+        self._root: Optional[Tensor] = None
         self.root_name: Optional[str] = None
-        self.last_trace = None
+        self._trace = None
         self._walk: Optional[WalkState] = None
         self.inputs: List[str] = []
         self.failures = 0
@@ -167,19 +133,22 @@ class Workspace:
         try:
             return Output(commands.dispatch(self, line))
         except KeyboardInterrupt:
-            self.clear_walk()     # a walk stopped half-way through a step is not to be trusted
+            if self._walk is not None:    # a walk stopped half-way through a step is not to be trusted:
+                clear_gradients(self._walk.root)   # no half-delivered gradients left behind
+            self.clear_walk()
             return Output(f"KeyboardInterrupt: {line.split()[0]} cancelled", ok=False, interrupted=True)
         except SystemExit:    # exit() inside a command's expression: leave, as typing it would
             self.quitting = True
             return Output("")
         except Exception as error:  # noqa: BLE001 (the guard: report and go on)
-            return Output(self.error_text(error, command=True), ok=False)
+            return Output(wrap(self.error_text(error, command=True)), ok=False)
 
     def _run_python(self, source: str) -> Output:
         captured = io.StringIO()
+        filename = _remember_source(source)
         try:
-            tree = ast.parse(source, SOURCE_NAME, "exec")
-            code = compile(ast.Expression(tree.body[0].value) if _is_expression(tree) else tree, SOURCE_NAME,
+            tree = ast.parse(source, filename, "exec")
+            code = compile(ast.Expression(tree.body[0].value) if _is_expression(tree) else tree, filename,
                            "eval" if _is_expression(tree) else "exec")
         except SyntaxError as error:
             return Output(_syntax_error_text(error), ok=False)
@@ -215,12 +184,19 @@ class Workspace:
                             if value.name is None:
                                 value.name = node.id
                             if value.creator is not None and value.requires_grad:
-                                self.set_root(value)
+                                # an alias (g = f) keeps the tensor's own name
+                                self.set_root(value, node.id if value.name == node.id else None)
 
     def _traceback_text(self, error: BaseException) -> str:
-        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == SOURCE_NAME]
-        lines = [f"  line {frame.lineno}" for frame in frames[-3:]]
-        return "\n".join(lines + [self.error_text(error)])
+        """The last three lines of the user's own code that led to the error, each with its source
+        (a function defined in an earlier input is named: ``line 2, in f``)."""
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if frame.filename.startswith(SOURCE_NAME[:-1])]
+        lines = []
+        for frame in frames[-3:]:
+            where = f"line {frame.lineno}" + ("" if frame.name == "<module>" else f", in {frame.name}")
+            lines.append(wrap(f"  {where}: {frame.line}" if frame.line else f"  {where}"))
+        return "\n".join(lines + [wrap(self.error_text(error))])
 
     def error_text(self, error: BaseException, command: bool = False) -> str:
         """``Type: message`` and a short hint that fits the error (graphlab's own errors say the fix;
@@ -244,46 +220,89 @@ class Workspace:
             raise commands.CommandError(f"{name!r} is not a tensor in the workspace{hint}")
         return value
 
+    # -- the current backward: one root, and a finished backward or a walk in progress -----------
     def current_root(self) -> Tensor:
-        if self.root_name is None:
+        if self._root is None:
             raise commands.CommandError("no graph yet: assign one (f = (x + y) * z) or :lesson scalar")
-        return self.tensor(self.root_name)
+        return self._root
 
     def root_label(self) -> str:
         return self.root_name or "f"
 
-    def set_root(self, tensor: Tensor) -> None:
-        name = next((key for key, value in self.namespace.items() if value is tensor), tensor.label)
-        if name != self.root_name:
+    def set_root(self, tensor: Tensor, name: Optional[str] = None) -> None:
+        """Make ``tensor`` the root. It keeps the name the user gave it: ``name`` when the caller
+        knows it (an assignment, ``:backward b``), else its own name or a workspace name that holds
+        it, never ``_`` (the last result) while a real name exists."""
+        if tensor is not self._root:
             self.clear_walk()
-            self.last_trace = None
-        self.root_name = name
+            self._trace = None
+        self.root_name = self._name_of(tensor, name)
+        self._root = tensor
+
+    def _name_of(self, tensor: Tensor, asked: Optional[str]) -> str:
+        if tensor.name is not None and self.namespace.get(tensor.name) is tensor:
+            return tensor.name        # its own name, the one every view shows (not an alias)
+        if asked is not None:
+            return asked
+        if tensor is self._root and self.namespace.get(self.root_name) is tensor:
+            return self.root_name
+        holders = [key for key, value in self.namespace.items() if value is tensor]
+        named = [key for key in holders if not key.startswith("_")]
+        return (named or [tensor.label])[0]
+
+    @property
+    def last_trace(self):
+        """The Trace every view reads: the walk's steps so far while one is under way, else the
+        last :backward's."""
+        return self._walk.trace if self._walk is not None else self._trace
+
+    def walk(self) -> Optional[WalkState]:
+        """The step walk of the current root, if one is under way."""
+        return self._walk if self._walk is not None and self._walk.root is self._root else None
+
+    def start_walk(self) -> WalkState:
+        self._walk = WalkState(self.current_root())
+        self._trace = None
+        return self._walk
+
+    def run_backward(self, root: Tensor, name: Optional[str] = None) -> tuple:
+        """``:backward``: the Trace, and whether gradients were cleared first. Each :backward starts
+        from cleared gradients, so the Trace, ``.grad`` and every view show the same numbers."""
+        self.set_root(root, name)
+        self.clear_walk()
+        # a root backward refuses (not scalar, no gradient) keeps its gradients: backward says why
+        cleared = root.requires_grad and root.data.size == 1 and clear_gradients(root) > 0
+        self._trace = root.backward()
+        return self._trace, cleared
+
+    def reset(self) -> int:
+        """``:reset``: no walk, no Trace, no gradient on the root's graph; how many were cleared."""
+        self.clear_walk()
+        self._trace = None
+        return clear_gradients(self.current_root())
+
+    def forget_trace(self) -> None:
+        self._trace = None
+
+    def backward_status(self) -> str:
+        walk = self.walk()
+        if walk is not None and not walk.done:
+            return f"step {walk.position} of {walk.total}"
+        return "done" if self._root is not None and self._root.grad is not None else "not yet"
 
     def graph_nodes(self, root: Tensor) -> List[Tensor]:
         """All nodes of ``root``'s graph, constants included, inputs first."""
-        found, stack = {root.id: root}, [root]
-        while stack:
-            for parent in stack.pop().parents:
-                if parent.id not in found:
-                    found[parent.id] = parent
-                    stack.append(parent)
-        return [found[key] for key in sorted(found)]
+        return graph_nodes(root)
 
     def node(self, label: str) -> Tensor:
         if isinstance(self.namespace.get(label), Tensor):
             return self.namespace[label]
-        for tensor in self.tensors().values():
-            for node in self.graph_nodes(tensor):
+        roots = ([self._root] if self._root is not None else []) + list(self.tensors().values())
+        for tensor in roots:
+            for node in graph_nodes(tensor):
                 if node.label == label:
                     return node
         raise commands.CommandError(f"no node {label!r}; :nodes lists the nodes of the current graph")
-
-    def walk_state(self) -> WalkState:
-        root = self.current_root()
-        if self._walk is None or self._walk.root is not root:
-            self._walk = WalkState(root)
-            self.last_trace = self._walk.walk.trace
-        return self._walk
 
     def clear_walk(self) -> None:
         self._walk = None
@@ -291,21 +310,17 @@ class Workspace:
     def load_example(self, name: str) -> str:
         nodes = gl.examples.build(name)
         self.namespace.update(nodes)
-        self.set_root(nodes["f"])
-        self.clear_walk()
-        self.last_trace = None
+        self.set_root(nodes["f"], "f")
         title = gl.examples.GRAPHS[name][0]
-        return f"loaded {title}\n  nodes: {', '.join(nodes)}; root f = {gl.autodiff.trace.format_value(nodes['f'].data)}" \
-               f"\n  try :backward, :step, :graph, :render"
+        value = gl.autodiff.trace.format_value(nodes['f'].data)
+        return wrap(f"loaded {title}\n  nodes: {', '.join(nodes)}; root f = {value}"
+                    f"\n  try :backward, :step, :graph, :render")
 
     def toolbar(self) -> str:
-        if self.root_name is None or not isinstance(self.namespace.get(self.root_name), Tensor):
+        if self._root is None:
             return " no graph yet: f = (x + y) * z, or :lesson scalar  |  :help"
-        root = self.namespace[self.root_name]
-        nodes = len(self.graph_nodes(root))
-        done = "done" if root.grad is not None and (self._walk is None or self._walk.walk.done) else "not yet"
-        walk = f"  |  step {self._walk.position} of {self._walk.total}" if self._walk is not None else ""
-        return f" root: {self.root_name}  |  nodes: {nodes}  |  backward: {done}{walk}  |  :help"
+        nodes = len(graph_nodes(self._root))
+        return f" root: {self.root_label()}  |  nodes: {nodes}  |  backward: {self.backward_status()}  |  :help"
 
     # -- sessions -------------------------------------------------------------------------------
     def save(self, path: str, overwrite: bool = False) -> str:
@@ -360,6 +375,14 @@ def _read_session(source: Path) -> str:
     except UnicodeDecodeError as error:
         raise commands.CommandError(f"{source} is not UTF-8 text (byte {error.object[error.start]:#04x} at "
                                     f"position {error.start}); a session file is text") from None
+
+
+def _remember_source(source: str) -> str:
+    """A file name of its own for one input, whose lines tracebacks can show (Python reads them
+    from ``linecache``, as it does for files); numbered across every Workspace of the process."""
+    filename = f"{SOURCE_NAME[:-1]}:{next(_INPUT_NUMBERS)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return filename
 
 
 def _is_expression(tree: ast.Module) -> bool:

@@ -70,6 +70,8 @@ def test_completion_knows_commands_arguments_names_and_attributes():
     assert completions(workspace, ":st") == ["step"]
     assert completions(workspace, ":show q") == ["q"]
     assert "sigmoid_fused" in completions(workspace, ":lesson sig")
+    assert completions(workspace, ":lesson 1") == [str(number) for number in range(1, 18) if str(number).startswith("1")]
+    assert "scalar_backprop" in completions(workspace, ":lesson scalar_")
     assert "sigmoid" in completions(workspace, ":verify sig")            # op names
     assert completions(workspace, "f.gr") == ["grad"]
     assert "backward_steps" in completions(workspace, "gl.backward_s")
@@ -108,4 +110,4 @@ def test_a_preloaded_lesson_is_announced_under_the_hint(pipe):
     printed = []
     pipe.send_text(CTRL_D)
     run_interactive(workspace, session=session_for(workspace, pipe), print_line=printed.append)
-    assert printed[0].splitlines()[1] == "loaded E01: f = (x + y) * z, x = -2, y = 5, z = -4"
+    assert printed[0].splitlines()[2] == "loaded E01: f = (x + y) * z, x = -2, y = 5, z = -4"
