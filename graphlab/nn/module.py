@@ -112,6 +112,25 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__()[len("Tensor("):]
 
 
+# -- module paths: what diagrams and Traces call a parameter ----------------------------------------
+# A Parameter (or buffer) takes its attribute name when a module registers it ("weight"); each time
+# that module is registered inside another under a name ("0", then "features"), the name grows a
+# prefix ("0.weight", "features.0.weight"): by the time the model is built every tensor carries
+# the key that ``model.named_parameters()`` and ``state_dict()`` give it. A tensor is renamed only
+# while its path is the one this submodule gives it, so a Parameter shared by two layers or two
+# models keeps the name of the first tree that registered it; a user's ``name`` always wins
+# (``Tensor.label``).
+def _claim_path(tensor: Tensor, name: str) -> None:
+    if tensor.module_path is None:
+        tensor._module_path = name
+
+
+def _prefix_paths(module: "Module", name: str) -> None:
+    for inner_path, tensor in (*module.named_parameters(), *module.named_buffers()):
+        if tensor.module_path == inner_path:
+            tensor._module_path = f"{name}.{inner_path}"
+
+
 def _scope_label(module: "Module") -> str:
     name = module.__dict__.get("_name")
     return type(module).__name__ if name is None else f"{name}:{type(module).__name__}"
@@ -163,8 +182,10 @@ class Module:
             if isinstance(value, Module):
                 object.__setattr__(value, "_name", name)
                 modules[name] = value
+                _prefix_paths(value, name)
             else:
                 parameters[name] = value
+                _claim_path(value, name)
         elif name in parameters:
             if value is not None:
                 raise DtypeError(f"{type(self).__name__}.{name} is a Parameter; assign a gl.nn.Parameter "
@@ -195,6 +216,8 @@ class Module:
         """State saved in ``state_dict`` but not trained (running statistics, counters)."""
         self._registries()
         self._buffers[name] = tensor if tensor is None or isinstance(tensor, Tensor) else Tensor(tensor)
+        if self._buffers[name] is not None:
+            _claim_path(self._buffers[name], name)
 
     def register_parameter(self, name: str, parameter: Optional[Parameter]) -> None:
         self._registries()
