@@ -238,7 +238,7 @@ class Workspace:
         """A variable's tensor, or a node by the name the views show (``h@0``, ``t12``)."""
         value = self.namespace.get(name)
         if not isinstance(value, Tensor):
-            value = self._node_named(name)
+            value = self.find_node(name)
         if not isinstance(value, Tensor):
             close = difflib.get_close_matches(name, list(self.tensors()), n=1)
             hint = f"; did you mean {close[0]}?" if close else "; :vars lists them"
@@ -274,12 +274,12 @@ class Workspace:
         """A node by a variable or by its display name (``Tensor.label``: what every view shows)."""
         if isinstance(self.namespace.get(label), Tensor):
             return self.namespace[label]
-        found = self._node_named(label)
+        found = self.find_node(label)
         if found is None:
             raise commands.CommandError(f"no node {label!r}; :nodes lists the nodes of the current graph")
         return found
 
-    def _node_named(self, label: str) -> Optional[Tensor]:
+    def find_node(self, label: str) -> Optional[Tensor]:
         """The node whose display name is ``label`` in the graph of a workspace tensor (the
         current root's graph first), or None."""
         seen = set()

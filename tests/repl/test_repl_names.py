@@ -47,6 +47,15 @@ def test_every_command_shows_and_accepts_the_same_name(unnamed_sum):
     assert run(workspace, f":graph {name}").splitlines()[0].startswith(f"{name} = x + y")
 
 
+def test_commands_taking_a_variable_accept_a_node_name(unnamed_sum, tmp_path):
+    workspace, total = unnamed_sum
+    name = total.label
+    target = tmp_path / "sum.dot"
+    assert run(workspace, f":render {name} {target}") == f"wrote {target}"
+    assert f"label={name}" in target.read_text()                  # the drawn root is the sum
+    assert run(workspace, f":verify {name}").startswith(f"verify.graph {name}: pass")
+
+
 def test_diagram_and_walk_use_the_repl_names(unnamed_sum, tmp_path):
     workspace, total = unnamed_sum
     run(workspace, ":backward")

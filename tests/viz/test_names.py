@@ -130,3 +130,12 @@ def test_verify_accepts_graphs_with_parameter_and_rebound_names():
     report = gl.verify.graph(loss)
     assert report.passed
     assert [leaf.label for leaf in report.leaves] == ["weight", "bias"]
+
+
+def test_a_parameter_assigned_after_the_model_is_built_gets_its_full_path():
+    model = gl.nn.Sequential(gl.nn.Linear(2, 3), gl.nn.Sequential(gl.nn.ReLU(), gl.nn.Linear(3, 1)))
+    model[1][1].weight = gl.nn.Parameter(np.ones((1, 3)))
+    model[1].add_module("extra", gl.nn.Linear(1, 1))
+    expected = [name for name, _ in model.named_parameters()]
+    assert "1.1.weight" in expected and "1.extra.bias" in expected
+    assert [parameter.label for parameter in model.parameters()] == expected
