@@ -47,7 +47,8 @@ _OWN_SCOPE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, a
 
 
 def assigned_names(tree: ast.AST) -> List[str]:
-    """Variables a piece of code assigns (or deletes) at the top level of the session, in order:
+    """Variables a piece of code assigns (or deletes) at the top level of the session, in order
+    (except ``_`` and other names starting with it):
     plain assignments and those inside ``for``/``while``/``if``/``with``/``try`` blocks, but not
     the local variables of functions, lambdas, classes or comprehensions it defines."""
     found: List[str] = []
@@ -56,7 +57,8 @@ def assigned_names(tree: ast.AST) -> List[str]:
         node = stack.pop()
         if isinstance(node, _OWN_SCOPE):
             continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and node.id not in found:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and node.id not in found \
+                and not node.id.startswith("_"):     # _ and _private: throwaway names, never a node's
             found.append(node.id)
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
     return found

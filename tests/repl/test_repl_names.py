@@ -96,6 +96,8 @@ def test_a_tensor_still_held_by_another_variable_takes_that_name():
     assert leaf.label == "h"
     run(workspace, "h = h * 3")
     assert leaf.label == "h0" and workspace.namespace["h"].label == "h"
+    run(workspace, "for _ in [h * 2]: pass")              # _ is a throwaway name, never a node's
+    assert re.fullmatch(r"t\d+", workspace.namespace["_"].label)
     run(workspace, "a = gl.scalar(1.0, name='alpha')")   # a name the user chose is kept
     run(workspace, "a = a + 1")
     assert workspace.namespace["a"].label == "a"
