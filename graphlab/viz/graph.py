@@ -59,14 +59,16 @@ def reachable(root: Tensor) -> list:
 
 
 def _is_plain_constant(tensor: Tensor) -> bool:
-    return tensor.creator is None and not tensor.requires_grad and tensor.given_name is None and tensor.data.size == 1
+    return (tensor.creator is None and not tensor.requires_grad and tensor.given_name is None
+            and tensor.data.size == 1)
 
 
 class GraphView:
     """The nodes of the graph under ``root``, numbered in topological order.
 
-    ``nodes[i]`` has the DOT id ``n{i}`` and is shown as ``name(nodes[i])``; ``slots[i]`` lists the (consumer, input position) pairs
-    that read node i; ``folded[i]`` the (position, constant) pairs drawn inside gate i.
+    ``nodes[i]`` has the DOT id ``n{i}`` and is shown as ``name(nodes[i])``; ``slots[i]`` lists
+    the (consumer, input position) pairs that read node i; ``folded[i]`` the (position, constant)
+    pairs drawn inside gate i.
     """
 
     def __init__(self, root: Tensor):
