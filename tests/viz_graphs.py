@@ -1,4 +1,5 @@
 """The graphs the diagram tests draw (ids from docs/catalogue.md), and SVG helpers."""
+import re
 import shutil
 import xml.etree.ElementTree as ElementTree
 
@@ -85,3 +86,14 @@ def svg_texts(svg: str) -> list:
 
 def svg_strings(svg: str, color: str = None) -> list:
     return [text for text, fill in svg_texts(svg) if color is None or fill == color]
+
+
+def renumbered(texts):
+    """``texts`` (a string or a list of strings) with unnamed nodes' display names (``t57``,
+    from the global id counter) numbered by first appearance (``t#1``): a picture or DOT text
+    then does not depend on how many tensors the process made before it."""
+    found = {}
+
+    def one(text: str) -> str:
+        return re.sub(r"\bt(\d+)\b", lambda match: found.setdefault(match.group(0), f"t#{len(found) + 1}"), text)
+    return one(texts) if isinstance(texts, str) else [one(text) for text in texts]

@@ -82,7 +82,8 @@ def _as_array(data, dtype, where: str, python_default: bool = True) -> np.ndarra
 class Tensor:
     """A node of the graph: ``data`` (numpy array), ``grad``, and the ``creator`` op."""
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "_version", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "id", "scope", "_version", "_module_path",
+                 "__weakref__")
     #: bumped by every in-place edit through the Tensor API; an edited tensor takes the new value
     #: as its ``_version`` (see ``mark_modified``), so one int per op tells backward what changed.
     #: ``_version`` is set only by an edit (never on the hot path): read it with getattr(t, "_version", 0)
@@ -133,10 +134,26 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.creator is None or not self.requires_grad
 
+    # -- names: one display name per node, the same in every view -------------------------
+    @property
+    def module_path(self) -> Optional[str]:
+        """The dotted name a Module registered this tensor under (``features.0.weight``, as in
+        ``model.named_parameters()``), else None. Set only by ``gl.nn.Module`` (never on the hot
+        path, hence the getattr: the slot stays unset for every other tensor)."""
+        return getattr(self, "_module_path", None)
+
+    @property
+    def given_name(self) -> Optional[str]:
+        """The name someone gave this node: the user's ``name`` (it always wins), else its
+        module path; None for a node nobody named."""
+        return self.name if self.name is not None else getattr(self, "_module_path", None)
+
     @property
     def label(self) -> str:
-        """The name if it has one, else a stable id such as ``t12``."""
-        return self.name if self.name is not None else f"t{self.id}"
+        """The node's display name, the one every view shows (Trace, REPL, diagrams, walk) and
+        every command accepts: ``given_name``, else ``t`` and the node's stable id (``t12``)."""
+        name = self.name if self.name is not None else getattr(self, "_module_path", None)
+        return name if name is not None else f"t{self.id}"
 
     @property
     def shape(self) -> tuple:

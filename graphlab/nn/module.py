@@ -112,6 +112,32 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__()[len("Tensor("):]
 
 
+# -- module paths: what diagrams and Traces call a parameter ----------------------------------------
+# Each module knows its own dotted path ("" for a model nobody holds yet) and each Parameter (or
+# buffer) takes its module's path and its attribute name when registered ("weight"); when a module
+# is registered inside another under a name ("0", then "features"), every path below it grows that
+# prefix ("0.weight", "features.0.weight"). So by the time a model is built every tensor carries the
+# key that ``model.named_parameters()`` and ``state_dict()`` give it, and a layer assigned later
+# (``model.head[1].weight = ...``) gets its full path at once. A path is changed only while it is
+# the one this subtree gave it, so a Parameter shared by two layers or two models keeps the name of
+# the first tree that registered it; a user's ``name`` always wins (``Tensor.label``).
+def _claim_path(module: "Module", tensor: Tensor, name: str) -> None:
+    if tensor.module_path is None:
+        prefix = module.__dict__.get("_module_path", "")
+        tensor._module_path = f"{prefix}.{name}" if prefix else name
+
+
+def _prefix_paths(parent: "Module", module: "Module", name: str) -> None:
+    prefix = parent.__dict__.get("_module_path", "")
+    outer = f"{prefix}.{name}" if prefix else name
+    for inner_path, submodule in module.named_modules():
+        if submodule.__dict__.get("_module_path", "") == inner_path:
+            object.__setattr__(submodule, "_module_path", f"{outer}.{inner_path}" if inner_path else outer)
+    for inner_path, tensor in (*module.named_parameters(), *module.named_buffers()):
+        if tensor.module_path == inner_path:
+            tensor._module_path = f"{outer}.{inner_path}"
+
+
 def _scope_label(module: "Module") -> str:
     name = module.__dict__.get("_name")
     return type(module).__name__ if name is None else f"{name}:{type(module).__name__}"
@@ -163,8 +189,10 @@ class Module:
             if isinstance(value, Module):
                 object.__setattr__(value, "_name", name)
                 modules[name] = value
+                _prefix_paths(self, value, name)
             else:
                 parameters[name] = value
+                _claim_path(self, value, name)
         elif name in parameters:
             if value is not None:
                 raise DtypeError(f"{type(self).__name__}.{name} is a Parameter; assign a gl.nn.Parameter "
@@ -195,6 +223,8 @@ class Module:
         """State saved in ``state_dict`` but not trained (running statistics, counters)."""
         self._registries()
         self._buffers[name] = tensor if tensor is None or isinstance(tensor, Tensor) else Tensor(tensor)
+        if self._buffers[name] is not None:
+            _claim_path(self, self._buffers[name], name)
 
     def register_parameter(self, name: str, parameter: Optional[Parameter]) -> None:
         self._registries()

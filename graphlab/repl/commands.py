@@ -352,7 +352,8 @@ def _tensor_and_target(workspace, argument: str, usage: str, default_suffix: str
     words = _words(argument)
     if len(words) > 2:
         raise CommandError(f"usage: {usage}")
-    name = next((word for word in words if word in workspace.namespace), "")
+    name = next((word for word in words if word in workspace.namespace or workspace.find_node(word) is not None),
+                "")     # a variable or a node's display name (t12, h@0)
     target = next((word for word in words if word != name), f"{name or workspace.root_label()}{default_suffix}")
     return _root(workspace, name), target
 
@@ -413,7 +414,7 @@ def _check_depends(function, expression: str, names: list, at: list) -> None:
 
 @command("verify", ":verify [var|op]", "check gradients exactly with SymPy (a graph, or an op by name)", argument="op")
 def verify_command(workspace, argument: str) -> str:
-    if argument and argument not in workspace.namespace:
+    if argument and argument not in workspace.namespace and workspace.find_node(argument) is None:
         return str(gl.verify.op(argument))
     # gl.verify.graph runs its own walk (gl.grad): no .grad changes, so the current backward stays as it is
     return str(gl.verify.graph(_root(workspace, argument)))

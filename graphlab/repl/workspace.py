@@ -35,6 +35,7 @@ from graphlab.repl import commands, hints
 from graphlab.repl.hints import TOO_BIG_HINT
 from graphlab.repl.text import wrap
 from graphlab.repl.walk_state import WalkState, clear_gradients, graph_nodes
+from graphlab.repl.names import Bindings, assigned_names
 
 SOURCE_NAME = "<graphlab>"
 #: the prompt: not Python's ">>>", so transcripts in the docs are not mistaken for doctests
@@ -104,6 +105,8 @@ class Workspace:
         self._trace = None
         self._walk: Optional[WalkState] = None
         self.inputs: List[str] = []
+        #: moves a variable's name to the tensor it now holds (graphlab/repl/names.py)
+        self.bindings = Bindings()
         self.failures = 0
         self.quitting = False
         #: the session files :load is replaying now (a file that loads itself is refused)
@@ -154,6 +157,7 @@ class Workspace:
             return Output(_syntax_error_text(error), ok=False)
         except (RecursionError, MemoryError, ValueError, OverflowError) as error:
             return Output(f"{type(error).__name__}: {error}\nhint: {TOO_BIG_HINT}", ok=False)
+        before = self.bindings.snapshot(self.namespace)
         try:
             with contextlib.redirect_stdout(captured):
                 value = eval(code, self.namespace) if _is_expression(tree) else exec(code, self.namespace)
@@ -164,28 +168,22 @@ class Workspace:
             return Output(captured.getvalue().rstrip("\n"))
         except Exception as error:  # user code: report and go on
             return Output(captured.getvalue() + self._traceback_text(error), ok=False)
-        self._name_tensors(tree)
+        self._name_tensors(tree, before)
         text = captured.getvalue()
         if value is not None:
             self.namespace["_"] = value
             text += _safe_repr(value)
         return Output(text.rstrip("\n"))
 
-    def _name_tensors(self, tree: ast.Module) -> None:
-        """``q = x + y`` names the node ``q``; the last graph output assigned becomes the root."""
-        for statement in tree.body:
-            targets = statement.targets if isinstance(statement, ast.Assign) else \
-                [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else []
-            for target in targets:
-                for node in ast.walk(target):
-                    if isinstance(node, ast.Name):
-                        value = self.namespace.get(node.id)
-                        if isinstance(value, Tensor):
-                            if value.name is None:
-                                value.name = node.id
-                            if value.creator is not None and value.requires_grad:
-                                # an alias (g = f) keeps the tensor's own name
-                                self.set_root(value, node.id if value.name == node.id else None)
+    def _name_tensors(self, tree: ast.Module, before: Dict[str, Tensor]) -> None:
+        """``q = x + y`` names the node ``q`` (also inside loops: ``h = h * 0.9`` moves the name
+        h to the new node, see repl/names.py); the last graph output assigned becomes the root."""
+        for variable in assigned_names(tree):
+            self.bindings.bind(variable, before, self.namespace)
+            value = self.namespace.get(variable)
+            if isinstance(value, Tensor) and value.creator is not None and value.requires_grad:
+                # an alias (g = f) keeps the tensor's own name
+                self.set_root(value, variable if value.name == variable else None)
 
     def _traceback_text(self, error: BaseException) -> str:
         """The last three lines of the user's own code that led to the error, each with its source
@@ -213,7 +211,10 @@ class Workspace:
                 if isinstance(value, Tensor) and not name.startswith("_")}
 
     def tensor(self, name: str) -> Tensor:
+        """A variable's tensor, or a node by the name the views show (``h@0``, ``t12``)."""
         value = self.namespace.get(name)
+        if not isinstance(value, Tensor):
+            value = self.find_node(name)
         if not isinstance(value, Tensor):
             close = difflib.get_close_matches(name, list(self.tensors()), n=1)
             hint = f"; did you mean {close[0]}?" if close else "; :vars lists them"
@@ -295,14 +296,27 @@ class Workspace:
         return graph_nodes(root)
 
     def node(self, label: str) -> Tensor:
+        """A node by a variable or by its display name (``Tensor.label``: what every view shows)."""
         if isinstance(self.namespace.get(label), Tensor):
             return self.namespace[label]
+        found = self.find_node(label)
+        if found is None:
+            raise commands.CommandError(f"no node {label!r}; :nodes lists the nodes of the current graph")
+        return found
+
+    def find_node(self, label: str) -> Optional[Tensor]:
+        """The node whose display name is ``label`` in the graph of a workspace tensor (the
+        current root's graph first), or None."""
+        seen = set()
         roots = ([self._root] if self._root is not None else []) + list(self.tensors().values())
         for tensor in roots:
+            if tensor.id in seen:
+                continue
             for node in graph_nodes(tensor):
+                seen.add(node.id)
                 if node.label == label:
                     return node
-        raise commands.CommandError(f"no node {label!r}; :nodes lists the nodes of the current graph")
+        return None
 
     def clear_walk(self) -> None:
         self._walk = None

@@ -129,8 +129,8 @@ class Builder:
     def value_text(self, tensor: Tensor) -> str:
         """An edge's value; a named gate's output says whose it is (``q = 3``)."""
         text = labels.values(tensor.data, self.precision)
-        if tensor.name is not None and tensor.creator is not None:
-            text = f"{tensor.name} = {text}"
+        if tensor.given_name is not None and tensor.creator is not None:
+            text = f"{tensor.given_name} = {text}"
         return text
 
     # -- the whole diagram -------------------------------------------------------------------
@@ -160,8 +160,8 @@ class Builder:
                 continue
             key = f"n{number}"
             if tensor.creator is None:
-                text = tensor.name if tensor.name is not None else (
-                    key if tensor.requires_grad else labels.values(tensor.data, self.precision))
+                text = tensor.label if tensor.given_name is not None or tensor.requires_grad else \
+                    labels.values(tensor.data, self.precision)
                 attrs = dict(label=plain(text), shape="plaintext", fontsize="14")
                 if not tensor.requires_grad:
                     attrs["fontcolor"] = labels.NOTE_COLOR
@@ -220,14 +220,14 @@ class Builder:
     def _title(self, tensor: Tensor) -> str:
         view = self.view
         if tensor.creator is None:
-            if tensor.name is not None:
-                return labels.colored(tensor.name, bold=True)
+            if tensor.given_name is not None:
+                return labels.colored(tensor.given_name, bold=True)
             kind = "parameter" if tensor.requires_grad else "constant"
-            return labels.colored(kind) + "&#160;" + labels.colored(view.key(tensor), labels.NOTE_COLOR, 10)
+            return labels.colored(kind) + "&#160;" + labels.colored(view.name(tensor), labels.NOTE_COLOR, 10)
         symbol = view.symbol(tensor)
-        if tensor.name is not None:
-            return labels.colored(tensor.name, bold=True) + "&#160;" + labels.escape(f"= {symbol}")
-        return labels.colored(symbol, bold=True) + "&#160;" + labels.colored(view.key(tensor), labels.NOTE_COLOR, 10)
+        if tensor.given_name is not None:
+            return labels.colored(tensor.given_name, bold=True) + "&#160;" + labels.escape(f"= {symbol}")
+        return labels.colored(symbol, bold=True) + "&#160;" + labels.colored(view.name(tensor), labels.NOTE_COLOR, 10)
 
     def _style(self, tensor: Tensor, attrs: dict) -> None:
         """Highlight the focused / current node and the walk's pending queue."""

@@ -3,9 +3,11 @@
 Pure Python over Tensors and Traces (no graphviz), shared by ``dot.py`` (Graphviz),
 ``walk.py`` (frames) and ``text.py`` (terminals):
 
-* ``GraphView`` numbers the nodes ``n0, n1, ...`` in topological order, per graph (so a
-  diagram's DOT text does not depend on how many tensors were made before), and folds scalar
-  constants into their gate (``+1``, ``*-1``, ``1/x``, as the lecture draws them).
+* ``GraphView`` numbers the nodes ``n0, n1, ...`` in topological order, per graph (the DOT
+  ids, so a diagram's DOT text does not depend on how many tensors were made before), names
+  each node for people by ``Tensor.label`` (the one name the REPL and Traces use too: ``q``,
+  ``features.0.weight``, ``t12``), and folds scalar constants into their gate (``+1``, ``*-1``,
+  ``1/x``, as the lecture draws them).
 * ``LiveGradients`` reads gradients from the tensors (after ``backward``); ``TraceGradients``
   reads them from a Trace, optionally only its first k Steps (a frame of the backward walk).
 * ``Grouping`` collapses nodes into boxes by scope (``gl.scope`` / nn modules), by scope depth,
@@ -57,14 +59,16 @@ def reachable(root: Tensor) -> list:
 
 
 def _is_plain_constant(tensor: Tensor) -> bool:
-    return tensor.creator is None and not tensor.requires_grad and tensor.name is None and tensor.data.size == 1
+    return (tensor.creator is None and not tensor.requires_grad and tensor.given_name is None
+            and tensor.data.size == 1)
 
 
 class GraphView:
     """The nodes of the graph under ``root``, numbered in topological order.
 
-    ``nodes[i]`` is drawn as ``n{i}``; ``slots[i]`` lists the (consumer, input position) pairs
-    that read node i; ``folded[i]`` the (position, constant) pairs drawn inside gate i.
+    ``nodes[i]`` has the DOT id ``n{i}`` and is shown as ``name(nodes[i])``; ``slots[i]`` lists
+    the (consumer, input position) pairs that read node i; ``folded[i]`` the (position, constant)
+    pairs drawn inside gate i.
     """
 
     def __init__(self, root: Tensor):
@@ -102,29 +106,32 @@ class GraphView:
         return len(self.nodes)
 
     def key(self, tensor: Tensor) -> str:
+        """The node's DOT id in this diagram (``n3``): internal, never shown to people."""
         return f"n{self.number[tensor.id]}"
 
-    def name(self, tensor: Tensor) -> str:
-        """The tensor's name, else its number in this diagram (``n3``)."""
-        return tensor.name if tensor.name is not None else self.key(tensor)
+    @staticmethod
+    def name(tensor: Tensor) -> str:
+        """The node's display name, as every view shows it: ``Tensor.label`` (``q``,
+        ``features.0.weight``, ``t12``)."""
+        return tensor.label
 
     def title(self, tensor: Tensor) -> str:
-        """A node and how it is computed: ``q = x + y``; unnamed: ``w0 * x0 + w1 * x1 [n7]``."""
+        """A node and how it is computed: ``q = x + y``; unnamed: ``w0 * x0 + w1 * x1 [t12]``."""
         if tensor.creator is None:
             return self.name(tensor)
-        if tensor.name is not None:
-            return f"{tensor.name} = {self.formula(tensor)}"
-        return f"{self.formula(tensor)} [{self.key(tensor)}]"
+        if tensor.given_name is not None:
+            return f"{tensor.given_name} = {self.formula(tensor)}"
+        return f"{self.formula(tensor)} [{self.name(tensor)}]"
 
     def describe(self, tensor: Tensor) -> str:
-        """Words for a node in captions: its name, else how it is computed (``w0 * x0``), else
-        its gate and number when that is long (``+ gate (n7)``)."""
-        if tensor.name is not None or tensor.creator is None:
+        """Words for a node in captions: its name, else how it is computed with its name in
+        brackets (``w0 * x0 [t12]``), else its gate and name when that is long (``+ gate [t12]``)."""
+        if tensor.given_name is not None or tensor.creator is None:
             return self.name(tensor)
         text, _, complete = self._formula(tensor, 8, top=True)
         if complete and len(text) <= MAX_FORMULA:
-            return text
-        return f"{self.symbol(tensor)} gate ({self.key(tensor)})"
+            return f"{text} [{self.name(tensor)}]"
+        return f"{self.symbol(tensor)} gate [{self.name(tensor)}]"
 
     def formula(self, tensor: Tensor, depth: Optional[int] = None, limit: int = 2 * MAX_FORMULA) -> str:
         """How ``tensor`` is computed, unnamed inputs spelled out ``depth`` levels deep (by default
@@ -143,13 +150,13 @@ class GraphView:
 
     def _formula(self, tensor: Tensor, depth: int, top: bool) -> tuple:
         """(text, precedence, complete): leaves and named nodes by name unless at the top;
-        ``complete`` is False when ``depth`` cut an unnamed node short (it shows as ``n5``)."""
+        ``complete`` is False when ``depth`` cut an unnamed node short (it shows as ``t5``)."""
         if tensor.id not in self.number:          # a constant folded into its gate
             return labels.values(tensor.data), ATOM, True
         creator = tensor.creator
-        if creator is None and tensor.name is None and not tensor.requires_grad and tensor.data.size == 1:
+        if creator is None and tensor.given_name is None and not tensor.requires_grad and tensor.data.size == 1:
             return labels.values(tensor.data), ATOM, True     # a constant: its value
-        if creator is None or (not top and tensor.name is not None):
+        if creator is None or (not top and tensor.given_name is not None):
             return self.name(tensor), ATOM, True
         if not top and depth <= 0:
             return self.name(tensor), ATOM, False
@@ -186,16 +193,19 @@ class GraphView:
         return len(self.slots[self.number[tensor.id]]) > 1
 
     def find(self, node) -> Tensor:
-        """A node given as a Tensor of this graph or by its name (or its ``n3`` number)."""
+        """A node given as a Tensor of this graph or by its display name (``q``, ``t12``,
+        ``features.0.weight``); the DOT id (``n3``) is still accepted."""
         if isinstance(node, Tensor):
             if node.id in self.number:
                 return node
             raise VizError(f"focus: {node.label} is not in the graph of {self.name(self.root)}; "
                            f"pass one of its nodes (or its name)")
-        matches = [tensor for tensor in self.nodes if tensor.name == node or self.key(tensor) == node]
+        matches = [tensor for tensor in self.nodes if tensor.label == node]
+        if not matches:
+            matches = [tensor for tensor in self.nodes if self.key(tensor) == node]
         if len(matches) == 1:
             return matches[0]
-        names = ", ".join(sorted({tensor.name for tensor in self.nodes if tensor.name})) or "none"
+        names = ", ".join(sorted({tensor.given_name for tensor in self.nodes if tensor.given_name})) or "none"
         problem = "names several nodes" if matches else "names no node"
         raise VizError(f"focus: {node!r} {problem} of this graph; named nodes: {names}")
 
@@ -387,7 +397,7 @@ def _absorb_leaves(view: GraphView, keys: dict) -> None:
     for index, tensor in enumerate(view.nodes):
         if index in keys or tensor.creator is not None:
             continue
-        if not (tensor.requires_grad or tensor.data.size == 1 and tensor.name is None):
+        if not (tensor.requires_grad or tensor.data.size == 1 and tensor.given_name is None):
             continue
         reader_keys = {keys.get(view.number[consumer.id]) for consumer, _ in view.slots[index]}
         if len(reader_keys) == 1 and None not in reader_keys:
@@ -417,8 +427,8 @@ def run_keys(view: GraphView, boxes: int) -> tuple:
         key = ("#run", rank // per_box)
         keys[index] = key
     for key_index in range(math.ceil(len(op_numbers) / per_box)):
-        chunk = op_numbers[key_index * per_box:(key_index + 1) * per_box]
-        titles[("#run", key_index)] = f"n{chunk[0]}-n{chunk[-1]}" if len(chunk) > 1 else f"n{chunk[0]}"
+        chunk = [view.nodes[index] for index in op_numbers[key_index * per_box:(key_index + 1) * per_box]]
+        titles[("#run", key_index)] = f"{chunk[0].label}-{chunk[-1].label}" if len(chunk) > 1 else chunk[0].label
     for index, tensor in enumerate(view.nodes):
         if tensor.creator is None and view.slots[index]:
             first_reader = min(view.number[consumer.id] for consumer, _ in view.slots[index])

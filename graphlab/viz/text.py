@@ -50,9 +50,11 @@ def diagram(root, *, style: str = "auto", precision: int = 4) -> str:
 
 
 def _expression(view, tensor) -> str:
-    """``q = x + y``: a node and its inputs by name (the tree shows the inputs below it)."""
+    """``q = x + y``: a node and its inputs by name (the tree shows the inputs below it); a
+    leaf by its name, except a one-number constant, which reads as its value (``2``)."""
     if tensor.creator is None:
-        return view.name(tensor) if tensor.requires_grad or tensor.name else labels.values(tensor.data)
+        plain_number = tensor.data.size == 1 and not tensor.requires_grad and tensor.given_name is None
+        return labels.values(tensor.data) if plain_number else view.name(tensor)
     return f"{view.name(tensor)} = {view.formula(tensor, depth=1)}"
 
 
@@ -100,7 +102,7 @@ def _table_rows(view, gradients, precision: int) -> list:
     rows = [["node", "computed as", "value", "grad"]]
     for tensor in view.nodes:
         cells = _cells(view, gradients, tensor, precision)
-        rows.append([view.key(tensor), _expression(view, tensor), *cells])
+        rows.append([view.name(tensor), _expression(view, tensor), *cells])
     return rows
 
 

@@ -18,7 +18,7 @@ from graphlab.viz import labels
 from graphlab.viz.dot import GraphvizNotFoundError, RenderError
 from graphlab.viz.graph import GraphView, VizError
 
-from viz_graphs import E03_GRADIENTS, GRAPHS, e01, e03, fan_out, mlp, needs_dot, scoped_mlp, svg_strings
+from viz_graphs import E03_GRADIENTS, GRAPHS, e01, e03, fan_out, mlp, needs_dot, renumbered, scoped_mlp, svg_strings
 
 GOLDEN = Path(__file__).parent / "golden" / "viz"
 GREEN, RED, BLUE = labels.VALUE_COLOR, labels.GRAD_COLOR, labels.LOCAL_COLOR
@@ -45,11 +45,12 @@ def colored_texts(source: str, color: str) -> list:
 @pytest.mark.parametrize("moment", ["before", "after"])
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_golden_dot(name, moment):
-    """E01 (x+y)z, E03 sigmoid neuron, E05 fan-out, a small MLP: exact DOT text, stable ids."""
+    """E01 (x+y)z, E03 sigmoid neuron, E05 fan-out, a small MLP: exact DOT text, stable ids
+    (unnamed nodes' names renumbered by ``renumbered``)."""
     root, _ = GRAPHS[name]()
     if moment == "after":
         root.backward()
-    source = gl.draw(root).source
+    source = renumbered(gl.draw(root).source)
     path = GOLDEN / f"{name}_{moment}.dot"
     if os.environ.get("GRAPHLAB_UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +185,7 @@ def test_focus_on_a_leaf_and_on_tensor_nodes():
     (pre_activation,) = h.creator.inputs
     (mask,) = h.creator.local_gradients()
     assert mask.shape == (2, 4)                                  # 8 elements: shown whole
-    expected = (f"X @ W1 + b1: downstream = upstream × local: {labels.values(h.grad)} × {labels.values(mask)} = "
+    expected = (f"X @ W1 + b1 [{pre_activation.label}]: downstream = upstream × local: {labels.values(h.grad)} × {labels.values(mask)} = "
                 f"{labels.values(pre_activation.grad)}")
     assert "h = relu(X @ W1 + b1)  (gradient router)" in source and expected in source
     assert f"local {labels.values(mask)}" in colored_texts(source, BLUE)
@@ -315,7 +316,7 @@ def test_text_tree_has_the_same_numbers(capsys):
     f.backward()
     gl.viz.text(f)
     printed = capsys.readouterr().out
-    assert printed.splitlines()[0].startswith("f = 1 / n")
+    assert printed.splitlines()[0].startswith(f"f = 1 / {f.creator.inputs[1].label} ")    # the unnamed 1 + exp(-s)
     for name, value in E03_GRADIENTS.items():
         assert re.search(rf"\b{name}\s+value \S+\s+grad {re.escape(labels.number(value))}", printed), name
 

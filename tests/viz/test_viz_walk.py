@@ -25,7 +25,7 @@ pytestmark = needs_dot
 def test_frames_are_in_processing_order_and_the_queue_matches_the_engine(tmp_path):
     f, nodes = e03()
     result = gl.walk(f, tmp_path / "walk")
-    engine_walk = gl.backward_steps(e03()[0])       # the same graph built again: the engine's own walk
+    engine_walk = gl.backward_steps(f)       # the engine's own walk of the same graph
     from graphlab.viz.graph import GraphView
     view = GraphView(engine_walk.order[0])
     assert len(result) == len(engine_walk) == 13
@@ -35,7 +35,8 @@ def test_frames_are_in_processing_order_and_the_queue_matches_the_engine(tmp_pat
         assert frame.node == view.name(step.node)
         assert frame.pending == [view.name(node) for node in engine_walk.pending]
         assert frame.path.name == f"step_{frame.index:03d}.svg"
-    assert [frame.node for frame in result.frames][:2] == ["f", "n11"]     # output first, then the +1 gate
+    plus_one = f.creator.inputs[1]                    # f = 1 / (1 + exp(-s)): the +1 gate, unnamed
+    assert [frame.node for frame in result.frames][:2] == ["f", plus_one.label]     # output first, then +1
     assert result.frames[-1].pending == []
 
 
