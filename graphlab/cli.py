@@ -277,7 +277,9 @@ def _add_render(commands) -> None:
     render.add_argument("source", metavar="EXPR_OR_SCRIPT", type=render_args.source_argument,
                         help="an arithmetic expression, or a .py/.session file (full Python: trusted files only)")
     render.add_argument("--set", metavar="NAME=VALUE,...", type=render_args.settings_argument,
-                        help="values of the expression's names: numbers or lists of numbers")
+                        action=render_args.MergeSettings,
+                        help="values of the expression's names: numbers or lists of numbers "
+                             "(--set x=1,y=2 or --set x=1 --set y=2)")
     render.add_argument("--backward", action="store_true", help="run backward first, so gradients show")
     render.add_argument("--patterns", action="store_true", help="label the gates with their gradient patterns")
     render.add_argument("--focus", metavar="NODE", type=render_args.focus_argument,
