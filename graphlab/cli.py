@@ -140,7 +140,7 @@ def _render(arguments: argparse.Namespace) -> int:
     if arguments.backward:
         root.backward()
     focus = render_args.focus_node(workspace, root, arguments.focus) if arguments.focus else None
-    written = graphlab.render(root, arguments.output, patterns=arguments.patterns, focus=focus)
+    written = graphlab.render(root, arguments.output, patterns=arguments.patterns, focus=focus, dpi=arguments.dpi)
     print(f"wrote {written}")
     return 0
 
@@ -286,6 +286,8 @@ def _add_render(commands) -> None:
                         help="show one node's upstream × local = downstream")
     render.add_argument("-o", "--output", default="graph.svg", type=render_args.output_argument,
                         help="the file to write (.svg, .png, .pdf, .dot)")
+    render.add_argument("--dpi", type=render_args.dpi_argument, default=None,
+                        help="dots per inch of a PNG (36 to 600; default 192)")
     render.set_defaults(handler=_render)
 
 

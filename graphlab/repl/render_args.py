@@ -15,7 +15,7 @@ from graphlab.repl.expression import FUNCTIONS, ExpressionError
 SCRIPT_SUFFIXES = (".py", ".session")
 
 __all__ = ["FUNCTIONS", "Script", "Expression", "source_argument", "settings_argument", "MergeSettings",
-           "focus_argument",
+           "focus_argument", "dpi_argument",
            "output_argument", "expression_root", "focus_node"]
 
 
@@ -93,6 +93,18 @@ def focus_argument(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a node name; give a name from the expression "
                                          f"(such as q) or a node number such as n3")
     return text.strip()
+
+
+def dpi_argument(text: str) -> float:
+    """--dpi: a PNG's dots per inch, checked as gl.render checks it."""
+    from graphlab.viz.files import RenderError, png_attributes
+    try:
+        dpi = float(text)
+        png_attributes(dpi)
+    except (ValueError, RenderError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a resolution; give dots per inch from 36 to 600, "
+                                         f"e.g. --dpi 150") from None
+    return dpi
 
 
 def output_argument(text: str) -> Path:

@@ -114,3 +114,17 @@ def test_render_focus_on_an_unknown_node_answers_in_command_line_words(tmp_path,
     assert "--focus: no node named 'q'; nodes are x, y, z, f; unnamed nodes by their number in the " \
            "diagram: n3" in error
     assert ":nodes" not in error and "no such node" not in error
+
+
+def test_render_png_resolution_from_the_command_line(tmp_path, capsys):
+    from graphlab.cli import main
+    sizes = {}
+    for dpi in (None, "96"):
+        out = tmp_path / f"g{dpi}.png"
+        assert main(["render", "(x + y) * z", "--set", "x=-2,y=5,z=-4", "-o", str(out)]
+                    + (["--dpi", dpi] if dpi else [])) == 0
+        sizes[dpi] = int.from_bytes(out.read_bytes()[16:20], "big")
+    assert abs(sizes[None] - 2 * sizes["96"]) <= 2           # 192 dpi by default (pixels round)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["render", "x", "--set", "x=1", "--dpi", "9000", "-o", str(tmp_path / "g.png")])
+    assert exit_info.value.code == 2 and "argument --dpi: '9000' is not a resolution" in capsys.readouterr().err
