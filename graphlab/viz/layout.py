@@ -55,7 +55,7 @@ def levels(keys: list, edges: list) -> dict:
     order = _topological(keys, parents, children)
     level = {}
     for key in order:
-        level[key] = max((level[parent] + 1 for parent in parents[key]), default=0)
+        level[key] = max((level[parent] + 1 for parent in parents[key] if parent in level), default=0)
     for key in reversed(order):
         if not parents[key] and children[key]:
             level[key] = max(0, min(level[child] for child in children[key]) - 1)
@@ -63,17 +63,31 @@ def levels(keys: list, edges: list) -> dict:
 
 
 def _topological(keys: list, parents: dict, children: dict) -> list:
+    """Every key, parents before children. Collapsed boxes can read each other both ways (a
+    block's box and a layer outside it): a cycle is broken at a key some placed key reads into,
+    the one with the fewest parents still unplaced, as dot breaks it with a back edge."""
     waiting = {key: len(parents[key]) for key in keys}
-    ready = [key for key in keys if waiting[key] == 0]
-    order = []
-    while ready:
+    ready = [key for key in reversed(keys) if waiting[key] == 0]
+    order, placed = [], set()
+    while len(order) < len(keys):
+        if not ready:
+            ready.append(_cycle_entry(keys, placed, parents, waiting))
         key = ready.pop()
+        if key in placed:
+            continue
         order.append(key)
+        placed.add(key)
         for child in children[key]:
             waiting[child] -= 1
-            if waiting[child] == 0:
+            if waiting[child] == 0 and child not in placed:
                 ready.append(child)
     return order
+
+
+def _cycle_entry(keys: list, placed: set, parents: dict, waiting: dict):
+    unplaced = [key for key in keys if key not in placed]
+    reached = [key for key in unplaced if any(parent in placed for parent in parents[key])]
+    return min(reached or unplaced, key=waiting.__getitem__)
 
 
 def column_widths(spec, level: dict) -> list:

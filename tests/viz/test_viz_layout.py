@@ -117,6 +117,12 @@ def test_a_scope_cut_by_a_row_break_is_one_box_per_row():
 def test_levels_put_inputs_beside_their_first_reader():
     edges = [("a", "b", {}), ("b", "c", {}), ("c", "d", {}), ("w", "d", {})]
     assert layout.levels(["a", "b", "c", "d", "w"], edges) == {"a": 0, "b": 1, "c": 2, "d": 3, "w": 2}
+    # collapsed boxes can read each other both ways (a block's box and a ReLU module used twice):
+    # the cycle is broken where the walk enters it, and the output stays last
+    cyclic = [("in", "conv", {}), ("conv", "relu", {}), ("relu", "conv2", {}), ("conv2", "add", {}),
+              ("add", "relu", {}), ("relu", "fc", {}), ("fc", "out", {})]
+    keys = ["in", "out", "conv", "relu", "conv2", "add", "fc"]
+    assert layout.levels(keys, cyclic) == {"in": 0, "conv": 1, "relu": 2, "conv2": 3, "add": 4, "fc": 3, "out": 4}
     assert layout.columns_per_row([5.0] * 12, 16.0) == 4       # at least MIN_COLUMNS, spread evenly
     assert layout.columns_per_row([1.0] * 20, 16.0) == 10      # 16 fit, so two rows of 10
     assert layout.stub_letter(0) == "A" and layout.stub_letter(27) == "B2"
