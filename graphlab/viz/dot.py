@@ -12,7 +12,8 @@ The only module of graphlab that imports ``graphviz`` (and only when a diagram i
   and the gradient (its norm when big);
 * ``focus=``: upstream on the node's output edge, local (blue) and downstream (red) on each
   input edge, and the chain rule with the numbers as a caption;
-* ``collapse=`` / ``max_nodes=``: scopes (nn modules) or runs of nodes become one box each.
+* ``collapse=`` / ``max_nodes=``: scopes (nn modules) or runs of nodes become one box each;
+* ``wrap=``: a diagram too wide for one row goes on in rows (``layout.py``).
 
 >>> import graphlab as gl
 >>> x, y, z = gl.scalar(-2, name="x"), gl.scalar(5, name="y"), gl.scalar(-4, name="z")
@@ -54,7 +55,8 @@ def plain(text) -> str:
 # -- what to draw: a plain description first, a graphviz object last -------------------------------
 class Spec:
     """A diagram as plain data: nodes ``(key, attrs, cluster)`` (cluster: the scope tuple drawn
-    around the node), edges ``(tail, head, attrs)``, graph attributes, the caption.
+    around the node; ``(scope, row)`` pairs once wrapped into rows), edges ``(tail, head, attrs)``,
+    graph attributes, the caption.
     ``walk.py`` pins positions onto it before drawing."""
 
     def __init__(self):
