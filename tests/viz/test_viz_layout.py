@@ -96,7 +96,7 @@ def test_a_chain_wraps_with_lettered_stubs_that_pair_up():
 def test_wrap_options_and_what_stays_in_one_row():
     f, _ = e03()
     assert not any(key.startswith("wrap") for key, _, _ in dot.build_spec(f).nodes)       # the lecture: one row
-    assert dot.build_spec(f) .edges == dot.build_spec(f, wrap=False).edges
+    assert dot.build_spec(f).edges == dot.build_spec(f, wrap=False).edges
     rows = dot.build_spec(f, wrap=3)
     stubs = [key for key, _, _ in rows.nodes if key.startswith("wrap")]
     assert stubs and len(stubs) % 2 == 0
