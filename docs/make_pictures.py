@@ -121,7 +121,7 @@ def _chromium():
     return None
 
 
-def _screenshot(url: str, target: Path, width: int = 1100, height: int = 360) -> bool:
+def _screenshot(url: str, target: Path, width: int = 1700, height: int = 440) -> bool:
     """A headless-Chromium screenshot of ``url``; False (and a message) without Chromium."""
     binary = _chromium()
     if binary is None:

@@ -143,7 +143,7 @@ def _render(arguments: argparse.Namespace) -> int:
     if arguments.backward:
         root.backward()
     focus = render_args.focus_node(workspace, root, arguments.focus) if arguments.focus else None
-    written = graphlab.render(root, arguments.output, patterns=arguments.patterns, focus=focus)
+    written = graphlab.render(root, arguments.output, patterns=arguments.patterns, focus=focus, dpi=arguments.dpi)
     print(f"wrote {written}")
     return 0
 
@@ -280,13 +280,17 @@ def _add_render(commands) -> None:
     render.add_argument("source", metavar="EXPR_OR_SCRIPT", type=render_args.source_argument,
                         help="an arithmetic expression, or a .py/.session file (full Python: trusted files only)")
     render.add_argument("--set", metavar="NAME=VALUE,...", type=render_args.settings_argument,
-                        help="values of the expression's names: numbers or lists of numbers")
+                        action=render_args.MergeSettings,
+                        help="values of the expression's names: numbers or lists of numbers "
+                             "(--set x=1,y=2 or --set x=1 --set y=2)")
     render.add_argument("--backward", action="store_true", help="run backward first, so gradients show")
     render.add_argument("--patterns", action="store_true", help="label the gates with their gradient patterns")
     render.add_argument("--focus", metavar="NODE", type=render_args.focus_argument,
                         help="show one node's upstream × local = downstream")
     render.add_argument("-o", "--output", default="graph.svg", type=render_args.output_argument,
                         help="the file to write (.svg, .png, .pdf, .dot)")
+    render.add_argument("--dpi", type=render_args.dpi_argument, default=None,
+                        help="dots per inch of a PNG (36 to 600; default 192)")
     render.set_defaults(handler=_render)
 
 

@@ -228,7 +228,7 @@ class Function:
                 elif float_dtype is None:
                     float_dtype = dtype
                 elif dtype != float_dtype:
-                    raise DtypeError(_mixed_dtypes_message(cls.name, float_dtype, arg))
+                    raise DtypeError(_mixed_dtypes_message(cls.name, float_dtype, arg, args))
             if arg.requires_grad:
                 requires_grad = True
             elif arg.creator is not None:
@@ -315,16 +315,46 @@ class Function:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"
 
 
-def _mixed_dtypes_message(op_name: str, float_dtype, odd: "Tensor") -> str:
-    """How to fix mixed float precisions: create a leaf in the right dtype (``.astype`` on a
-    leaf would make a non-leaf copy whose ``.grad`` the optimizer never sees), cast a result."""
-    if odd.creator is None:
-        fix = (f"create {odd.label} with dtype='{float_dtype}' (gl.tensor(..., dtype='{float_dtype}'), "
-               f"or np.asarray(values, dtype=np.{float_dtype}) before gl.tensor)")
+def _mixed_dtypes_message(op_name: str, float_dtype, odd: "Tensor", args: tuple) -> str:
+    """How to fix mixed float precisions. The dtype to keep is the default one (float32 unless
+    changed) when it is one of the two: a float64 tensor in a float32 graph usually comes from a
+    numpy array. The fix names the leaves the other dtype comes from and says to create them in
+    the dtype to keep: ``.astype`` on a leaf would give a non-leaf copy, so the optimizer would
+    update the original while ``.grad`` of the copy is what backward fills."""
+    mixed = {float_dtype, odd.dtype}
+    keep = config.default_dtype if config.default_dtype in mixed else float_dtype
+    other = odd.dtype if keep == float_dtype else float_dtype
+    culprits = [arg for arg in args if isinstance(arg, Tensor) and arg.data.dtype == other]
+    leaves = _leaves_of_dtype(culprits, other)
+    made_by_user = [leaf for leaf in leaves if leaf.requires_grad or leaf.name is not None or leaf.data.size > 1]
+    leaves = made_by_user or leaves       # not the constants a Python number became (x * 2)
+    if leaves:
+        shown = ", ".join(leaf.label for leaf in leaves[:3]) + (", ..." if len(leaves) > 3 else "")
+        grad = ", requires_grad=True" if any(leaf.requires_grad for leaf in leaves) else ""
+        fix = (f"create {shown} with dtype=np.{keep}: gl.tensor(values, dtype=np.{keep}{grad}), or "
+               f"np.asarray(values, dtype=np.{keep}) first (casting it afterwards gives a non-leaf copy "
+               f"whose gradient the optimizer never sees)")
     else:
-        fix = f"cast the result first: {odd.label}.astype('{float_dtype}')"
-    return (f"{op_name}: inputs mix {float_dtype} and {odd.dtype}; graphlab never upcasts silently. "
+        fix = f"cast the result first: {culprits[0].label}.astype('{keep}')"
+    return (f"{op_name}: inputs mix {keep} and {other}; graphlab never upcasts silently. "
             f"To fix it, {fix}")
+
+
+def _leaves_of_dtype(tensors: list, dtype, limit: int = 10_000) -> list:
+    """The leaves of dtype ``dtype`` that ``tensors`` are computed from (themselves when leaves),
+    in creation order; the search stops after ``limit`` nodes (this runs only to write an error)."""
+    found, seen, stack = {}, set(), list(tensors)
+    while stack and len(seen) < limit:
+        tensor = stack.pop()
+        if tensor.id in seen:
+            continue
+        seen.add(tensor.id)
+        if tensor.creator is None:
+            if tensor.data.dtype == dtype:
+                found[tensor.id] = tensor
+        else:
+            stack.extend(tensor.creator.inputs)
+    return [found[key] for key in sorted(found)]
 
 
 #: read-only 0-d arrays for the Python numbers that scalar graphs repeat (x * 0.5, v + 1):

@@ -24,10 +24,12 @@ import numpy as np
 
 from graphlab.errors import GraphlabError
 
-#: graphlab functions an expression may call (those the installed graphlab has)
-FUNCTIONS = ("abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "elu", "leaky_relu", "selu", "gelu",
-             "softplus", "softmax", "log_softmax", "logsumexp", "sum", "mean", "var", "max", "min",
-             "maximum", "minimum", "clip", "pow", "transpose")
+#: graphlab functions an expression may call (those the installed graphlab has): every elementwise
+#: op of one input the REPL completes (tests/repl/test_render_expression.py keeps the list whole),
+#: then the reductions, softmaxes and two-input functions
+FUNCTIONS = ("abs", "exp", "log", "sqrt", "neg", "tanh", "sigmoid", "relu", "elu", "leaky_relu", "selu", "gelu",
+             "clip", "softmax", "log_softmax", "logsumexp", "sum", "mean", "var", "max", "min",
+             "maximum", "minimum", "pow", "transpose")
 #: names that are numbers, not --set values
 CONSTANTS = {"pi": math.pi, "e": math.e}
 #: the operators and what they do (on Tensors and on plain numbers alike)
@@ -44,8 +46,18 @@ class ExpressionError(GraphlabError, ValueError):
 
 
 def available_functions() -> list:
+    return [name for name in FUNCTIONS if _lookup(name) is not None]
+
+
+def _lookup(name: str):
+    """graphlab's function ``name`` (``gl.exp``), else gl.functional's (``gelu``, ``selu``); None if neither."""
     import graphlab
-    return [name for name in FUNCTIONS if callable(getattr(graphlab, name, None))]
+    import graphlab.functional as functional
+    for module in (graphlab, functional):
+        found = getattr(module, name, None)
+        if callable(found):
+            return found
+    return None
 
 
 def parse(text: str) -> ast.Expression:
@@ -87,6 +99,9 @@ def _check_node(node: ast.AST, text: str, functions: Set[str]) -> None:
             return
         raise ExpressionError(f"render: {node.value!r} in {_short(text)} is not a number; expressions hold "
                               f"numbers, names and operators")
+    if isinstance(node, ast.Name) and node.id in functions:
+        raise ExpressionError(f"render: {node.id} is a function, not a value: call it on one, e.g. "
+                              f"{node.id}(x); name values differently")
     if isinstance(node, ast.Name) or (isinstance(node, ast.BinOp) and type(node.op) in BINARY) or \
             (isinstance(node, ast.UnaryOp) and type(node.op) in UNARY):
         return
@@ -166,7 +181,7 @@ def _function(name: str, count: int, graphlab):
     """max(a, b) and min(a, b) mean the elementwise maximum/minimum, as in Python."""
     if name in ("max", "min") and count == 2:
         name = {"max": "maximum", "min": "minimum"}[name]
-    return getattr(graphlab, name)
+    return _lookup(name)
 
 
 def _is_number(value) -> bool:

@@ -14,7 +14,8 @@ from graphlab.repl.expression import FUNCTIONS, ExpressionError
 
 SCRIPT_SUFFIXES = (".py", ".session")
 
-__all__ = ["FUNCTIONS", "Script", "Expression", "source_argument", "settings_argument", "focus_argument",
+__all__ = ["FUNCTIONS", "Script", "Expression", "source_argument", "settings_argument", "MergeSettings",
+           "focus_argument", "dpi_argument",
            "output_argument", "expression_root", "focus_node"]
 
 
@@ -74,11 +75,36 @@ def settings_argument(text: str) -> dict:
         raise argparse.ArgumentTypeError(str(error).removeprefix("--set ")) from None
 
 
+class MergeSettings(argparse.Action):
+    """--set may be given several times (``--set x=1 --set y=2``): the values add up into one
+    dict, and a name given twice is a parse error, as inside one --set."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        merged = dict(getattr(namespace, self.dest, None) or {})
+        twice = sorted(set(merged) & set(values))
+        if twice:
+            parser.error(f"argument --set: {', '.join(twice)} given twice; give each name one value")
+        merged.update(values)
+        setattr(namespace, self.dest, merged)
+
+
 def focus_argument(text: str) -> str:
     if not text.strip() or len(text) > 200 or not text.isprintable():
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a node name; give a name from the expression "
                                          f"(such as q) or a node number such as n3")
     return text.strip()
+
+
+def dpi_argument(text: str) -> float:
+    """--dpi: a PNG's dots per inch, checked as gl.render checks it."""
+    from graphlab.viz.files import RenderError, png_attributes
+    try:
+        dpi = float(text)
+        png_attributes(dpi)
+    except (ValueError, RenderError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a resolution; give dots per inch from 36 to 600, "
+                                         f"e.g. --dpi 150") from None
+    return dpi
 
 
 def output_argument(text: str) -> Path:
@@ -124,7 +150,17 @@ def focus_node(workspace, root, label: str):
     view = GraphView(root)
     found = next((node for node in nodes if node.id in view.number and view.key(node) == label), None)
     if found is None:
-        named = ", ".join(node.name for node in nodes if node.name) or "none"
-        raise GraphlabError(f"render: --focus {label}: no such node; named nodes: {named} (or n0, n1, ... "
-                            f"as drawn)")
+        raise GraphlabError(f"render: --focus: no node named {label!r}; {_node_choices(view)}")
     return found
+
+
+def _node_choices(view) -> str:
+    """The names --focus accepts, in the command line's words: ``nodes are x, y, f``, and the
+    drawn numbers of the unnamed ones (a few, then how many more)."""
+    named = [node.name for node in view.nodes if node.name]
+    unnamed = [view.key(node) for node in view.nodes if not node.name]
+    shown = ", ".join(named) if named else "none named"
+    if unnamed:
+        more = f", ... ({len(unnamed)} in all)" if len(unnamed) > 6 else ""
+        shown += f"; unnamed nodes by their number in the diagram: {', '.join(unnamed[:6])}{more}"
+    return f"nodes are {shown}"

@@ -70,12 +70,23 @@ def input_count(op_class) -> int:
     return forward_signature(op_class)[3]
 
 
+#: what each optional input gathered by ``*name`` in a forward is called, in order: conv2d's and
+#: linear's ``*bias`` is one bias; the norms' ``*affine`` is the lecture's scale and shift
+VARARG_NAMES = {"bias": ("bias",), "affine": ("gamma", "beta")}
+
+
 def input_names(op_class, count: int) -> list:
+    """The names verify prints for an op's ``count`` inputs: forward's own argument names
+    (``x, weight, bias`` for conv2d; ``x, gamma, beta`` for batch_norm), numbered only for
+    ops that take any number of inputs (``stack``: ``x0, x1, ...``)."""
     positional, varargs, _, _ = forward_signature(op_class)
-    names = positional[:count] if varargs is None else []
+    names = positional[:count]
+    extra = count - len(names)
+    known = VARARG_NAMES.get(varargs, ())
+    if extra <= len(known):
+        return names + list(known[:extra])
     stem = "x" if varargs in (None, "arrays") else varargs
-    names += [f"{stem}{index}" for index in range(count - len(names))]
-    return names
+    return names + [f"{stem}{index}" for index in range(extra)]
 
 
 def params_of(node_ctx) -> dict:

@@ -12,7 +12,8 @@ The only module of graphlab that imports ``graphviz`` (and only when a diagram i
   and the gradient (its norm when big);
 * ``focus=``: upstream on the node's output edge, local (blue) and downstream (red) on each
   input edge, and the chain rule with the numbers as a caption;
-* ``collapse=`` / ``max_nodes=``: scopes (nn modules) or runs of nodes become one box each.
+* ``collapse=`` / ``max_nodes=``: scopes (nn modules) or runs of nodes become one box each;
+* ``wrap=``: a diagram too wide for one row goes on in rows (``layout.py``).
 
 >>> import graphlab as gl
 >>> x, y, z = gl.scalar(-2, name="x"), gl.scalar(5, name="y"), gl.scalar(-4, name="z")
@@ -25,15 +26,16 @@ True
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Trace
-from graphlab.errors import GraphlabError
-from graphlab.viz import labels
+from graphlab.viz import labels, layout
+from graphlab.viz.files import (  # noqa: F401  (output_format, check_output_path: dot's API before files.py)
+    FORMATS, INSTALL_HINT, GraphvizNotFoundError, RenderError, check_output_path, output_format, png_attributes,
+)
 from graphlab.viz.graph import GraphView, Grouping, LiveGradients, TraceGradients, VizError, plan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,20 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SHOW_OPTIONS = ("both", "values", "grads", "none")
 RANKDIRS = ("LR", "RL", "TB", "BT")
-FORMATS = ("svg", "png", "pdf", "dot")
 FONT = "Helvetica,Arial,sans-serif"
-
-INSTALL_HINT = ("Install Graphviz: Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
-                "conda: conda install -c conda-forge graphviz. Until then gl.viz.text(root) prints a text "
-                "diagram.")
-
-
-class RenderError(GraphlabError, ValueError):
-    """A diagram could not be written (bad path, unknown format, Graphviz failed)."""
-
-
-class GraphvizNotFoundError(RenderError, RuntimeError):
-    """Graphviz's ``dot`` program is missing: the message says how to install it."""
 
 
 def plain(text) -> str:
@@ -66,7 +55,8 @@ def plain(text) -> str:
 # -- what to draw: a plain description first, a graphviz object last -------------------------------
 class Spec:
     """A diagram as plain data: nodes ``(key, attrs, cluster)`` (cluster: the scope tuple drawn
-    around the node), edges ``(tail, head, attrs)``, graph attributes, the caption.
+    around the node; ``(scope, row)`` pairs once wrapped into rows), edges ``(tail, head, attrs)``,
+    graph attributes, the caption.
     ``walk.py`` pins positions onto it before drawing."""
 
     def __init__(self):
@@ -166,21 +156,25 @@ class Builder:
                 if not tensor.requires_grad:
                     attrs["fontcolor"] = labels.NOTE_COLOR
             else:
-                attrs = dict(label=plain(view.symbol(tensor)), shape="circle", width="0.4", margin="0.04",
-                             fontsize="14")
-                pattern = tensor.creator.pattern
-                if self.patterns and pattern:
-                    attrs["xlabel"] = labels.lines_html([labels.colored(labels.pattern_words(pattern),
-                                                                        labels.NOTE_COLOR, 10, italic=True)])
+                attrs = self._gate(view.symbol(tensor), tensor.creator.pattern, fontsize="14", margin="0.04")
             self._style(tensor, attrs)
             self.spec.node(key, self._cluster(tensor), **attrs)
             if self.copy_gates and view.is_fan_out(tensor):
-                copy_attrs = dict(label="copy", shape="circle", width="0.4", margin="0.02", fontsize="9")
-                if self.patterns:
-                    copy_attrs["xlabel"] = labels.lines_html([labels.colored(labels.pattern_words("adder"),
-                                                                             labels.NOTE_COLOR, 10, italic=True)])
+                copy_attrs = self._gate("copy", "adder", fontsize="9", margin="0.02")
                 self.spec.node(f"{key}_copy", self._cluster(tensor), **copy_attrs)
         self.spec.node("out", (), label=plain(view.name(view.root)), shape="plaintext", fontsize="14")
+
+    def _gate(self, symbol: str, pattern: Optional[str], **attrs) -> dict:
+        """A scalar gate: a small circle with its symbol. With ``patterns``, the pattern words go
+        inside the node, under the symbol (an oval), where no edge or edge label can cover them
+        (an ``xlabel`` is placed after the edges and often lands on one)."""
+        words = labels.pattern_words(pattern) if self.patterns else None
+        if not words:
+            return dict(label=plain(symbol), shape="circle", width="0.4", **attrs)
+        size = attrs.pop("fontsize")
+        rows = [labels.colored(symbol, size=int(size)), labels.colored(words, labels.NOTE_COLOR, 9, italic=True)]
+        return dict(label=labels.lines_html(rows), shape="ellipse", width="0.4", fontsize=size,
+                    margin="0.03,0.01")
 
     def _tensor_nodes(self) -> None:
         view = self.view
@@ -438,7 +432,7 @@ def to_digraph(spec: Spec, engine: str = "dot") -> "graphviz.Digraph":
             if len(child) == len(prefix) + 1 and child[:len(prefix)] == prefix:
                 name = f"cluster_s{numbering[child]}"
                 with target.subgraph(name=name) as sub:
-                    sub.attr(label=plain(child[-1]), style="rounded,dashed",
+                    sub.attr(label=plain(layout.cluster_label(child[-1])), style="rounded,dashed",
                              color=labels.NOTE_COLOR, fontcolor=labels.NOTE_COLOR, fontsize="11",
                              **spec.cluster_boxes.get(name, {}))
                     emit(sub, child)
@@ -469,22 +463,32 @@ def resolve(root_or_trace) -> tuple:
     return view, LiveGradients(view)
 
 
+def _check_wrap(wrap) -> None:
+    if not (isinstance(wrap, bool) or isinstance(wrap, int) and wrap >= 2):
+        raise VizError(f"draw: wrap={wrap!r} is not an option; use True (rows when the diagram is too wide), "
+                       f"False (one row) or an int >= 2 (columns per row)")
+
+
 def build_spec(root_or_trace, *, show: str = "both", rankdir: str = "LR", patterns: bool = False,
-               collapse=None, max_nodes: Optional[int] = 150, focus=None, precision: int = 4) -> Spec:
+               collapse=None, max_nodes: Optional[int] = 150, focus=None, precision: int = 4,
+               wrap=True) -> Spec:
     """Everything ``draw`` does except making the graphviz object."""
     _check_options(show, rankdir, precision)
+    _check_wrap(wrap)
     view, gradients = resolve(root_or_trace)
     grouping = plan(view, collapse, max_nodes)
     focus_node = None if focus is None else view.find(focus)
     if focus_node is not None and grouping is not None and view.number[focus_node.id] in grouping.group_of:
         raise VizError(f"draw: the focus {view.describe(focus_node)} is inside a collapsed box; draw without "
                        f"collapse (max_nodes=None) or focus on a node outside the boxes")
-    return Builder(view, gradients, show=show, rankdir=rankdir, patterns=patterns, precision=precision,
-                    grouping=grouping, focus=focus_node).build()
+    spec = Builder(view, gradients, show=show, rankdir=rankdir, patterns=patterns, precision=precision,
+                   grouping=grouping, focus=focus_node).build()
+    layout.wrap_rows(spec, wrap)
+    return spec
 
 
 def draw(root, *, show: str = "both", rankdir: str = "LR", patterns: bool = False, collapse=None,
-         max_nodes: Optional[int] = 150, focus=None, precision: int = 4) -> "graphviz.Digraph":
+         max_nodes: Optional[int] = 150, focus=None, precision: int = 4, wrap=True) -> "graphviz.Digraph":
     """The gradient-flow diagram of ``root``'s graph, as a ``graphviz.Digraph``.
 
     ``root`` is the output Tensor (gradients are read from the tensors: '?' before backward),
@@ -501,36 +505,16 @@ def draw(root, *, show: str = "both", rankdir: str = "LR", patterns: bool = Fals
     * ``focus``: a node (or its name): upstream, local and downstream gradients on its edges
       and the chain rule with the numbers in the caption.
     * ``precision``: significant digits of every number.
+    * ``wrap``: a left-to-right diagram wider than about 30 inches (a deep chain, a network's
+      layers) is cut into rows of about 16, like text; an edge going on in the next row ends
+      in a lettered stub (``A ↵``) and starts again at the same letter (``↳ A``). False keeps
+      one row; an int sets the columns per row.
     """
     return to_digraph(build_spec(root, show=show, rankdir=rankdir, patterns=patterns, collapse=collapse,
-                                 max_nodes=max_nodes, focus=focus, precision=precision))
+                                 max_nodes=max_nodes, focus=focus, precision=precision, wrap=wrap))
 
 
 # -- files ------------------------------------------------------------------------------------------------
-def output_format(path: Path) -> str:
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix == "gv":
-        suffix = "dot"
-    if suffix not in FORMATS:
-        shown = f"'.{suffix}'" if suffix else "no extension"
-        raise RenderError(f"render: {path.name} has {shown}; name the file .svg, .png, .pdf or .dot "
-                          f"(the format follows the extension)")
-    return suffix
-
-
-def check_output_path(path: Path) -> None:
-    if path.is_dir():
-        raise RenderError(f"render: {path} is a folder; give a file name such as {path / 'graph.svg'}")
-    parent = path.parent
-    if not parent.exists():
-        raise RenderError(f"render: the folder {parent} does not exist; create it first "
-                          f"(mkdir -p {parent}) or choose another path")
-    if not parent.is_dir():
-        raise RenderError(f"render: {parent} is a file, not a folder; choose another path for {path.name}")
-    if not os.access(parent, os.W_OK):
-        raise RenderError(f"render: cannot write into {parent} (permission denied); choose another folder")
-
-
 def pipe(graph: "graphviz.Digraph", fmt: str, where: str = "render", **options) -> bytes:
     """Run Graphviz on ``graph``; a missing ``dot`` becomes GraphvizNotFoundError."""
     import graphviz
@@ -566,28 +550,26 @@ def pipe_sources(sources: list, engine: str, fmt: str, where: str, **options) ->
     return documents
 
 
-def render(root, path, **draw_options) -> Path:
+def render(root, path, *, dpi=None, **draw_options) -> Path:
     """Draw ``root`` (a Tensor, a Trace, or a Digraph from ``gl.draw``) into ``path``.
 
     The format follows the extension: ``.svg``, ``.png``, ``.pdf``, or ``.dot`` (the source
-    only, no Graphviz needed). ``draw_options`` are ``gl.draw``'s. Returns the path written.
+    only, no Graphviz needed). ``draw_options`` are ``gl.draw``'s. ``dpi``: a PNG's dots per
+    inch (default 192, so text stays sharp on screens and slides). Returns the path written.
     Without Graphviz's ``dot``, the ``.dot`` source is still written beside ``path`` and the
     error says how to install Graphviz.
     """
-    import graphviz
-
     path = Path(path)
     fmt = output_format(path)
     check_output_path(path)
-    if isinstance(root, graphviz.Digraph):
-        if draw_options:
-            raise RenderError(f"render: options {sorted(draw_options)} apply to tensors; a Digraph is already drawn")
-        graph = root
-    else:
-        graph = draw(root, **draw_options)
+    png = png_attributes(dpi)            # checked for every format: a wrong dpi is a mistake anyway
+    graph = _drawn(root, draw_options)
     if fmt == "dot":
         path.write_text(graph.source, encoding="utf-8")
         return path
+    if fmt == "png":
+        graph = graph.copy()             # the caller's Digraph keeps its attributes
+        graph.attr(**png)
     try:
         data = pipe(graph, fmt)
     except GraphvizNotFoundError as error:
@@ -597,3 +579,14 @@ def render(root, path, **draw_options) -> Path:
                                     f"found on PATH. The DOT source is in {source}. {INSTALL_HINT}") from error.__cause__
     path.write_bytes(data)
     return path
+
+
+def _drawn(root, draw_options: dict) -> "graphviz.Digraph":
+    """``root`` drawn with ``draw_options``, or as it is when it already is a Digraph."""
+    import graphviz
+
+    if isinstance(root, graphviz.Digraph):
+        if draw_options:
+            raise RenderError(f"render: options {sorted(draw_options)} apply to tensors; a Digraph is already drawn")
+        return root
+    return draw(root, **draw_options)

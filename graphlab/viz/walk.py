@@ -31,6 +31,8 @@ POINTS_PER_INCH = 72.0
 CAPTION_FONT = 12
 CAPTION_LINE = 16.0      # points per caption line
 CHAR_WIDTH = 7.0         # generous points per character at CAPTION_FONT (Helvetica averages ~6)
+#: "fit to window" shrinks a frame at most to this scale (12-point text stays about 9 points)
+MIN_FIT_SCALE = 0.75
 MIN_CAPTION_WIDTH = 520.0
 
 
@@ -269,7 +271,7 @@ def page(view: GraphView, frames: list, svgs: list) -> str:
             f'{"" if frame.index == 0 else " hidden"}>\n{_inline(svg)}</figure>')
     count = len(frames)
     return PAGE.format(title=html.escape(title), count=count, figures="\n".join(figures),
-                       first=html.escape(frames[0].caption[0]), script=SCRIPT)
+                       first=html.escape(frames[0].caption[0]), script=SCRIPT, min_scale=MIN_FIT_SCALE)
 
 
 PAGE = """<!DOCTYPE html>
@@ -289,6 +291,8 @@ PAGE = """<!DOCTYPE html>
   #controls label {{ font-size: 13px; }}
   #status {{ color: #57606a; font-size: 13px; flex: 1 1 300px; }}
   #frames {{ overflow-x: auto; }}
+  /* fit to window shrinks a wide frame, but never below MIN_FIT_SCALE of its size (the script
+     sets each SVG's min-width): past that the text is unreadable, so the frame scrolls instead */
   #frames.fit svg {{ max-width: 100%; height: auto; }}
   figure.frame {{ margin: 0; }}
 </style>
@@ -306,7 +310,7 @@ known so far is written in red. Keys: &larr; / &rarr;, Home, End.</p>
   <label><input id="fit" type="checkbox" checked> fit to window</label>
   <span id="status">{first}</span>
 </div>
-<div id="frames" class="fit">
+<div id="frames" class="fit" data-min-scale="{min_scale}">
 {figures}
 </div>
 <script>
@@ -342,6 +346,13 @@ SCRIPT = """(function () {
   function fromHash() {
     var match = /frame=(\\d+)/.exec(location.hash);
     show(match ? parseInt(match[1], 10) - 1 : current);
+  }
+  // "fit to window" may shrink a frame only down to the minimum readable scale
+  var minimum = parseFloat(document.getElementById("frames").getAttribute("data-min-scale"));
+  var drawings = document.querySelectorAll("figure.frame svg");
+  for (var d = 0; d < drawings.length; d++) {
+    var natural = drawings[d].width.baseVal.value;
+    if (natural > 0) { drawings[d].style.minWidth = Math.round(natural * minimum) + "px"; }
   }
   var fit = document.getElementById("fit");
   fit.addEventListener("change", function () {

@@ -46,3 +46,35 @@ def test_graphlab_verify_runs_as_a_command():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert "verify.op relu (2, 3): pass" in result.stdout
+
+
+# -- issue 14: inputs are called by forward's own argument names ---------------------------------------
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("op, names", [
+    ("conv2d", ["x", "weight", "bias"]),
+    ("linear", ["x", "weight", "bias"]),
+    ("batch_norm", ["x", "gamma", "beta"]),
+    ("layer_norm", ["x", "gamma", "beta"]),
+    ("matmul", ["a", "b"]),
+    ("stack", ["x0", "x1"]),
+])
+def test_graphlab_verify_names_inputs_as_the_op_does(op, names, capsys):
+    assert cli.main(["verify", op]) == 0
+    output = capsys.readouterr().out
+    printed = re.findall(r"^input (\w+) \(", output, flags=re.MULTILINE)
+    assert printed == names
+    assert "bias0" not in output and "affine0" not in output
+    # the symbolic twin is written in the same names: x[0,0]⋅weight[...] (or gamma's scale)
+    assert f"{names[1]}[" in output or names[1] in output.split("symbolic twin", 1)[1]
+
+
+def test_the_input_names_of_every_verify_tool_agree():
+    from graphlab.verify.twins import input_names, resolve
+    assert input_names(resolve("conv2d"), 2) == ["x", "weight"]          # conv2d without its bias
+    assert input_names(resolve("batch_norm"), 1) == ["x"]
+    assert input_names(resolve("batch_norm"), 3) == ["x", "gamma", "beta"]
+    assert input_names(resolve("concat"), 3) == ["x0", "x1", "x2"]

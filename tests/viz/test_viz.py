@@ -109,7 +109,7 @@ def test_fan_out_draws_a_copy_gate_whose_branches_add_up():
     f, nodes = fan_out()
     f.backward()
     source = gl.draw(f, patterns=True).source
-    assert re.search(r'n0_copy \[label=copy', source)
+    assert re.search(r'n0_copy \[label=<.*>copy<.*gradient adder', source)   # the pattern inside the gate
     labels_by_edge = {m.group(1): m.group(2) for m in re.finditer(r"(n0(?:_copy)? -> \w+) \[label=<(.*?)>\]", source)}
     into_copy = fonts(labels_by_edge["n0 -> n0_copy"], RED)
     branches = sorted(fonts(label, RED)[0] for key, label in labels_by_edge.items() if key.startswith("n0_copy"))
