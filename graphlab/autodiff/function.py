@@ -60,6 +60,7 @@ from typing import Any, ClassVar, Optional
 
 import numpy as np
 
+from graphlab.autodiff import rules
 from graphlab.config import config
 from graphlab.errors import AnomalyError, BackwardError, DtypeError, GraphlabError, ShapeError
 
@@ -147,6 +148,19 @@ class Function:
         return tuple(None if local_gradient is None or not inputs[index].requires_grad
                      else chain(upstream, local_gradient, index)
                      for index, local_gradient in enumerate(local_gradients))
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> Optional[str]:
+        """What input ``index`` receives, in words with the step's shapes (``terms``, a
+        ``graphlab.autodiff.rules.RuleTerms``): the right side of ``dL/dx (2x3) = ...``.
+
+        An op with ``local`` is elementwise, "upstream ⊙ local (elementwise)", summed back where
+        the input was broadcast; an op whose gradient is not elementwise says its own rule
+        (matmul: "upstream (2x1) · vᵀ (1x4)"). None: the text just names the op's backward.
+        """
+        if type(ctx).local is None:
+            return None
+        return rules.elementwise(terms, index)
 
     @staticmethod
     def chain(upstream, local_gradient, index: int):

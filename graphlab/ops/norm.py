@@ -31,6 +31,7 @@ import numpy as np
 
 from graphlab import ops
 from graphlab.autodiff.cases import Case, F, th
+from graphlab.autodiff import rules
 from graphlab.autodiff.function import Function
 from graphlab.ops import params
 from graphlab.errors import ShapeError
@@ -173,6 +174,22 @@ class BatchNorm(Function):
             return d_x
         return (d_x, d_weight.astype(upstream.dtype) if needs_affine[0] else None,
                 d_bias if needs_affine[1] else None)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """Per channel: dβ = Σ upstream, dγ = Σ upstream ⊙ x̂ over the batch (and pixels), and
+        dx through the batch's mean and variance (the module docstring's closed form)."""
+        ndim = len(terms.shapes[0])
+        over = rules.axes_text((0,) + tuple(range(2, ndim)), ndim)
+        if index == 1:
+            return f"{terms.up} ⊙ x̂ summed over {over}, x̂ = (x − μ)/σ"
+        if index == 2:
+            return f"{terms.up} summed over {over}"
+        gamma = "γ/σ" if len(terms.shapes) > 1 else "1/σ"
+        if not ctx.use_batch:                                    # eval: μ and σ are constants
+            return f"{terms.up} ⊙ {gamma} (running statistics, constants)"
+        return f"{gamma} ⊙ (upstream − mean(upstream) − x̂ ⊙ mean(upstream ⊙ x̂)), " \
+               f"means over {over}, x̂ = (x − μ)/σ"
 
     @staticmethod
     def _input_gradient(ctx, d_rows, rows, d_bias, d_weight, normalized):

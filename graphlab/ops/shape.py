@@ -95,6 +95,10 @@ class Reshape(Function):
         return upstream.reshape(ctx.inputs[0].shape)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} reshaped back to {terms.shape(0)}"
+
+    @staticmethod
     def symbolic(x, shape=()):
         return x.reshape(shape)
 
@@ -145,6 +149,10 @@ class Transpose(Function):
         return upstream.transpose(tuple(np.argsort(ctx.permutation)))   # the inverse permutation
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} transposed back (axes {tuple(int(a) for a in np.argsort(ctx.permutation))})"
+
+    @staticmethod
     def symbolic(x, axes=None):
         return x.transpose(axes)
 
@@ -176,6 +184,11 @@ class BroadcastTo(Function):
     def backward(ctx, upstream):
         from graphlab.autodiff.engine import sum_to
         return sum_to(upstream, ctx.inputs[0].shape)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The copies' gradients add up (the copy gate), back to the input's shape."""
+        return f"{terms.up}{terms.summed(0)}"
 
     @staticmethod
     def symbolic(x, shape=()):
@@ -260,6 +273,10 @@ class GetItem(Function):
         if isinstance(upstream, Tensor):
             return ScatterAdd.apply(upstream, index=ctx.index, shape=shape)
         return scatter_numpy(upstream, ctx.index, shape)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} written into zeros {terms.shape(0)} at the indexed places (repeats add)"
 
     @staticmethod
     def symbolic(x, index=()):
@@ -352,6 +369,12 @@ class Concat(Function):
     def backward(ctx, upstream):
         return tuple(upstream[piece] if needed else None
                      for piece, needed in zip(ctx.pieces, ctx.needs_input_grad))
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        piece = ctx.pieces[index][-1]
+        axis = len(ctx.pieces[index]) - 1
+        return f"{terms.up}'s slice {piece.start}:{piece.stop} along axis {axis}"
 
     @staticmethod
     def symbolic(*arrays, axis=0):

@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 import graphlab as gl
+from graphlab.autodiff import rules
 from graphlab.autodiff.engine import topological_order
 from graphlab.autodiff.trace import PATTERN_NAMES, format_value
 from graphlab.errors import GraphlabError
@@ -123,11 +124,23 @@ def show_command(workspace, argument: str) -> str:
         lines.append("  leaf" + (" (requires grad)" if node.requires_grad else " (constant)"))
         return "\n".join(lines)
     lines.append(f"  made by {node.op}({', '.join(parent.label for parent in node.parents)})")
+    if rules.is_tensor_step(node.creator, node.shape):     # the vectorized rule, not a flat "local"
+        lines += ["  " + line for line in _rule_lines(workspace, node)]
+        return "\n".join(lines)
     local = node.creator.local_gradients()
     if local is not None:
         for parent, value in zip(node.parents, local):
             lines.append(f"  local d{node.label}/d{parent.label} = {format_value(value)}")
     return "\n".join(lines)
+
+
+def _rule_lines(workspace, node) -> list:
+    """The node's rules, with what each input received when the last backward reached it."""
+    trace = workspace.last_trace
+    step = next((step for step in trace if step.node is node), None) if trace is not None else None
+    if step is not None:
+        return step.rule_lines(width=rules.LINE_WIDTH - 2)
+    return rules.rule_lines(node.creator, node.shape, width=rules.LINE_WIDTH - 2)
 
 
 @command("graph", ":graph [var]", "the graph as text, with values and gradients", argument="tensor")
@@ -185,7 +198,7 @@ def focus_command(workspace, argument: str) -> str:
     except KeyError as error:
         raise CommandError(str(error)) from None
     lines = [str(step)]
-    if step.local is not None and not step.is_leaf:
+    if step.local is not None and not step.is_leaf and not step.is_tensor:   # tensors: str(step) has the rules
         for parent, local, downstream in zip(step.inputs, step.local, step.downstream):
             lines.append(f"  d{workspace.root_label()}/d{parent.label} = upstream × local = "
                          f"{format_value(step.upstream)} × {format_value(local)} = {format_value(downstream)}")

@@ -30,6 +30,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from graphlab.autodiff import rules
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Trace
 from graphlab.errors import GraphlabError
@@ -403,6 +404,8 @@ def focus_caption(view: GraphView, gradients, node: Tensor, precision: int = 4) 
     if pattern:
         title += f"  ({pattern})"
     downstream = gradients.downstream(node) or ()
+    if rules.is_tensor_step(node.creator, node.shape):     # the vectorized rule with shapes
+        return [title, *rules.rule_lines(node.creator, node.shape, names, downstream or None, precision)]
     locals_ = node.creator.local_gradients()
     tracked = [index for index, (_, parent) in enumerate(pairs) if parent.requires_grad]
     lines = labels.chain_rule_lines(
