@@ -137,21 +137,37 @@ def rule_lines(creator, output_shape: tuple, names: Optional[Sequence[str]] = No
 
 
 def wrap(text: str, width: int = LINE_WIDTH) -> list:
-    """``text`` as lines of at most ``width`` characters, broken after a comma where one is
-    early enough, else at a space; continuation lines are indented four spaces."""
+    """``text`` as lines of at most ``width`` characters where it can be broken; continuation
+    lines are indented four spaces."""
     lines = []
     while len(text) > width:
-        cut = text.rfind(", ", 0, width)
-        if cut > 4:
-            lines.append(text[:cut + 1])
-            text = "    " + text[cut + 2:]
-            continue
-        cut = text.rfind(" ", 4, width)          # no comma early enough: the last space
+        cut = _break_at(text, width)
         if cut < 0:
             break
         lines.append(text[:cut])
         text = "    " + text[cut + 1:]
     return lines + [text]
+
+
+def _break_at(text: str, width: int) -> int:
+    """The space to break ``text`` at: after a comma between clauses (outside brackets, not
+    inside a list of axes), else outside brackets and not between a term and its shape, else
+    any; -1 when there is none."""
+    depth, clause, outside, anywhere = 0, -1, -1, -1
+    for position, character in enumerate(text[:width + 1]):
+        if character in "([":
+            depth += 1
+        elif character in ")]":
+            depth -= 1
+        elif character == " " and position > 4:
+            anywhere = position
+            before, after = text[position - 1], text[position + 1:position + 2]
+            term_and_shape = after == "(" and (before.isalnum() or before == "ᵀ")   # "upstream (2x3)"
+            list_of_axes = before == "," and after.isdigit()                      # "axes 0, 2, 3"
+            if depth == 0 and not term_and_shape and not list_of_axes:
+                outside = position
+                clause = position if before == "," else clause
+    return next((cut for cut in (clause, outside, anywhere) if cut > 0), -1)
 
 
 def _with_value(pieces: list, value, precision: int, width: int) -> list:
