@@ -2,17 +2,11 @@
 rule implies are the engine's gradients (graphlab/autodiff/rules.py, the ops' ``rule``)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import graphlab as gl
 from graphlab.autodiff import rules
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def leaf(values, name):
     return gl.tensor(np.asarray(values, dtype=np.float64), requires_grad=True, name=name)
@@ -205,10 +199,8 @@ def test_an_op_without_a_rule_still_names_its_backward_with_shapes():
 
 # -- the Trace at 80 columns ----------------------------------------------------------------------------------
 def _lesson_4():
-    spec = importlib.util.spec_from_file_location("lesson_04", ROOT / "lessons" / "04_vectorized_backprop.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from graphlab import lessons
+    return lessons.find(4).load()
 
 
 def test_the_mlp_trace_table_of_lesson_4_fits_80_columns_and_states_the_rules():
