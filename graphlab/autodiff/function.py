@@ -21,6 +21,10 @@ apart. An op whose gradient is not elementwise (matmul, conv, softmax) writes it
 ``backward(ctx, upstream)`` returning one downstream gradient per input (None where
 ``ctx.needs_input_grad`` says nobody needs it).
 
+On tensors, the Trace, the REPL and the captions show each input's vectorized rule instead of
+upstream × local: ``rule(ctx, index, terms)`` returns it in words with the step's shapes
+(``graphlab/autodiff/rules.py``); elementwise ops inherit "upstream ⊙ local (elementwise)".
+
 ``apply`` wraps and unwraps Tensors, checks dtypes, records the node and keeps forward's
 keyword parameters on ``ctx.params`` (and as attributes: ``ctx.axis``); the engine handles
 broadcasting and accumulation, so ``backward`` returns gradients shaped like the forward's
