@@ -114,6 +114,8 @@ def terms_for(creator, output_shape: tuple, names: Optional[Sequence[str]] = Non
 def rule(creator, index: int, output_shape: tuple, names: Optional[Sequence[str]] = None) -> str:
     """``dL/dW (2x4) = upstream (2x1) · vᵀ (1x4)``: what input ``index`` receives, in words."""
     terms = terms_for(creator, output_shape, names)
+    if not type(creator).differentiable:
+        return f"dL/d{terms.names[index]} {terms.shape(index)} = none: {creator.name} has no gradient"
     text = type(creator).rule(creator, index, terms)
     if text is None:       # an op that states no rule still names its backward and the shapes
         text = f"{creator.name}'s backward of {terms.up}"

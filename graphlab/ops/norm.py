@@ -280,6 +280,20 @@ class LayerNorm(Function):
         return d_x, d_weight, d_bias
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """Batch norm's rule turned around: the means run over each sample's normalized axes,
+        and γ, β sum over the samples."""
+        ndim, normalized = len(terms.shapes[0]), len(tuple(np.atleast_1d(ctx.normalized_shape)))
+        samples = rules.axes_text(tuple(range(ndim - normalized)), ndim)
+        if index == 1:
+            return f"{terms.up} ⊙ x̂ summed over {samples}, x̂ = (x − μ)/σ"
+        if index == 2:
+            return f"{terms.up} summed over {samples}"
+        features = rules.axes_text(tuple(range(ndim - normalized, ndim)), ndim)
+        dy = "γ ⊙ upstream" if len(terms.shapes) > 1 else "upstream"
+        return f"1/σ ⊙ (dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)), dx̂ = {dy}, means over {features}"
+
+    @staticmethod
     def symbolic(x, *affine, normalized_shape=(), eps=1e-5):
         from graphlab.verify import sym
         axes = tuple(range(x.ndim - len(tuple(normalized_shape)), x.ndim))

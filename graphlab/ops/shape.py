@@ -314,6 +314,10 @@ class ScatterAdd(Function):
         return upstream[ctx.index]
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} read at the indexed places (a gather)"
+
+    @staticmethod
     def symbolic(upstream, index=(), shape=()):
         return scatter_numpy(upstream, index, shape)   # zeros (0 objects) with the elements added in
 
@@ -421,6 +425,10 @@ class Stack(Function):
                      for position, needed in enumerate(ctx.needs_input_grad))
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up}'s entry {index} along the new axis {len(ctx.lead)}"
+
+    @staticmethod
     def symbolic(*arrays, axis=0):
         return np.stack(arrays, axis=axis)
 
@@ -469,6 +477,10 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, upstream):
         return upstream[ctx.crop]
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} with the padding cut off, back to {terms.shape(0)}"
 
     @staticmethod
     def symbolic(x, pad_width=0, value=0.0):

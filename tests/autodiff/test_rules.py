@@ -192,9 +192,43 @@ def test_scalar_steps_keep_the_scalar_story():
 
 
 def test_an_op_without_a_rule_still_names_its_backward_with_shapes():
+    class Doubled(gl.Function):          # a user's op with its own backward and no rule
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, upstream):
+            return 2 * upstream
+
+    y = Doubled.apply(random_leaf("x", 2, 3)).named("y")
+    assert lines_of(y) == ["dL/dx (2x3) = doubled's backward of upstream (2x3)"]
+
+
+def test_a_comparison_says_it_has_no_gradient():
     x = random_leaf("x", 2, 3)
-    y = gl.functional.layer_norm(x, (3,)).named("y")
-    assert lines_of(y) == ["dL/dx (2x3) = layer_norm's backward of upstream (2x3)"]
+    above = (x > 0).named("above")
+    assert lines_of(above) == ["dL/dx (2x3) = none: gt has no gradient"]
+
+
+def test_every_builtin_op_case_states_a_rule_that_fits_80_columns():
+    from graphlab.ops.registry import builtin_ops
+    checked = set()
+    for name, op in builtin_ops().items():
+        for case in op.cases:
+            inputs = [gl.tensor(array, requires_grad=True, dtype=np.float64) if np.asarray(array).dtype.kind == "f"
+                      else array for array in case.inputs()]
+            output = case.run(*inputs)
+            if not isinstance(output, gl.Tensor) or output.creator is None:
+                continue
+            if not rules.is_tensor_step(output.creator, output.shape):
+                continue
+            lines = rules.rule_lines(output.creator, output.shape)
+            assert all(len(line) <= rules.LINE_WIDTH for line in lines), (name, lines)
+            assert not any("backward of" in line for line in lines), (name, lines)   # never the fallback
+            assert all(line.startswith(("dL/d", "    ")) for line in lines)
+            checked.add(output.creator.name)
+    assert {"matmul", "linear", "conv2d", "max_pool2d", "batch_norm", "cross_entropy", "softmax"} <= checked
 
 
 # -- the Trace at 80 columns ----------------------------------------------------------------------------------
