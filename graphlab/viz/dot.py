@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from graphlab.autodiff import rules
+from graphlab.autodiff.function import Function
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Trace
 from graphlab.errors import GraphlabError
@@ -351,7 +352,8 @@ class Builder:
             return []
         consumer, position = slots[0]
         lines = []
-        local = self._local(consumer, position)
+        # matmul's local (Wᵀ) is no elementwise factor: its rule, in the caption, says how it is used
+        local = self._local(consumer, position) if type(consumer.creator).chain is Function.chain else None
         if local is not None:
             lines.append(labels.colored(f"local {labels.summary(local, self.precision)}", labels.LOCAL_COLOR, 10))
         gradient = self._edge_gradient(tensor, slots)

@@ -194,6 +194,7 @@ def test_focus_on_a_leaf_and_on_tensor_nodes():
     assert f"downstream &lt;3x4, norm {labels.number(np.linalg.norm(tensors['W1'].grad))}&gt;" in big
     matmul = gl.draw(loss, focus=tensors["out"].creator.inputs[0]).source
     assert "dL/dh (2x4) = upstream (2x1) · W2ᵀ (1x4)" in matmul and "dL/dW2 (4x1) = hᵀ (4x2) · upstream (2x1)" in matmul
+    assert colored_texts(matmul, BLUE) == []               # no flattened Wᵀ posing as a "local" on the edges
 
 
 # -- patterns (E05) --------------------------------------------------------------------------------------------------
