@@ -193,7 +193,10 @@ def summary(value, precision: int = 4, room: int = 40) -> str:
         whole = _nested(array.tolist(), precision)
         if len(whole) <= room:
             return whole
-    mean = array.astype(np.float64).mean() if array.size else float("nan")
+    as_float = array.astype(np.float64)
+    mean = as_float.mean() if array.size else float("nan")
+    if array.size and abs(mean) <= 1e-9 * np.abs(as_float).max():
+        mean = 0.0           # rounding noise of a sum that cancels (softmax − one-hot rows)
     return f"{shape_text(array.shape)} mean {_number(mean, precision)}"
 
 

@@ -143,17 +143,18 @@ class Step:
         return text + f" = downstream {format_value(tuple(self.downstream))}{fan_in}"
 
     def _tensor_text(self) -> str:
-        """The head line with the upstream by its shape, then one rule line per input."""
+        """The head line with the upstream by its shape, then one rule line per input (short
+        enough for the REPL's "step 12 of 40: " in front at 80 columns)."""
         label = self.node.label
         if self.is_leaf:
-            head = f"{label} (leaf): gradient {rules.shaped(self.upstream, room=50)}"
+            head = f"{label} (leaf): gradient {rules.shaped(self.upstream, room=36)}"
         else:
             names = ", ".join(tensor.label for tensor in self.inputs)
-            head = f"{label} = {self.op}({names}): upstream {rules.shaped(self.upstream, room=40)}"
+            head = f"{label} = {self.op}({names}): upstream {rules.shaped(self.upstream, room=24)}"
         lines = [head]
         if self.is_fan_out:
-            parts = " + ".join(rules.shaped(grad, room=20) for _, grad in self.contributions)
-            lines.append(f"  fan-out adds {parts}")
+            parts = " + ".join(rules.shaped(grad, room=16) for _, grad in self.contributions)
+            lines += ["  " + line for line in rules.wrap(f"fan-out adds {parts}", rules.LINE_WIDTH - 2)]
         lines += ["  " + line for line in self.rule_lines(width=rules.LINE_WIDTH - 2)]
         return "\n".join(lines)
 

@@ -297,3 +297,28 @@ def test_repl_trace_walk_and_focus_caption_say_the_same_rule():
 def test_shape_text_is_the_lecture_notation(shape):
     assert rules.shape_text(shape) == "(" + "x".join(map(str, shape)) + ")"
     assert rules.shape_text(()) == "(scalar)"
+
+
+def test_the_repl_steps_through_a_tensor_walk_at_80_columns():
+    from graphlab.repl.workspace import Workspace
+
+    workspace = Workspace()
+    for line in ("gl.manual_seed(0)",
+                 "X = gl.randn(5, 3, dtype=np.float64)",
+                 "W1 = gl.randn(3, 4, requires_grad=True, dtype=np.float64)",
+                 "b1 = gl.zeros(4, requires_grad=True, dtype=np.float64)",
+                 "W2 = gl.randn(4, 2, requires_grad=True, dtype=np.float64)",
+                 "h = (X @ W1 + b1).relu()",
+                 "loss = gl.functional.cross_entropy(h @ W2, np.array([0, 1, 1, 0, 1]))"):
+        assert workspace.execute(line).ok, line
+    outputs = [workspace.execute(":backward loss").text]
+    walk_length = len(workspace.last_trace)
+    outputs += [workspace.execute(":step").text for _ in range(walk_length)]
+    outputs += [workspace.execute(f":{command} h").text for command in ("show", "focus")]
+    text = "\n".join(outputs)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "dL/db1 (4) = upstream (5x4) summed over axis 0 (batch)" in text
+    assert "dL/dW1 (3x4) = Xᵀ (3x5) · upstream (5x4)" in text
+    W1, X = workspace.namespace["W1"], workspace.namespace["X"]
+    matmul = next(step for step in workspace.last_trace if step.op == "matmul" and step.inputs[1] is W1)
+    np.testing.assert_allclose(W1.grad, X.data.T @ matmul.upstream)
