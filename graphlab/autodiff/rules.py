@@ -119,7 +119,10 @@ def rule(creator, index: int, output_shape: tuple, names: Optional[Sequence[str]
     text = type(creator).rule(creator, index, terms)
     if text is None:       # an op that states no rule still names its backward and the shapes
         text = f"{creator.name}'s backward of {terms.up}"
-    return f"dL/d{terms.names[index]} {terms.shape(index)} = {text}"
+    name = terms.names[index]
+    if " " in name and not name.endswith(")"):     # an expression label: dL/d(q ** 2)
+        name = f"({name})"
+    return f"dL/d{name} {terms.shape(index)} = {text}"
 
 
 def rule_lines(creator, output_shape: tuple, names: Optional[Sequence[str]] = None,

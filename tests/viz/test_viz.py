@@ -185,7 +185,7 @@ def test_focus_on_a_leaf_and_on_tensor_nodes():
     (mask,) = h.creator.local_gradients()
     assert mask.shape == (2, 4)                                  # 8 elements: shown whole
     # a tensor gate states its vectorized rule with shapes, then what the input received
-    expected = "dL/dX @ W1 + b1 (2x4) = upstream ⊙ local (elementwise)"
+    expected = "dL/d(X @ W1 + b1) (2x4) = upstream ⊙ local (elementwise)"
     assert "h = relu(X @ W1 + b1)  (gradient router)" in source and expected in source
     assert f"= {labels.values(pre_activation.grad)}" in source
     assert np.array_equal(pre_activation.grad, h.grad * mask)
