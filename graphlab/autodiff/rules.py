@@ -67,7 +67,8 @@ class RuleTerms:
     """What an op's ``rule`` reads: input names and shapes, the output's (upstream's) shape.
 
     Helpers spell the terms the lecture's way: ``terms.up`` is ``upstream (2x1)``,
-    ``terms.term(1)`` is ``v (4)``, ``terms.transposed(1)`` is ``vᵀ (4x1)`` for a matrix.
+    ``terms.term(1)`` is ``v (4)``, ``terms.transposed(0)`` is ``Wᵀ (4x2)`` (a vector becomes
+    a row: ``vᵀ (1x4)``).
     """
 
     def __init__(self, names: Sequence[str], input_shapes: Sequence[tuple], output_shape: tuple):
@@ -115,8 +116,9 @@ def rule(creator, index: int, output_shape: tuple, names: Optional[Sequence[str]
     """``dL/dW (2x4) = upstream (2x1) · vᵀ (1x4)``: what input ``index`` receives, in words."""
     terms = terms_for(creator, output_shape, names)
     if not type(creator).differentiable:
-        return f"dL/d{terms.names[index]} {terms.shape(index)} = none: {creator.name} has no gradient"
-    text = type(creator).rule(creator, index, terms)
+        text = f"none: {creator.name} has no gradient"
+    else:
+        text = type(creator).rule(creator, index, terms)
     if text is None:       # an op that states no rule still names its backward and the shapes
         text = f"{creator.name}'s backward of {terms.up}"
     name = terms.names[index]

@@ -122,8 +122,23 @@ class Step:
         walk captions all print these lines."""
         if self._creator is None:
             return []
+        if not self.is_tensor:
+            return self._scalar_lines(names)
         downstream = tuple(self.downstream) if values else None
         return rules.rule_lines(self._creator, self.node.shape, names, downstream, precision, width)
+
+    def _scalar_lines(self, names=None) -> list:
+        """The scalar story per input, numbers included: ``dL/dq = upstream × local = 1 × 3 = 3``."""
+        names = [tensor.label for tensor in self.inputs] if names is None else names
+        local, lines = self.local, []
+        for index, tensor in enumerate(self.inputs):
+            if not tensor.requires_grad:
+                continue
+            factor = "?" if local is None else format_value(local[index])
+            down = self.downstream[index] if index < len(self.downstream) else None
+            lines.append(f"dL/d{names[index]} = upstream × local = {format_value(self.upstream)} × {factor} "
+                         f"= {format_value(down)}")
+        return lines
 
     def __str__(self) -> str:
         if self.is_tensor:

@@ -322,3 +322,13 @@ def test_the_repl_steps_through_a_tensor_walk_at_80_columns():
     W1, X = workspace.namespace["W1"], workspace.namespace["X"]
     matmul = next(step for step in workspace.last_trace if step.op == "matmul" and step.inputs[1] is W1)
     np.testing.assert_allclose(W1.grad, X.data.T @ matmul.upstream)
+
+
+def test_a_walk_mixing_scalars_and_arrays_tells_each_step_its_own_story():
+    x = leaf([1.0, 2.0], "x")
+    s = (x * x).sum().named("s")
+    y = (s * 3).named("y")
+    table = y.backward().table()
+    assert "      dL/ds = upstream × local = 1 × 3 = 3" in table.splitlines()       # scalar: the numbers
+    assert "copied to every element" in table and "[6, 12]" in table            # x.grad = 2·3·x
+    np.testing.assert_allclose(x.grad, [6.0, 12.0])
