@@ -112,7 +112,7 @@ def nodes_command(workspace, argument: str) -> str:
     return "\n".join(lines)
 
 
-@command("show", ":show NODE", "a node's value, gradient, op, inputs and local gradients", argument="node")
+@command("show", ":show NODE", "a node's value, gradient, op, inputs and backward rule", argument="node")
 def show_command(workspace, argument: str) -> str:
     if not argument:
         raise CommandError("usage: :show NODE (a name from :nodes)")
