@@ -61,9 +61,9 @@ def matmul_example(x_values=((1, 2, 0), (-1, 1, 2)), middle_row=(1, -2, 0, 1)) -
     w = gl.tensor((W_ROW_1, middle_row, W_ROW_3), requires_grad=True, name="w", dtype=np.float64)
     y = (x @ w).named("y")
     upstream = np.array(UPSTREAM, dtype=np.float64)
-    y.backward(grad=upstream)
+    trace = y.backward(grad=upstream)
     jacobian = gl.jacobian(lambda x_: x_ @ w.detach(), x.detach())      # shape (2, 4, 2, 3): dy[n, m] / dx[i, j]
-    return {"x": x, "w": w, "y": y, "upstream": upstream, "jacobian": jacobian,
+    return {"x": x, "w": w, "y": y, "upstream": upstream, "jacobian": jacobian, "trace": trace,
             "dy/dx11": jacobian[:, :, 0, 0], "dy/dx23": jacobian[:, :, 1, 2],
             "dL/dx11": x.grad[0, 0], "dL/dx23": x.grad[1, 2],
             "dL/dy wᵀ": upstream @ w.data.T, "xᵀ dL/dy": x.data.T @ upstream}
@@ -85,8 +85,8 @@ def three_layer_net(seed: int = 0) -> dict:
     h1 = (params["W1"] @ x + params["b1"]).sigmoid().named("h1")
     h2 = (params["W2"] @ h1 + params["b2"]).sigmoid().named("h2")
     out = (params["W3"] @ h2 + params["b3"]).named("out")
-    out.backward()
-    return {"params": params, "x": x, "h1": h1, "h2": h2, "out": out,
+    trace = out.backward()
+    return {"params": params, "x": x, "h1": h1, "h2": h2, "out": out, "trace": trace,
             "count": sum(param.size for param in params.values())}
 
 
@@ -139,6 +139,9 @@ def main(argv=None) -> int:
     same_x = np.array_equal(x_.grad, example["dL/dy wᵀ"])
     same_w = np.array_equal(w_.grad, example["xᵀ dL/dy"])
     print(f"graphlab's walk gives exactly these: dL/dx = dL/dy wᵀ {same_x}, dL/dw = xᵀ dL/dy {same_w}")
+    print("Its Trace (and the REPL's :show, the walk's captions) states them with the shapes:")
+    for line in example["trace"].step_for(example["y"]).rule_lines(values=False):
+        print(f"  {line}")
     print(f"The Jacobian dy/dx would have shape {example['jacobian'].shape} ({example['jacobian'].size} entries); "
           f"the walk never builds it.")
 
@@ -149,6 +152,8 @@ def main(argv=None) -> int:
     rows = [(name, str(param.shape), param.size, str(param.grad.shape)) for name, param in net["params"].items()]
     print(lessons.table(rows, ("parameter", "shape", "count", "gradient shape")))
     print(f"{net['count']} parameters; every gradient has its parameter's shape (E07).")
+    print("The walk, step by step: each tensor step states its rule, each value its shape")
+    print(net["trace"])
     print(f"Without the sigmoids the layers collapse: W2 (W1 x) and (W2 W1) x differ by {linear_layers_collapse():.1e},\n"
           f"so a deep net of linear layers is one linear layer; the non-linearity is what makes depth count.")
 

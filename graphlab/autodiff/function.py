@@ -21,6 +21,10 @@ apart. An op whose gradient is not elementwise (matmul, conv, softmax) writes it
 ``backward(ctx, upstream)`` returning one downstream gradient per input (None where
 ``ctx.needs_input_grad`` says nobody needs it).
 
+On tensors, the Trace, the REPL and the captions show each input's vectorized rule instead of
+upstream × local: ``rule(ctx, index, terms)`` returns it in words with the step's shapes
+(``graphlab/autodiff/rules.py``); elementwise ops inherit "upstream ⊙ local (elementwise)".
+
 ``apply`` wraps and unwraps Tensors, checks dtypes, records the node and keeps forward's
 keyword parameters on ``ctx.params`` (and as attributes: ``ctx.axis``); the engine handles
 broadcasting and accumulation, so ``backward`` returns gradients shaped like the forward's
@@ -60,6 +64,7 @@ from typing import Any, ClassVar, Optional
 
 import numpy as np
 
+from graphlab.autodiff import rules
 from graphlab.config import config
 from graphlab.errors import AnomalyError, BackwardError, DtypeError, GraphlabError, ShapeError
 
@@ -147,6 +152,19 @@ class Function:
         return tuple(None if local_gradient is None or not inputs[index].requires_grad
                      else chain(upstream, local_gradient, index)
                      for index, local_gradient in enumerate(local_gradients))
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> Optional[str]:
+        """What input ``index`` receives, in words with the step's shapes (``terms``, a
+        ``graphlab.autodiff.rules.RuleTerms``): the right side of ``dL/dx (2x3) = ...``.
+
+        An op with ``local`` is elementwise, "upstream ⊙ local (elementwise)", summed back where
+        the input was broadcast; an op whose gradient is not elementwise says its own rule
+        (matmul: "upstream (2x1) · vᵀ (1x4)"). None: the text just names the op's backward.
+        """
+        if type(ctx).local is None:
+            return None
+        return rules.elementwise(terms, index)
 
     @staticmethod
     def chain(upstream, local_gradient, index: int):

@@ -253,6 +253,11 @@ class Maxout(Function):
         return downstream.reshape(ctx.inputs[0].shape)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return (f"{terms.up} routed to the max of each group of {ctx.pieces} along axis {ctx.group_axis} "
+                f"(0 elsewhere)")
+
+    @staticmethod
     def symbolic(x, pieces=2, axis=1):
         from graphlab.verify import sym
         axis = axis % x.ndim

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphlab.autodiff.cases import Case, th, unary_cases
+from graphlab.autodiff import rules
 from graphlab.autodiff.function import Function
 from graphlab.ops import dual
 
@@ -61,6 +62,11 @@ class Add(Function):
         return upstream, upstream
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The distributor passes upstream on; a broadcast input (a bias) sums it back."""
+        return f"{terms.up}{terms.summed(index)}"
+
+    @staticmethod
     def symbolic(x, y):
         return x + y
 
@@ -93,6 +99,10 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, upstream):
         return upstream, (-upstream if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{'-' if index else ''}{terms.up}{terms.summed(index)}"
 
     @staticmethod
     def symbolic(x, y):
@@ -133,6 +143,12 @@ class Mul(Function):
         x, y = ctx.saved_tensors
         needs = ctx.needs_input_grad
         return upstream * y if needs[0] else None, upstream * x if needs[1] else None
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The swap multiplier, elementwise: each input gets upstream ⊙ the other input."""
+        other = terms.names[1 - index] if terms.shapes[1 - index] == terms.output else terms.term(1 - index)
+        return rules.elementwise(terms, index, other)
 
     @staticmethod
     def symbolic(x, y):
@@ -273,6 +289,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, upstream):
         return -upstream
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"-{terms.up}"
 
     @staticmethod
     def symbolic(x):

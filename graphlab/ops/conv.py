@@ -37,6 +37,7 @@ import numpy as np
 from graphlab import ops
 from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
+from graphlab.autodiff.rules import shape_text
 from graphlab.errors import ShapeError
 from graphlab.ops.kernels import im2col, implicit_gemm
 from graphlab.ops.kernels.layout import batch_inner, batch_outer, pad_inner
@@ -145,6 +146,23 @@ class Conv2d(Function):
             d_x_pad, d_weight, d_bias = im2col.backward(upstream_rows, cols, weight, ctx.window, ctx.groups, needs)
         d_x = batch_outer(ctx.window.crop(d_x_pad)) if needs[0] else None
         return (d_x, d_weight, d_bias)[:len(ctx.inputs)]
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The matmul rule on im2col's matrices: cols holds x's kh x kw patches, one column
+        per output pixel of the batch (N·H'·W'), and upstream one row per output channel."""
+        (batch, _, _, _), (out_channels, group_channels, kh, kw) = terms.shapes[0], terms.shapes[1]
+        pixels = batch * terms.output[2] * terms.output[3]
+        patch, per_group = group_channels * kh * kw, out_channels // ctx.groups
+        groups = f", per group of {ctx.groups}" if ctx.groups > 1 else ""
+        weight_t = f"{terms.names[1]}ᵀ {shape_text((patch, per_group))}"
+        if index == 0:
+            return f"col2im({weight_t} · upstream {shape_text((per_group, pixels))}): " \
+                   f"each patch added back into {terms.names[0]}{groups}"
+        if index == 1:
+            return f"upstream {shape_text((per_group, pixels))} · colsᵀ {shape_text((pixels, patch))}, " \
+                   f"cols = {terms.names[0]}'s {kh}x{kw} patches{groups}"
+        return f"{terms.up} summed over axes 0, 2, 3 (batch, pixels)"
 
     @staticmethod
     def symbolic(x, weight, *bias, stride=1, padding=0, dilation=1, groups=1):

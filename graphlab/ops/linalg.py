@@ -12,6 +12,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, th
 from graphlab.autodiff.function import Function
+from graphlab.autodiff.rules import shape_text
 from graphlab.errors import ShapeError
 from graphlab.ops import dual
 
@@ -95,6 +96,26 @@ class MatMul(Function):
         if upstream.ndim < local_gradient.ndim:           # b was a vector: no column axis
             return (local_gradient @ upstream[..., None])[..., 0]
         return local_gradient @ upstream
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """dL/da = upstream · bᵀ, dL/db = aᵀ · upstream, with the real shapes; a vector is a
+        column, so W @ v's dL/dW is the outer product upstream (m x 1) · vᵀ (1 x n), and
+        broadcast batch axes are summed away."""
+        a, b = terms.shapes
+        out = terms.output
+        if len(a) == 1 and len(b) == 1:                   # a dot product: a scalar upstream
+            return f"{terms.up} · {terms.term(1 - index)}"
+        if index == 0:
+            if len(b) == 1:                               # upstream ⊗ b: an outer product
+                return f"upstream {shape_text(out + (1,))} · {terms.transposed(1)}"
+            return f"{terms.up} · {terms.transposed(1)}{terms.summed(0, out[:-1] + (b[-2],))}"
+        if len(a) == 1:                                   # a ⊗ upstream: an outer product
+            row = out[:-1] + (1, out[-1])
+            return f"{terms.term(0, (a[0], 1))} · upstream {shape_text(row)}" + \
+                terms.summed(1, out[:-1] + (a[0], out[-1]))
+        product = out[:-1] + (a[-1],) if len(b) == 1 else out[:-2] + (a[-1], out[-1])
+        return f"{terms.transposed(0)} · {terms.up}{terms.summed(1, product)}"
 
     @staticmethod
     def symbolic(a, b):

@@ -15,6 +15,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
+from graphlab.autodiff.rules import shape_text
 from graphlab.errors import ShapeError
 
 
@@ -66,6 +67,20 @@ class Linear(Function):
         if not needs_bias:
             return downstream_x, downstream_weight
         return downstream_x, downstream_weight, upstream_rows.sum(axis=0) if needs_bias[0] else None
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """dL/dx = upstream · W, dL/dW = upstreamᵀ · x (one row per sample), dL/db = upstream
+        summed over the batch: lecture 4's rules for y = x Wᵀ + b."""
+        x_shape, (out_features, in_features) = terms.shapes[0], terms.shapes[1]
+        if index == 0:
+            return f"{terms.up} · {terms.term(1)}"
+        if index == 2:
+            return f"{terms.up}{terms.summed(2)}"
+        if len(x_shape) == 1:                             # one sample: an outer product
+            return f"upstream {shape_text((out_features, 1))} · {terms.transposed(0)}"
+        samples = int(np.prod(x_shape[:-1]))
+        return f"upstreamᵀ {shape_text((out_features, samples))} · {terms.term(0, (samples, in_features))}"
 
     @staticmethod
     def symbolic(x, weight, *bias):

@@ -94,6 +94,16 @@ def _spread(upstream, reduction: str, count: int, ndim: int):
     return upstream.reshape(upstream.shape + (1,) * (ndim - upstream.ndim))
 
 
+def _scaled(terms, reduction: str, count: int) -> str:
+    """How a loss's rule meets upstream: ``/ N · upstream (scalar)`` for a mean, ``⊙ upstream``
+    per sample for reduction='none'."""
+    if reduction == "mean":
+        return f" / {count} · {terms.up}"
+    if reduction == "sum":
+        return f" · {terms.up}"
+    return f" ⊙ {terms.up}"
+
+
 class CrossEntropy(Function):
     """Softmax cross-entropy on logits (N, K), fused: loss_i = logsumexp(s_i) - s_i[y_i].
 
@@ -153,6 +163,14 @@ class CrossEntropy(Function):
         return downstream * _spread(upstream, ctx.reduction, batch, 2)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The fused gradient: softmax minus the target distribution, per sample."""
+        target = "q (the target probabilities)" if ctx.soft else "one-hot(targets)"
+        if ctx.smoothing:
+            target = f"smoothed {target}"
+        return f"(softmax {terms.shape(0)} − {target}){_scaled(terms, ctx.reduction, terms.shapes[0][0])}"
+
+    @staticmethod
     def symbolic(logits, targets=None, label_smoothing=0.0, reduction="mean"):
         from graphlab.verify import sym
         targets = np.asarray(getattr(targets, "data", targets))
@@ -194,6 +212,10 @@ class NllLoss(Function):
         downstream = np.zeros(shape, dtype=upstream.dtype)
         downstream[np.arange(shape[0]), ctx.labels] = -spread
         return downstream
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"−one-hot(targets) {terms.shape(0)}{_scaled(terms, ctx.reduction, terms.shapes[0][0])}"
 
     @staticmethod
     def symbolic(log_probs, targets=None, reduction="mean"):
@@ -243,6 +265,11 @@ class MseLoss(Function):
             downstream = (prediction - target) * (upstream * scale)
         # d/dtarget = -d/dprediction: a constant target (the usual case) needs no negation
         return downstream if needs_prediction else None, -downstream if needs_target else None
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        scaled = _scaled(terms, ctx.reduction, int(np.prod(terms.shapes[0])))
+        return f"{'−' if index else ''}2 ({terms.names[0]} − {terms.names[1]}) {terms.shape(0)}{scaled}"
 
     @staticmethod
     def symbolic(prediction, target, reduction="mean"):
@@ -298,6 +325,11 @@ class MulticlassHinge(Function):
         return downstream * _spread(upstream, ctx.reduction, downstream.shape[0], 2)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        scaled = _scaled(terms, ctx.reduction, terms.shapes[0][0])
+        return f"(1 per violated margin, minus their count at the target) {terms.shape(0)}{scaled}"
+
+    @staticmethod
     def symbolic(scores, targets=None, margin=1.0, reduction="mean"):
         from graphlab.verify import sym
         labels = np.asarray(getattr(targets, "data", targets), dtype=np.int64)
@@ -348,6 +380,12 @@ class BinaryCrossEntropyWithLogits(Function):
         if needs_target:
             downstream_target = -logits * spread
         return downstream_logits, downstream_target
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        scaled = _scaled(terms, ctx.reduction, int(np.prod(terms.shapes[0])))
+        logits, target = terms.names
+        return f"(σ({logits}) − {target}) {terms.shape(0)}{scaled}" if index == 0 else f"−{logits}{scaled}"
 
     @staticmethod
     def symbolic(logits, target, reduction="mean"):

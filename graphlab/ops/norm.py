@@ -31,6 +31,7 @@ import numpy as np
 
 from graphlab import ops
 from graphlab.autodiff.cases import Case, F, th
+from graphlab.autodiff import rules
 from graphlab.autodiff.function import Function
 from graphlab.ops import params
 from graphlab.errors import ShapeError
@@ -175,6 +176,22 @@ class BatchNorm(Function):
                 d_bias if needs_affine[1] else None)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """Per channel: dβ = Σ upstream, dγ = Σ upstream ⊙ x̂ over the batch (and pixels), and
+        dx through the batch's mean and variance (the module docstring's closed form)."""
+        ndim = len(terms.shapes[0])
+        over = rules.axes_text((0,) + tuple(range(2, ndim)), ndim)
+        if index == 1:
+            return f"{terms.up} ⊙ x̂ summed over {over}, x̂ = (x − μ)/σ"
+        if index == 2:
+            return f"{terms.up} summed over {over}"
+        gamma = "γ/σ" if len(terms.shapes) > 1 else "1/σ"
+        if not ctx.use_batch:                                    # eval: μ and σ are constants
+            return f"{terms.up} ⊙ {gamma} (running statistics, constants)"
+        return f"{gamma} ⊙ (upstream − mean(upstream) − x̂ ⊙ mean(upstream ⊙ x̂)), " \
+               f"means over {over}, x̂ = (x − μ)/σ"
+
+    @staticmethod
     def _input_gradient(ctx, d_rows, rows, d_bias, d_weight, normalized):
         """dx = inv_std/M · (M·dL/dx̂ − Σ dL/dx̂ − x̂ · Σ(dL/dx̂ ⊙ x̂)), per channel, in (C, M) rows."""
         inv_std, count = ctx.inv_std, rows.shape[1]
@@ -261,6 +278,20 @@ class LayerNorm(Function):
         d_weight = (d_rows * normalized).sum(axis=0).reshape(shape) if needs_affine[0] else None
         d_bias = d_rows.sum(axis=0).reshape(shape) if needs_affine[1] else None
         return d_x, d_weight, d_bias
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """Batch norm's rule turned around: the means run over each sample's normalized axes,
+        and γ, β sum over the samples."""
+        ndim, normalized = len(terms.shapes[0]), len(tuple(np.atleast_1d(ctx.normalized_shape)))
+        samples = rules.axes_text(tuple(range(ndim - normalized)), ndim)
+        if index == 1:
+            return f"{terms.up} ⊙ x̂ summed over {samples}, x̂ = (x − μ)/σ"
+        if index == 2:
+            return f"{terms.up} summed over {samples}"
+        features = rules.axes_text(tuple(range(ndim - normalized, ndim)), ndim)
+        dy = "γ ⊙ upstream" if len(terms.shapes) > 1 else "upstream"
+        return f"1/σ ⊙ (dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)), dx̂ = {dy}, means over {features}"
 
     @staticmethod
     def symbolic(x, *affine, normalized_shape=(), eps=1e-5):

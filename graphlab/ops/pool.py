@@ -123,6 +123,11 @@ class MaxPool2d(Function):
         return batch_outer(scatter(up, ctx.window, shares))
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        kh, kw = ctx.window.kernel
+        return f"{terms.up} routed to the max of each {kh}x{kw} window of {terms.names[0]} (0 elsewhere)"
+
+    @staticmethod
     def symbolic(x, kernel_size=2, stride=None, padding=0):
         from graphlab.verify import sym
         window = _window("max_pool2d", x, kernel_size, stride, padding)
@@ -162,6 +167,11 @@ class AvgPool2d(Function):
         return batch_outer(scatter(share, window, shares))
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        kh, kw = ctx.window.kernel
+        return f"{terms.up} / {kh * kw} spread over each {kh}x{kw} window of {terms.names[0]}"
+
+    @staticmethod
     def symbolic(x, kernel_size=2, stride=None, padding=0):
         from graphlab.verify import sym
         window = _window("avg_pool2d", x, kernel_size, stride, padding)
@@ -197,6 +207,11 @@ class GlobalAvgPool2d(Function):
         per_channel = upstream.reshape(batch, channels).T * (1.0 / (height * width))   # (C, N)
         spread = np.broadcast_to(per_channel[:, None, None, :], (channels, height, width, batch))
         return batch_outer(spread)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        height, width = terms.shapes[0][2:]
+        return f"{terms.up} / {height * width} copied to each of the {height}x{width} pixels"
 
     @staticmethod
     def symbolic(x, keepdims=False):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphlab.autodiff.cases import Case, th
+from graphlab.autodiff import rules
 from graphlab.autodiff.function import Function
 from graphlab.errors import ParameterError
 from graphlab.ops import params
@@ -126,6 +127,11 @@ class Sum(Function):
         return dual.broadcast_to(dual.expand_reduced(upstream, shape, ctx.axis, ctx.keepdims), shape)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The distributor: every summed element gets the upstream gradient of its sum."""
+        return rules.copied_back(terms, ctx.axis)
+
+    @staticmethod
     def symbolic(x, axis=None, keepdims=False):
         from graphlab.verify import sym
         return sym.reduce(x, axis, keepdims, sym.Add)
@@ -156,6 +162,10 @@ class Mean(Function):
         shape = ctx.inputs[0].shape
         spread = dual.broadcast_to(dual.expand_reduced(upstream, shape, ctx.axis, ctx.keepdims), shape)
         return spread / _count(shape, ctx.axis)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return rules.copied_back(terms, ctx.axis, f" / {_count(terms.shapes[0], ctx.axis)}")
 
     @staticmethod
     def symbolic(x, axis=None, keepdims=False):
@@ -202,6 +212,12 @@ class Max(Function):
         return dual.expand_reduced(upstream, shape, ctx.axis, ctx.keepdims) * share
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The router: the largest (smallest) element of each reduction gets it all."""
+        which = "max" if ctx.name == "max" else "min"
+        return f"{terms.up} routed to the {which} {rules.along(ctx.axis, len(terms.shapes[0]))} (ties share it)"
+
+    @staticmethod
     def symbolic(x, axis=None, keepdims=False):
         from graphlab.verify import sym
         return sym.reduce(x, axis, keepdims, sym.Max)
@@ -230,6 +246,7 @@ class Min(Function):
         return output
 
     backward = Max.backward
+    rule = Max.rule
 
     @staticmethod
     def symbolic(x, axis=None, keepdims=False):
@@ -267,6 +284,11 @@ class Var(Function):
         freedom = _count(x.shape, ctx.axis) - ctx.ddof
         scale = 2.0 / freedom if freedom > 0 else np.nan      # the variance of nothing is NaN, its slope too
         return dual.expand_reduced(upstream, x.shape, ctx.axis, ctx.keepdims) * centered * scale
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        freedom = _count(terms.shapes[0], ctx.axis) - ctx.ddof
+        return f"{rules.copied_back(terms, ctx.axis)} ⊙ 2 (x − mean) / {freedom}"
 
     @staticmethod
     def symbolic(x, axis=None, keepdims=False, ddof=0):
@@ -312,6 +334,10 @@ class LogSumExp(Function):
         return dual.expand_reduced(upstream, x.shape, ctx.axis, ctx.keepdims) * softmax
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{rules.copied_back(terms, ctx.axis)} ⊙ softmax({terms.names[0]})"
+
+    @staticmethod
     def symbolic(x, axis=None, keepdims=False):
         from graphlab.verify import sym
         return sym.reduce(x, axis, keepdims, sym.logsumexp)   # log Σ e^x, no shift: it is exact
@@ -344,6 +370,12 @@ class Softmax(Function):
     def backward(ctx, upstream):
         (output,) = ctx.saved_tensors
         return output * (upstream - (upstream * output).sum(axis=ctx.axis, keepdims=True))
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The softmax Jacobian never built: s ⊙ (upstream − Σ upstream ⊙ s) per row."""
+        along = rules.along(ctx.axis, len(terms.output))
+        return f"s ⊙ ({terms.up} − Σ upstream ⊙ s {along}), s = softmax {rules.shape_text(terms.output)}"
 
     @staticmethod
     def symbolic(x, axis=-1):
@@ -379,6 +411,11 @@ class LogSoftmax(Function):
     def backward(ctx, upstream):
         (output,) = ctx.saved_tensors
         return upstream - dual.exp(output) * upstream.sum(axis=ctx.axis, keepdims=True)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        along = rules.along(ctx.axis, len(terms.output))
+        return f"{terms.up} − softmax({terms.names[0]}) ⊙ Σ upstream {along}"
 
     @staticmethod
     def symbolic(x, axis=-1):

@@ -95,6 +95,10 @@ class Reshape(Function):
         return upstream.reshape(ctx.inputs[0].shape)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} reshaped back to {terms.shape(0)}"
+
+    @staticmethod
     def symbolic(x, shape=()):
         return x.reshape(shape)
 
@@ -145,6 +149,10 @@ class Transpose(Function):
         return upstream.transpose(tuple(np.argsort(ctx.permutation)))   # the inverse permutation
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} transposed back (axes {tuple(int(a) for a in np.argsort(ctx.permutation))})"
+
+    @staticmethod
     def symbolic(x, axes=None):
         return x.transpose(axes)
 
@@ -176,6 +184,11 @@ class BroadcastTo(Function):
     def backward(ctx, upstream):
         from graphlab.autodiff.engine import sum_to
         return sum_to(upstream, ctx.inputs[0].shape)
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        """The copies' gradients add up (the copy gate), back to the input's shape."""
+        return f"{terms.up}{terms.summed(0)}"
 
     @staticmethod
     def symbolic(x, shape=()):
@@ -262,6 +275,10 @@ class GetItem(Function):
         return scatter_numpy(upstream, ctx.index, shape)
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} written into zeros {terms.shape(0)} at the indexed places (repeats add)"
+
+    @staticmethod
     def symbolic(x, index=()):
         return x[index]
 
@@ -295,6 +312,10 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx, upstream):
         return upstream[ctx.index]
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} read at the indexed places (a gather)"
 
     @staticmethod
     def symbolic(upstream, index=(), shape=()):
@@ -354,6 +375,12 @@ class Concat(Function):
                      for piece, needed in zip(ctx.pieces, ctx.needs_input_grad))
 
     @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        piece = ctx.pieces[index][-1]
+        axis = len(ctx.pieces[index]) - 1
+        return f"{terms.up}'s slice {piece.start}:{piece.stop} along axis {axis}"
+
+    @staticmethod
     def symbolic(*arrays, axis=0):
         return np.concatenate(arrays, axis=axis)
 
@@ -396,6 +423,10 @@ class Stack(Function):
     def backward(ctx, upstream):
         return tuple(upstream[ctx.lead + (position,)] if needed else None
                      for position, needed in enumerate(ctx.needs_input_grad))
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up}'s entry {index} along the new axis {len(ctx.lead)}"
 
     @staticmethod
     def symbolic(*arrays, axis=0):
@@ -446,6 +477,10 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, upstream):
         return upstream[ctx.crop]
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return f"{terms.up} with the padding cut off, back to {terms.shape(0)}"
 
     @staticmethod
     def symbolic(x, pad_width=0, value=0.0):

@@ -18,6 +18,8 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 import graphlab as gl
+from graphlab.autodiff import rules
+from graphlab.autodiff.engine import topological_order
 from graphlab.autodiff.trace import PATTERN_NAMES, Trace, format_value
 from graphlab.errors import GraphlabError
 from graphlab.repl import help_texts
@@ -130,7 +132,7 @@ def nodes_command(workspace, argument: str) -> str:
     return wrap(text, indent=" " * 12)
 
 
-@command("show", ":show NODE", "a node's value, gradient, op, inputs and local gradients", argument="node")
+@command("show", ":show NODE", "a node's value, gradient, op, inputs and backward rule", argument="node")
 def show_command(workspace, argument: str) -> str:
     if not argument:
         raise CommandError("usage: :show NODE (a name from :nodes)")
@@ -145,11 +147,23 @@ def show_command(workspace, argument: str) -> str:
         lines.append("  leaf" + (" (requires grad)" if node.requires_grad else " (constant)"))
         return wrap("\n".join(lines))
     lines.append(f"  made by {node.op}({', '.join(parent.label for parent in node.parents)})")
+    if rules.is_tensor_step(node.creator, node.shape):     # the vectorized rule, not a flat "local"
+        lines += ["  " + line for line in _rule_lines(workspace, node)]
+        return "\n".join(lines)
     local = node.creator.local_gradients()
     if local is not None:
         for parent, value in zip(node.parents, local):
             lines.append(f"  local d{node.label}/d{parent.label} = {format_value(value)}")
     return wrap("\n".join(lines))
+
+
+def _rule_lines(workspace, node) -> list:
+    """The node's rules, with what each input received when the last backward reached it."""
+    trace = workspace.last_trace
+    step = next((step for step in trace if step.node is node), None) if trace is not None else None
+    if step is not None:
+        return step.rule_lines(width=rules.LINE_WIDTH - 2)
+    return rules.rule_lines(node.creator, node.shape, width=rules.LINE_WIDTH - 2)
 
 
 @command("graph", ":graph [var]", "the graph as text, with values and gradients", argument="tensor")
@@ -172,9 +186,9 @@ def backward_command(workspace, argument: str) -> str:
     root = _root(workspace, names[0] if names else "")
     trace, cleared = workspace.run_backward(root, names[0] if names else None)
     if show_all or len(trace) <= MAX_ROWS:
-        table = trace.table()
+        table = trace.table(max_rows=None)
     else:   # only the rows shown are formatted: a 40,000-step Trace prints at once
-        table = Trace(trace[:MAX_ROWS]).table() + "\n" + \
+        table = Trace(trace[:MAX_ROWS]).table(max_rows=None) + "\n" + \
             more_rows_note(len(trace) - MAX_ROWS, f":backward {' '.join(names + ['--all'])}")
     if not cleared:
         return table
@@ -245,7 +259,7 @@ def focus_command(workspace, argument: str) -> str:
     if step is None:
         return wrap(_not_reached_text(workspace, node, walk))
     lines = [str(step)]
-    if step.local is not None and not step.is_leaf:
+    if step.local is not None and not step.is_leaf and not step.is_tensor:   # tensors: str(step) has the rules
         for parent, local, downstream in zip(step.inputs, step.local, step.downstream):
             lines.append(f"  d{workspace.root_label()}/d{parent.label} = upstream × local = "
                          f"{format_value(step.upstream)} × {format_value(local)} = {format_value(downstream)}")

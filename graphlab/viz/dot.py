@@ -30,6 +30,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from graphlab.autodiff import rules
+from graphlab.autodiff.function import Function
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Trace
 from graphlab.viz import labels, layout
@@ -344,7 +346,8 @@ class Builder:
             return []
         consumer, position = slots[0]
         lines = []
-        local = self._local(consumer, position)
+        # matmul's local (Wᵀ) is no elementwise factor: its rule, in the caption, says how it is used
+        local = self._local(consumer, position) if type(consumer.creator).chain is Function.chain else None
         if local is not None:
             lines.append(labels.colored(f"local {labels.summary(local, self.precision)}", labels.LOCAL_COLOR, 10))
         gradient = self._edge_gradient(tensor, slots)
@@ -397,6 +400,8 @@ def focus_caption(view: GraphView, gradients, node: Tensor, precision: int = 4) 
     if pattern:
         title += f"  ({pattern})"
     downstream = gradients.downstream(node) or ()
+    if rules.is_tensor_step(node.creator, node.shape):     # the vectorized rule with shapes
+        return [title, *rules.rule_lines(node.creator, node.shape, names, downstream or None, precision)]
     locals_ = node.creator.local_gradients()
     tracked = [index for index, (_, parent) in enumerate(pairs) if parent.requires_grad]
     lines = labels.chain_rule_lines(

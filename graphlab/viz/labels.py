@@ -163,10 +163,6 @@ def pattern_title(pattern: Optional[str], op: Optional[str] = None) -> Optional[
 
 
 # -- the chain rule in words and numbers -------------------------------------------------------
-#: how upstream and local combine, where it is not the elementwise product
-COMBINE = {"matmul": ("upstream @ local", "local @ upstream")}
-
-
 def chain_rule(upstream: str, local: str, downstream: str, formula: str = "upstream × local") -> str:
     """``downstream = upstream × local: -4 × 1 = -4`` (the numbers spelled out)."""
     numbers_ = formula.replace("upstream", upstream).replace("local", local)
@@ -175,9 +171,9 @@ def chain_rule(upstream: str, local: str, downstream: str, formula: str = "upstr
 
 def chain_rule_lines(op: Optional[str], input_names: Sequence[str], upstream, locals_: Optional[tuple],
                      downstream: Sequence, precision: int = 4) -> list:
-    """One caption line per input: ``x: downstream = upstream × local: -4 × 1 = -4``."""
+    """One caption line per input of a scalar gate: ``x: downstream = upstream × local: -4 × 1 = -4``
+    (a tensor gate states its vectorized rule instead: ``graphlab/autodiff/rules.py``)."""
     upstream_text = "?" if upstream is None else summary(upstream, precision)
-    formulas = COMBINE.get(op, ())
     lines = []
     for position, name in enumerate(input_names):
         local = None if locals_ is None else locals_[position]
@@ -186,8 +182,7 @@ def chain_rule_lines(op: Optional[str], input_names: Sequence[str], upstream, lo
         if local is None:
             lines.append(f"{name}: downstream = backward(upstream): {upstream_text} -> {down_text}")
             continue
-        formula = formulas[position] if position < len(formulas) else "upstream × local"
-        lines.append(f"{name}: " + chain_rule(upstream_text, summary(local, precision), down_text, formula))
+        lines.append(f"{name}: " + chain_rule(upstream_text, summary(local, precision), down_text))
     return lines
 
 

@@ -88,3 +88,13 @@ def test_narrative_and_pictures(narrative):
                  "41 parameters; every gradient has its parameter's shape (E07)."]:
         assert line in text
     assert {path.name for path in out.iterdir()} == {"e12_norm_of_product.svg", "e13_three_layer_net.svg"}
+
+
+def test_the_narrative_states_the_vectorized_rules_as_the_trace_does(narrative):
+    text, _ = narrative
+    assert "  dL/dx (2x3) = upstream (2x4) · wᵀ (4x3)\n  dL/dw (3x4) = xᵀ (3x2) · upstream (2x4)\n" in text
+    net = LESSON.three_layer_net()
+    assert "dL/dW2 (4x4) = upstream (4x1) · h1ᵀ (1x4)" in text
+    W2 = net["params"]["W2"]
+    step = next(step for step in net["trace"] if step.op == "matmul" and step.inputs[0] is W2)
+    np.testing.assert_allclose(W2.grad, step.upstream @ net["h1"].data.T)          # the rule's numbers

@@ -185,14 +185,17 @@ def test_focus_on_a_leaf_and_on_tensor_nodes():
     (pre_activation,) = h.creator.inputs
     (mask,) = h.creator.local_gradients()
     assert mask.shape == (2, 4)                                  # 8 elements: shown whole
-    expected = (f"X @ W1 + b1 [{pre_activation.label}]: downstream = upstream × local: {labels.values(h.grad)} × {labels.values(mask)} = "
-                f"{labels.values(pre_activation.grad)}")
+    # a tensor gate states its vectorized rule with shapes, then what the input received
+    expected = f"dL/d(X @ W1 + b1 [{pre_activation.label}]) (2x4) = upstream ⊙ local (elementwise)"
     assert "h = relu(X @ W1 + b1)  (gradient router)" in source and expected in source
+    assert f"= {labels.values(pre_activation.grad)}" in source
+    assert np.array_equal(pre_activation.grad, h.grad * mask)
     assert f"local {labels.values(mask)}" in colored_texts(source, BLUE)
     big = gl.draw(loss, focus=pre_activation.creator.inputs[0]).source      # X @ W1: W1 has 12 elements
     assert f"downstream &lt;3x4, norm {labels.number(np.linalg.norm(tensors['W1'].grad))}&gt;" in big
     matmul = gl.draw(loss, focus=tensors["out"].creator.inputs[0]).source
-    assert "h: downstream = upstream @ local" in matmul and "W2: downstream = local @ upstream" in matmul
+    assert "dL/dh (2x4) = upstream (2x1) · W2ᵀ (1x4)" in matmul and "dL/dW2 (4x1) = hᵀ (4x2) · upstream (2x1)" in matmul
+    assert colored_texts(matmul, BLUE) == []               # no flattened Wᵀ posing as a "local" on the edges
 
 
 # -- patterns (E05) --------------------------------------------------------------------------------------------------
