@@ -26,7 +26,7 @@ from graphlab.autodiff.tensor import Tensor
 from graphlab.config import no_grad, scope
 from graphlab.interop import torch_functions
 from graphlab.interop.extras import UnsupportedError, require
-from graphlab.interop.layers import container_class
+from graphlab.interop.layers import IndexedChildren, container_class
 from graphlab.interop.torch_layers import convert_leaf, converter_for, numpy_value
 from graphlab.nn.module import Module, Parameter
 
@@ -48,7 +48,7 @@ class Ref(NamedTuple):
     name: str
 
 
-class ImportedModel(Module):
+class ImportedModel(IndexedChildren, Module):
     """A PyTorch model imported by ``gl.from_torch``: PyTorch's module tree with graphlab layers,
     whose forward replays the traced graph with graphlab ops (so ``gl.draw``, ``gl.walk`` and
     ``backward`` see every node). ``from_torch`` makes one subclass per PyTorch class name."""

@@ -32,7 +32,18 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-class Container(Module):
+class IndexedChildren:
+    """``model.layer1[0]`` and ``len(model.layer1)`` as in PyTorch: children by position or name."""
+
+    def __getitem__(self, index):
+        children = dict(self.named_children())
+        return children[index] if isinstance(index, str) else list(children.values())[index]
+
+    def __len__(self) -> int:
+        return len(dict(self.named_children()))
+
+
+class Container(IndexedChildren, Module):
     """A module of an imported model that only groups others (a PyTorch ``Sequential`` or a
     custom block): it keeps the module tree, so parameter names and diagram boxes match PyTorch's.
     ``from_torch`` makes one subclass per PyTorch class name, so scopes read ``layer1:Sequential``."""

@@ -17,6 +17,7 @@ from graphlab import nn
 from graphlab.interop.extras import UnsupportedError, require
 from graphlab.interop.from_torch import ImportedModel
 from graphlab.interop.layers import Container, LogSoftmax
+from graphlab.nn.module import is_placeholder
 
 
 def _dtype(module, torch):
@@ -170,7 +171,8 @@ def to_torch(model):
     the models (SmallCNN, ResNet, PlainCNN, DenseNet, VGG16, AlexNet), Sequential and
     ModuleList, and models made by ``gl.from_torch``. The ``state_dict`` keys are graphlab's
     (``layer1.0.conv1.weight``); dtypes and train/eval modes are kept. A custom module has no
-    PyTorch twin: the error lists every such module of the tree.
+    PyTorch twin: the error lists every such module of the tree. A model built under
+    ``gl.nn.shape_only()`` becomes a module on PyTorch's "meta" device (names and shapes only).
     """
     torch = require("torch", "to_torch")
     if not isinstance(model, nn.Module):
@@ -181,6 +183,11 @@ def to_torch(model):
             f"to_torch: no PyTorch twin for {len(problems)} module(s): {', '.join(problems)}. to_torch knows the "
             f"gl.nn layers, blocks and models, Sequential, ModuleList and models from gl.from_torch; write "
             f"the module in PyTorch and load the weights with load_state_dict(gl_model.state_dict())")
+    if any(is_placeholder(parameter) for parameter in model.parameters()):
+        with torch.device("meta"):      # built under gl.nn.shape_only(): structure and names, no memory
+            converted = _convert(model, torch)
+        _copy_modes(model, converted)
+        return converted
     converted = _convert(model, torch)
     state = OrderedDict((name, torch.from_numpy(np.array(value, copy=True))) for name, value in
                         model.state_dict().items())
