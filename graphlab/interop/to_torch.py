@@ -76,10 +76,11 @@ LAYERS = {
     nn.GlobalAvgPool2d: lambda layer, torch: _twins().GlobalAvgPool2d(),
 }
 
-#: graphlab block/model class -> (twin class name, the attributes its forward reads)
+#: graphlab block/model class -> (twin class name, the attributes its forward reads: settings, and
+#: optional layers that may be None)
 BLOCKS = {
-    nn.ResidualBlock: ("ResidualBlock", ("bottleneck", "has_shortcut")),
-    nn.DenseLayer: ("DenseLayer", ("bottleneck",)), nn.DenseBlock: ("DenseBlock", ()),
+    nn.ResidualBlock: ("ResidualBlock", ("bottleneck", "has_shortcut", "downsample")),
+    nn.DenseLayer: ("DenseLayer", ("bottleneck", "dropout")), nn.DenseBlock: ("DenseBlock", ()),
     nn.Transition: ("Transition", ()), nn.models.SmallCNN: ("SmallCNN", ()), nn.models.VGG16: ("VGG16", ()),
     nn.models.AlexNet: ("AlexNet", ()), nn.models.DenseNet: ("DenseNet", ()), nn.models.ResNet: ("ResNet", ()),
     nn.models.PlainCNN: ("PlainCNN", ()),
@@ -113,7 +114,7 @@ def unsupported_modules(model) -> list:
         kind = _kind(module)
         if not kind:
             problems.append(f"{path or '(the model)'} ({type(module).__name__})")
-        elif kind in ("block", "sequential", "list"):
+        if kind in ("", "block", "sequential", "list"):
             stack.extend((f"{path}.{name}" if path else name, child) for name, child in
                          reversed(list(module.named_children())))
     return problems
@@ -133,7 +134,8 @@ def _convert(module, torch):
     if kind == "list":
         return torch.nn.ModuleList(list(children.values()))
     name, attributes = BLOCKS[type(module)]
-    return getattr(_twins(), name)(children, **{attribute: getattr(module, attribute) for attribute in attributes})
+    settings = {attribute: getattr(module, attribute) for attribute in attributes if attribute not in children}
+    return getattr(_twins(), name)(children, **settings)
 
 
 def _graph_module(model: ImportedModel, torch):
