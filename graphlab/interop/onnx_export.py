@@ -56,8 +56,10 @@ class OnnxBuilder:
     def elem_type(self, dtype) -> int:
         return self.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
 
-    def constant(self, array, stem: str = "const") -> str:
-        name = self.unique(stem if stem.startswith(("const", "running")) or "." in stem else f"const_{stem}")
+    def constant(self, array, stem: str = "const", named: bool = False) -> str:
+        """An initializer: ``stem`` itself for a named tensor (a parameter, a buffer, a named leaf),
+        ``const_<stem>`` for the numbers an op adds (shapes, axes, 0.5)."""
+        name = self.unique(stem if named or stem.startswith("const") else f"const_{stem}")
         self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
         return name
 
@@ -73,8 +75,9 @@ class OnnxBuilder:
     def array_input(self, array, stem: str) -> str:
         """A numpy array an op reads as a setting (batch norm's running statistics), by its buffer name."""
         if id(array) not in self.array_names:
-            stem = self.parameter_names.get(id(array), stem)
-            self.array_names[id(array)] = self.constant(np.asarray(array), stem)
+            known = id(array) in self.parameter_names
+            self.array_names[id(array)] = self.constant(np.asarray(array), self.parameter_names.get(id(array), stem),
+                                                        named=known)
         return self.array_names[id(array)]
 
     def node(self, op_type: str, inputs: list, **attributes) -> str:
@@ -133,8 +136,8 @@ def _leaf_name(builder: OnnxBuilder, tensor: Tensor, inputs: dict) -> str:
     known = builder.parameter_names
     if id(tensor.data) in builder.array_names:
         return builder.array_names[id(tensor.data)]
-    stem = known.get(id(tensor)) or known.get(id(tensor.data)) or (tensor.name or "const")
-    builder.array_names[id(tensor.data)] = name = builder.constant(tensor.data, stem)
+    stem = known.get(id(tensor)) or known.get(id(tensor.data)) or tensor.name
+    builder.array_names[id(tensor.data)] = name = builder.constant(tensor.data, stem or "const", named=bool(stem))
     return name
 
 
