@@ -174,7 +174,8 @@ LAYERS = [
 ]
 
 
-@pytest.mark.parametrize("make, shape", LAYERS, ids=lambda item: "" if isinstance(item, tuple) else None)
+@pytest.mark.parametrize("make, shape", LAYERS, ids=[f"{index}-{type(make()).__name__}" for index, (make, _) in
+                                                     enumerate(LAYERS)])
 def test_every_supported_layer(make, shape):
     torch.manual_seed(4)
     layer = make().double()

@@ -107,7 +107,8 @@ BLOCKS = [
 ]
 
 
-@pytest.mark.parametrize("make, shape", BLOCKS, ids=lambda item: "" if isinstance(item, tuple) else None)
+@pytest.mark.parametrize("make, shape", BLOCKS, ids=[f"{index}-{type(make()).__name__}" for index, (make, _) in
+                                                     enumerate(BLOCKS)])
 def test_every_block_and_layer_exports(make, shape):
     gl.manual_seed(12)
     model = with_statistics(make().double())
