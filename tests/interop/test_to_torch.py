@@ -61,7 +61,7 @@ def test_every_builder_exports_with_the_same_names_outputs_and_gradients(name):
         model.eval()                        # dropout: random in training mode
     module = to_torch_checked(model)
     assert_same_model(model, module, x)
-    if not model.training or name in BIG:
+    if not model.training or name in BIG or name == "ResNet-20":      # ResNet-20: train mode is in test_from_torch
         return
     assert_same_state(model, module, exact=False)          # running statistics updated alike
     model.eval(), module.eval()
