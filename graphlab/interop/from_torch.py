@@ -48,6 +48,11 @@ class Ref(NamedTuple):
     name: str
 
 
+class ModelMode:
+    """The ``training=`` argument of a functional dropout that was ``self.training`` when traced:
+    replaced by the imported model's own mode each run, so ``model.eval()`` turns it off."""
+
+
 class ImportedModel(IndexedChildren, Module):
     """A PyTorch model imported by ``gl.from_torch``: PyTorch's module tree with graphlab layers,
     whose forward replays the traced graph with graphlab ops (so ``gl.draw``, ``gl.walk`` and
@@ -104,6 +109,8 @@ def _run_step(model: ImportedModel, step: Step, values: dict, inputs: list):
     if step.kind == "get_attr":
         return _attribute(model, step.target)
     args, kwargs = _resolve(step.args, values), _resolve(step.kwargs, values)
+    if kwargs.get("training") is ModelMode:
+        kwargs["training"] = model.training
     with contextlib.ExitStack() as scopes:
         for label in step.scopes:
             scopes.enter_context(scope(label))
@@ -281,8 +288,33 @@ def _rebinds(node, torch_module) -> Optional[str]:
     return first.name if inplace and hasattr(first, "name") and hasattr(first, "op") else None
 
 
+def _mode_dependent(module, torch) -> set:
+    """Names of the nodes whose arguments change with the module's mode: they read ``self.training``
+    (found by tracing in both modes; each module's own mode is restored)."""
+    saved = [(sub, sub.training) for sub in module.modules()]
+    traced = []
+    try:
+        for mode in (True, False):
+            module.train(mode)
+            traced.append({node.name: _plain((tuple(node.args), dict(node.kwargs)), torch.fx.Node)
+                           for node in _trace(module, torch)[1].nodes})
+    finally:
+        for sub, mode in saved:
+            sub.training = mode
+    return {name for name, arguments in traced[0].items() if traced[1].get(name, arguments) != arguments}
+
+
+def _dropout_mode(args: tuple, kwargs: dict) -> tuple:
+    """``F.dropout(x, p, self.training)``: ``training`` follows the imported model's mode (args, kwargs)."""
+    kwargs = dict(kwargs)
+    if len(args) > 2:
+        args, kwargs["training"] = args[:2], args[2]
+    kwargs["training"] = ModelMode
+    return args, kwargs
+
+
 def _program(graph, torch_module, model: ImportedModel, table: dict, torch) -> list:
-    steps = []
+    steps, follows_mode = [], _mode_dependent(torch_module, torch)
     for node in graph.nodes:
         target = node.target
         if node.op == "call_function":
@@ -290,6 +322,8 @@ def _program(graph, torch_module, model: ImportedModel, table: dict, torch) -> l
         elif node.op == "call_method":
             target = torch_functions.METHODS[target]
         args, kwargs = _plain(tuple(node.args), torch.fx.Node), _plain(dict(node.kwargs), torch.fx.Node)
+        if node.name in follows_mode and target in (torch_functions.dropout, torch_functions.dropout2d):
+            args, kwargs = _dropout_mode(args, kwargs)
         steps.append(Step(node.name, node.op, target, args, kwargs, _scopes(node, model),
                           _rebinds(node, torch_module)))
     return steps

@@ -194,6 +194,18 @@ def test_dropout_in_training_mode_is_dropout():
     assert set(np.unique(out)) == {0.0, 2.0}                  # inverted dropout: 0 or 1 / (1 - p)
 
 
+class FunctionalDropout(nn.Module):
+    def forward(self, x):
+        return F.dropout(x, 0.5, self.training) + F.dropout(x, p=0.5, training=True)
+
+
+def test_functional_dropout_follows_the_imported_models_mode():
+    model = gl.from_torch(FunctionalDropout())
+    ones = gl.ones(100, 10)
+    assert set(np.unique(model(ones).data)) == {0.0, 2.0, 4.0}        # both dropouts on
+    assert set(np.unique(model.eval()(ones).data)) == {1.0, 3.0}      # self.training off, training=True stays
+
+
 class Functional(nn.Module):
     """The functional forms: F.relu, torch.cat, x + y, x * y, view/reshape, flatten, mean, softmax."""
 
