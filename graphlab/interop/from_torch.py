@@ -359,10 +359,15 @@ def _eval_mode(*models):
             module.training = mode
 
 
+def _example_array(item) -> np.ndarray:
+    """One example input (a torch tensor, a gl.Tensor, an array or a list) as a numpy array."""
+    if hasattr(item, "detach"):
+        return numpy_value(item)
+    return np.asarray(item.data if isinstance(item, Tensor) else item)
+
+
 def _example_arrays(example) -> list:
-    items = example if isinstance(example, (tuple, list)) else (example,)
-    return [numpy_value(item) if hasattr(item, "detach") else np.asarray(item.data if isinstance(item, Tensor)
-                                                                          else item) for item in items]
+    return [_example_array(item) for item in (example if isinstance(example, tuple) else (example,))]
 
 
 def _torch_values(torch_module, graph, arrays: list, torch) -> dict:

@@ -191,8 +191,8 @@ def to_torch(model):
         _copy_modes(model, converted)
         return converted
     converted = _convert(model, torch)
-    state = OrderedDict((name, torch.from_numpy(np.array(value, copy=True))) for name, value in
-                        model.state_dict().items())
+    # state_dict() already hands out copies: PyTorch may own them without a second copy
+    state = OrderedDict((name, torch.from_numpy(value)) for name, value in model.state_dict().items())
     converted.load_state_dict(state, strict=True)
     _copy_modes(model, converted)
     return converted
