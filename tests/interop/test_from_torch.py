@@ -342,3 +342,12 @@ def test_block_scopes_follow_the_pytorch_module_tree():
         add = add.creator.inputs[0]
     assert add.scope == ("CifarResNet", "layer3:Sequential", "2:BasicBlock")
     assert type(getattr(model.layer3, "2")).__name__ == "BasicBlock"
+
+
+def test_imported_model_walks_step_by_step(tmp_path):
+    module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).double()
+    model = gl.from_torch(module)
+    loss = gl.sum(model(gl.tensor(images(2, 3))) ** 2)
+    walk = gl.walk(loss, tmp_path)
+    assert len(walk.frames) == 9                   # sum, pow, linear, relu, linear, and the 4 parameters
+    assert (tmp_path / "index.html").is_file()
