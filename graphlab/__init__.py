@@ -45,12 +45,14 @@ _LAZY_MODULES = (
     "verify",       # gl.gradcheck, gl.verify.op/graph/jacobian/structure (SymPy on first use)
     "examples",     # the lecture graphs
     "memory",       # the allocator setting the CNN ops and gl.train.fit apply on first use
+    "interop",      # gl.from_torch / gl.to_torch / gl.export_onnx (torch and onnx load when they run)
 )
 #: functions re-exported from a lazy subpackage: name -> the module that defines it
 _LAZY_FUNCTIONS = {
     "save": "graphlab.checkpoint", "load": "graphlab.checkpoint",
     "draw": "graphlab.viz", "render": "graphlab.viz", "walk": "graphlab.viz",
     "gradcheck": "graphlab.verify.numeric", "numeric_jacobian": "graphlab.verify.numeric",
+    "from_torch": "graphlab.interop", "to_torch": "graphlab.interop", "export_onnx": "graphlab.interop",
 }
 
 __version__ = "0.1.0"

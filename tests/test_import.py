@@ -12,8 +12,9 @@ import pytest
 
 LAZY_SUBPACKAGES = ("graphlab.train", "graphlab.data", "graphlab.checkpoint", "graphlab.viz", "graphlab.nn",
                     "graphlab.functional", "graphlab.optim", "graphlab.verify", "graphlab.examples",
-                    "graphlab.memory")
-HEAVY_THIRD_PARTY = ("graphviz", "sympy", "prompt_toolkit", "torch", "matplotlib", "tqdm", "sklearn")
+                    "graphlab.memory", "graphlab.interop")
+HEAVY_THIRD_PARTY = ("graphviz", "sympy", "prompt_toolkit", "torch", "matplotlib", "tqdm", "sklearn", "onnx",
+                     "onnxruntime")
 
 
 def run_fresh(code: str, **environment) -> dict:
@@ -50,6 +51,9 @@ found = {
     "fit": gl.train.fit.__module__, "DataLoader": gl.data.DataLoader.__module__,
     "Adam": gl.optim.Adam.__module__, "conv2d": gl.functional.conv2d.__module__,
     "GRAPHS": type(gl.examples.GRAPHS).__name__, "verify.op": callable(gl.verify.op),
+    "from_torch": gl.from_torch.__module__, "to_torch": gl.to_torch.__module__,
+    "export_onnx": gl.export_onnx.__module__,
+    "torch loaded by the names": "torch" in sys.modules or "onnx" in sys.modules,
 }
 print(json.dumps(found))
 """
@@ -60,6 +64,8 @@ print(json.dumps(found))
         "gradcheck": "graphlab.verify.numeric", "numeric_jacobian": "graphlab.verify.numeric",
         "fit": "graphlab.train.loop", "DataLoader": "graphlab.data.loader", "Adam": "graphlab.optim.adam",
         "conv2d": "graphlab.functional", "GRAPHS": "dict", "verify.op": True,
+        "from_torch": "graphlab.interop.from_torch", "to_torch": "graphlab.interop.to_torch",
+        "export_onnx": "graphlab.interop.onnx_export", "torch loaded by the names": False,
     }
 
 
@@ -92,7 +98,7 @@ def test_unknown_attributes_still_raise_attribute_error():
 def test_dir_lists_the_lazy_names():
     names = run_fresh("import json, graphlab; print(json.dumps(dir(graphlab)))")
     for name in ("nn", "train", "data", "checkpoint", "viz", "functional", "optim", "verify", "examples",
-                 "memory", "save", "load", "draw", "render", "walk", "gradcheck", "numeric_jacobian",
+                 "memory", "interop", "from_torch", "to_torch", "export_onnx", "save", "load", "draw", "render", "walk", "gradcheck", "numeric_jacobian",
                  "Tensor", "scalar", "backward_steps"):
         assert name in names
     assert names == sorted(names)

@@ -71,6 +71,13 @@ def test_every_shell_example_names_real_things(document, command):
             lessons.find(parsed.name)
         if parsed.command == "train" and getattr(parsed, "recipe", None):
             assert parsed.recipe in RECIPES
+    elif program == "pip" and arguments[:1] == ["install"]:
+        tomllib = pytest.importorskip("tomllib")          # Python 3.11+
+        extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+        for requirement in arguments[1:]:
+            named = re.fullmatch(r"graphlab\[([\w,]+)\]", requirement)
+            assert named, f"{document}: `{command}` installs {requirement}, not one of graphlab's extras"
+            assert set(named.group(1).split(",")) <= set(extras), f"{document}: no such extra in {requirement}"
     else:
         pytest.fail(f"{document}: `{command}`: unknown program {program}; teach this test about it")
 
