@@ -210,7 +210,10 @@ class BackwardWalk:
             if gradient is None or not tensor.requires_grad:
                 result.append(None)
                 continue
-            gradient = self._fit_to_input(gradient, tensor, creator)
+            data = tensor.data
+            if (type(gradient) is not np.ndarray or gradient.shape != data.shape
+                    or gradient.dtype is not data.dtype or self.create_graph or config.anomaly):
+                gradient = self._fit_to_input(gradient, tensor, creator)   # the common case fits already
             # send: self._receive, inlined on this hot path
             waiting = self._pending.get(tensor.id)
             if waiting is None:
