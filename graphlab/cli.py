@@ -126,7 +126,7 @@ def _lesson(arguments: argparse.Namespace) -> int:
         print(lessons.listing() + "\nrun one with: graphlab lesson NUMBER_OR_TOPIC [--quick] [--out DIR]")
         return 0
     argv = (["--quick"] if arguments.quick else []) + (["--out", str(arguments.out)] if arguments.out else [])
-    return lessons.find(arguments.name).run(argv)
+    return lessons.resolve_lesson(arguments.name).run(argv)
 
 
 def _render(arguments: argparse.Namespace) -> int:
