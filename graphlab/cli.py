@@ -218,7 +218,17 @@ class UsageError(SystemExit):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors that name the flag and point at --help (no usage block)."""
+    """argparse with one-line errors that name the flag and point at --help (no usage block), and a
+    did-you-mean for a mistyped subcommand."""
+
+    def _check_value(self, action, value):
+        # argparse's own check, run for COMMAND; the message gains the closest subcommand
+        if action.dest == "command" and action.choices is not None and value not in action.choices:
+            from graphlab.train.flags import did_you_mean
+            choices = ", ".join(map(str, action.choices))
+            raise argparse.ArgumentError(action, f"no command {value!r}{did_you_mean(value, action.choices)}; "
+                                                 f"choose from {choices}")
+        super()._check_value(action, value)
 
     def error(self, message: str):
         line = f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)"
