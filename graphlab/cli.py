@@ -8,6 +8,9 @@ from typing import Optional, Sequence
 
 import graphlab
 
+#: the most epochs `graphlab train` lists (a longer run shows every k-th; history.json has all)
+TABLE_ROWS = 25
+
 #: the largest input shape `graphlab verify --shapes` takes (SymPy differentiates every entry)
 MAX_VERIFY_ELEMENTS = 10_000
 
@@ -177,7 +180,8 @@ def _train(arguments: argparse.Namespace) -> int:
         state = f"the last checkpoint is intact: {checkpoint}" if os.path.exists(checkpoint) else "no checkpoint yet"
         print(f"\ninterrupted; {state}", file=sys.stderr)
         return 130
-    print(result.history.table())
+    print(result.history.table(max_rows=TABLE_ROWS, every_epoch_in=result.files["history"]))
+    print(result.legend())
     print(result.summary())
     for kind, path in result.files.items():
         print(f"{kind}: {path}")

@@ -2,7 +2,8 @@
 
 Each recipe names its data, model and default hyper-parameters; any of them can be changed
 (optimizer by name, lr, epochs, schedule, batch size, seed). A run trains with a progress bar,
-evaluates on the held-out split after every epoch (shown as val_*; nothing is selected on it),
+evaluates on the test split after every epoch (recorded as val_*, as ``fit`` names its held-out
+loader, and shown as test_*; nothing is selected on it),
 saves a checkpoint every epoch (atomic) and writes the history plot and JSON to ``out``.
 
 =================  ==========================================================  ====================
@@ -130,6 +131,8 @@ class RecipeResult:
     goal: float
     #: the final model's metrics in eval mode: train_loss, train_accuracy, test_loss, test_accuracy
     final: dict = field(default_factory=dict)
+    #: samples in each split: {"train": 1438, "test": 359} (no "test" when the recipe has none)
+    sizes: dict = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -139,16 +142,29 @@ class RecipeResult:
     def reached(self) -> bool:
         return self.score >= self.goal
 
+    def legend(self) -> str:
+        """What the table's columns are: the running means of training, and the held-out split."""
+        lines = ["loss, accuracy: the mean over each epoch's batches while training (train mode,",
+                 "  weights changing from batch to batch)"]
+        if "test" in self.sizes:
+            lines.append(f"test_loss, test_accuracy: the test split ({self.sizes['test']} samples, never "
+                         f"trained on),\n  evaluated after each epoch")
+        return "\n".join(lines)
+
     def summary(self) -> str:
-        parts = [f"{self.recipe}: {len(self.history)} epochs in {self.seconds:.1f} s (training {self.training_seconds:.1f} s)"]
-        for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
-            if name in self.final:
-                value = self.final[name]
-                parts.append(f"{name.replace('_', ' ')} {100 * value:.2f}%" if "accuracy" in name else
-                             f"{name.replace('_', ' ')} {value:.4f}")
+        """The run's time, the final model re-evaluated on each whole split, and the goal."""
+        lines = [f"{self.recipe}: {len(self.history)} epochs in {self.seconds:.1f} s "
+                 f"(training {self.training_seconds:.1f} s)",
+                 "final model, re-evaluated in eval mode on each whole split:"]
+        for split in ("train", "test"):
+            if f"{split}_loss" in self.final:
+                line = f"  {split} loss {self.final[f'{split}_loss']:.4f}"
+                if f"{split}_accuracy" in self.final:
+                    line += f", {split} accuracy {100 * self.final[f'{split}_accuracy']:.2f}%"
+                lines.append(line + (f" ({self.sizes[split]} samples)" if split in self.sizes else ""))
         label = self.goal_metric.replace("_", " ")
         verdict = "reached" if self.reached else "NOT reached"
-        return ", ".join(parts) + f"\ngoal {label} >= {100 * self.goal:.0f}%: {verdict}"
+        return "\n".join(lines) + f"\ngoal {label} >= {100 * self.goal:.0f}%: {verdict}"
 
 
 def _parameter_groups(model, decay_weights_only: bool, weight_decay: float):
@@ -243,8 +259,11 @@ def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] =
                                                              files, epochs, batch_size, seed, progress, health)
     final = _final_metrics(model, train_data, test_loader)
     seconds = time.perf_counter() - started
+    history.held_out = "test"                        # the val_* records are the test split's
     _write_reports(history, monitor, files, out)
-    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final)
+    sizes = {"train": len(train_data)} | ({"test": len(test_data)} if test_data is not None else {})
+    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final,
+                        sizes)
 
 
 def _run_folder(name: str, out, force: bool) -> str:
