@@ -188,6 +188,14 @@ def _train(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(arguments: argparse.Namespace) -> int:
+    """Reload a `graphlab train` run (run.json + checkpoint.npz) and measure it on its splits."""
+    from graphlab.train.runs import load_run, report
+    run = load_run(arguments.folder, recipe=arguments.recipe)
+    print(report(run, [arguments.split] if arguments.split else None))
+    return 0
+
+
 def _train_folder(arguments: argparse.Namespace) -> str:
     """--out (refused if it holds an earlier run, unless --force), or runs/RECIPE (runs/RECIPE-2, ...
     when that holds an earlier run: said on stderr)."""
@@ -244,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="graphlab", description="See backpropagation node by node.")
     parser.add_argument("--version", action="version", version=f"graphlab {graphlab.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add_command in (_add_demo, _add_repl, _add_verify, _add_render, _add_bench, _add_lesson, _add_train):
+    for add_command in (_add_demo, _add_repl, _add_verify, _add_render, _add_bench, _add_lesson, _add_train,
+                        _add_evaluate):
         add_command(commands)
     return parser
 
@@ -356,6 +365,21 @@ def _add_train(commands) -> None:
     train.add_argument("--force", action="store_true", help="overwrite the files of an earlier run in --out")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.set_defaults(handler=_train)
+
+
+def _add_evaluate(commands) -> None:
+    evaluate = commands.add_parser("evaluate", help="reload a `graphlab train` run and measure its model",
+                                   description="Rebuild the recipe's model from DIR/run.json, load "
+                                               "DIR/checkpoint.npz into it and print its loss and accuracy on "
+                                               "the run's train and test splits (eval mode), as the run's "
+                                               "summary did. In Python: gl.train.load_run(DIR).")
+    from graphlab.train import flags
+    evaluate.add_argument("folder", metavar="DIR", help="the run's folder (graphlab train's --out, runs/RECIPE by "
+                                                        "default)")
+    evaluate.add_argument("--split", choices=("train", "test"), help="only this split")
+    evaluate.add_argument("--recipe", metavar="NAME", type=flags.recipe_name,
+                          help="the recipe, for a folder without run.json (older runs)")
+    evaluate.set_defaults(handler=_evaluate)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -88,7 +88,8 @@ def test_ctrl_c_during_training_leaves_a_loadable_checkpoint(tmp_path):
     assert f"interrupted; the last checkpoint is intact: {checkpoint}" in stderr
     saved = gl.load(checkpoint)                           # complete and consistent
     assert saved["epoch"] >= 1 and len(saved["history"]["records"]) == saved["epoch"]
-    assert [path.name for path in out.iterdir()] == ["checkpoint.npz"]        # no temporary file left
+    assert sorted(path.name for path in out.iterdir()) == ["checkpoint.npz", "run.json"]   # no temporary file left
+    assert gl.train.load_run(out).epoch == saved["epoch"]                # an interrupted run reloads too
 
 
 def test_train_piped_to_a_file_writes_a_few_lines_not_a_thousand_bars(tmp_path):
