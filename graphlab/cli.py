@@ -322,9 +322,10 @@ def _add_bench(commands) -> None:
 def _add_lesson(commands) -> None:
     lesson = commands.add_parser("lesson", help="run a lesson: the course notes' examples, rebuilt and drawn",
                                  description="Without NAME (or with --list): the lessons and their titles. With NAME "
-                                             "(a number such as 1, or a topic such as scalar_backprop): print its "
-                                             "narrative with the numbers and write its pictures.")
-    lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number or topic")
+                                             "(a number such as 1, a topic such as scalar_backprop or the start of "
+                                             "one, or a REPL lecture graph such as scalar, sigmoid, gates): print "
+                                             "its narrative with the numbers and write its pictures.")
+    lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number, topic (or its start), or REPL graph name")
     lesson.add_argument("--list", action="store_true", help="list the lessons with their titles")
     lesson.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
     from graphlab.train import flags

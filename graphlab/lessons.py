@@ -199,6 +199,38 @@ def _folder(text: str) -> Path:
     return folder(text)
 
 
+#: the width a lesson's narrative fits in (a terminal's default; README's rule for all output)
+WIDTH = 80
+
+#: a run of two or more spaces between words: a column gap (a table row, or a note set apart)
+_GAP = re.compile(r"(?<=\S) {2,}(?=\S)")
+
+
+def say(*parts, sep: str = " ", end: str = "\n", file=None, flush: bool = False) -> None:
+    """``print`` for a lesson's narrative, in ``WIDTH`` columns: a longer prose line is wrapped at
+    word boundaries (continuation lines keep its indentation, two more when it had one), and a
+    statement followed by a note set apart by spaces (``x = 3    (the add gate)``) puts the note
+    on the next line. Table rows (two gaps or more) are printed as they are: a table must fit."""
+    text = sep.join(str(part) for part in parts)
+    print("\n".join(_wrapped(line) for line in text.split("\n")), end=end, file=file, flush=flush)
+
+
+def _wrapped(line: str) -> str:
+    if len(line) <= WIDTH:
+        return line
+    indent = line[:len(line) - len(line.lstrip())]
+    gaps = list(_GAP.finditer(line, len(indent)))
+    if len(gaps) > 1:
+        return line
+    if len(gaps) == 1:
+        statement, note = line[:gaps[0].start()], line[gaps[0].end():]
+        return _wrapped(statement) + "\n" + _wrapped(indent + "    " + note)
+    import textwrap
+    return "\n".join(textwrap.wrap(line.strip(), width=WIDTH, initial_indent=indent,
+                                    subsequent_indent=indent + ("  " if indent else ""),
+                                    break_long_words=False, break_on_hyphens=False))
+
+
 def heading(text: str) -> None:
     """Print a section heading of the narrative."""
     print(f"\n{text}\n{'-' * len(text)}")

@@ -94,11 +94,27 @@ def test_every_lesson_runs_quick_into_the_folder_it_is_given(lesson, tmp_path):
         status = lesson.run(["--quick", "--out", str(tmp_path)])
     text = output.getvalue()
     assert status == 0
-    assert text.startswith(lesson.title)
+    assert " ".join(text.split()).startswith(lesson.title)                 # the title may wrap
     assert re.search(r"\bE\d\d\b", text)                                      # it says which catalogue entries it shows
     written = [Path(line.split("wrote ", 1)[1]) for line in text.splitlines() if "  wrote " in line]
     assert written and all(path.parent == tmp_path and path.stat().st_size > 0 for path in written)
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in written)
+    # 80 columns: every line but the "wrote PATH" ones, whose length is the length of the --out folder
+    too_wide = [line for line in text.splitlines() if len(line) > lessons.WIDTH and "  wrote " not in line]
+    assert too_wide == [], f"{lesson.name} prints lines wider than {lessons.WIDTH} columns"
+
+
+def test_say_wraps_prose_moves_set_apart_notes_and_leaves_tables_alone(capsys):
+    lessons.say("word " * 30 + "end")
+    lessons.say("  df/dz = 1 × 3 = 3" + " " * 10 + "(the mul gate: the local gradient is the other input, " + "x" * 30 + ")")
+    table_row = "a" * 30 + "  " + "b" * 30 + "  " + "c" * 30
+    lessons.say(table_row)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [("word " * 16).rstrip(), ("word " * 14) + "end"]
+    assert lines[2] == "  df/dz = 1 × 3 = 3"
+    assert lines[3] == "      (the mul gate: the local gradient is the other input,"
+    assert lines[4] == "        " + "x" * 30 + ")"
+    assert lines[5] == table_row                                   # a table must fit by itself; the test above checks
 
 
 def test_graphlab_lesson_list_shows_every_title(tmp_path):
