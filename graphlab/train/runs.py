@@ -42,7 +42,7 @@ class Run:
         train, test = self._splits()
         if split == "test" and test is None:
             raise RunError(f"Run.data: {self.recipe.name} has no test split (its goal is measured on the "
-                           f"training points); use split='train'")
+                           f"training points); use split='train' (graphlab evaluate: --split train)")
         return train if split == "train" else test
 
     @property
