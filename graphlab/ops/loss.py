@@ -163,6 +163,14 @@ class CrossEntropy(Function):
         return downstream * _spread(upstream, ctx.reduction, batch, 2)
 
     @staticmethod
+    def composed(ctx, logits):
+        """log of softmax, then the picked (or q-weighted) terms, as primitive ops
+        (``gl.functional.composed.cross_entropy``): create_graph=True differentiates this twin."""
+        from graphlab.ops import composed
+        targets = ctx.probabilities if ctx.soft else ctx.labels
+        return composed.cross_entropy(logits, targets, ctx.smoothing, ctx.reduction)
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         """The fused gradient: softmax minus the target distribution, per sample."""
         target = "q (the target probabilities)" if ctx.soft else "one-hot(targets)"
@@ -212,6 +220,12 @@ class NllLoss(Function):
         downstream = np.zeros(shape, dtype=upstream.dtype)
         downstream[np.arange(shape[0]), ctx.labels] = -spread
         return downstream
+
+    @staticmethod
+    def composed(ctx, log_probs):
+        """The picked terms as a ``getitem`` node: create_graph=True differentiates this twin."""
+        from graphlab.ops import composed
+        return composed.nll_loss(log_probs, ctx.labels, ctx.reduction)
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:
@@ -380,6 +394,12 @@ class BinaryCrossEntropyWithLogits(Function):
         if needs_target:
             downstream_target = -logits * spread
         return downstream_logits, downstream_target
+
+    @staticmethod
+    def composed(ctx, logits, target):
+        """max(x, 0) − x·t + log(1 + e^−|x|) as primitive ops: create_graph=True differentiates it."""
+        from graphlab.ops import composed
+        return composed.binary_cross_entropy_with_logits(logits, target, ctx.reduction)
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:
