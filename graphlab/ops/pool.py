@@ -129,14 +129,15 @@ class MaxPool2d(Function):
         tie often). The winner is a constant of the graph, as in ``max``."""
         window = ctx.window
         x_pad = pad_spatial(x, window.padding, -np.inf)
-        (kh, kw), (sh, sw), (dh, dw), (h_out, w_out) = window.kernel, window.stride, window.dilation, window.out_size
+        (sh, sw), (dh, dw), (h_out, w_out) = window.stride, window.dilation, window.out_size
         values = np.stack([x_pad.data[:, :, rows, cols] for _, _, rows, cols in window.offsets()])
-        row_offset, col_offset = np.divmod(values.argmax(axis=0), kw)     # (N, C, H_out, W_out)
+        # kernel position k = i·kw + j of each window's first maximum: (N, C, H_out, W_out)
+        i, j = np.divmod(values.argmax(axis=0), window.kernel[1])
+        rows = np.arange(h_out).reshape(1, 1, -1, 1) * sh + i * dh
+        cols = np.arange(w_out).reshape(1, 1, 1, -1) * sw + j * dw
         batch, channels = x.shape[:2]
-        rows = np.arange(h_out).reshape(1, 1, -1, 1) * sh + row_offset * dh
-        cols = np.arange(w_out).reshape(1, 1, 1, -1) * sw + col_offset * dw
-        return ops.getitem(x_pad, (np.arange(batch).reshape(-1, 1, 1, 1), np.arange(channels).reshape(1, -1, 1, 1),
-                                   rows, cols))
+        samples, planes = np.arange(batch).reshape(-1, 1, 1, 1), np.arange(channels).reshape(1, -1, 1, 1)
+        return ops.getitem(x_pad, (samples, planes, rows, cols))
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:

@@ -191,7 +191,12 @@ def test_first_order_backward_never_builds_the_twin(monkeypatch):
     the gradients are the same numbers as before the fallback existed (a known value)."""
     calls = []
     original = Conv2d.composed
-    monkeypatch.setattr(Conv2d, "composed", staticmethod(lambda ctx, *inputs: calls.append(1) or original(ctx, *inputs)))
+
+    def counted(ctx, *inputs):
+        calls.append(ctx.name)
+        return original(ctx, *inputs)
+
+    monkeypatch.setattr(Conv2d, "composed", staticmethod(counted))
     x = gl.tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
     w = gl.tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
     F.conv2d(x, w).sum().backward()
@@ -200,7 +205,7 @@ def test_first_order_backward_never_builds_the_twin(monkeypatch):
     assert x.grad[0, 0].tolist() == [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]]
     assert w.grad[0, 0].tolist() == [[45, 54], [81, 90]]
     gl.grad(F.conv2d(x, w).sum(), x, create_graph=True)
-    assert calls == [1]
+    assert calls == ["conv2d"]
 
 
 def test_second_derivative_of_a_known_case():
@@ -228,6 +233,19 @@ def test_hvp_of_a_cross_entropy_loss_of_a_small_conv_net():
     numeric = (gradient_at(images + step * direction) - gradient_at(images - step * direction)) / (2 * step)
     np.testing.assert_allclose(product, numeric, rtol=1e-5, atol=1e-8)
     assert np.abs(product).max() > 1e-3
+
+
+def test_the_twin_of_training_batch_norm_leaves_the_running_statistics_alone():
+    """forward updated them once; differentiating twice must not update them again."""
+    x = gl.tensor(np.random.default_rng(5).standard_normal((4, 2)), requires_grad=True)
+    running_mean, running_var = np.zeros(2), np.ones(2)
+    y = F.batch_norm(x, running_mean, running_var, training=True)
+    after_forward = running_mean.copy(), running_var.copy()
+    (first,) = gl.grad((y.tanh() * np.arange(8.0).reshape(4, 2)).sum(), x, create_graph=True)
+    gl.grad(first.sum(), x)
+    np.testing.assert_array_equal(running_mean, after_forward[0])
+    np.testing.assert_array_equal(running_var, after_forward[1])
+    np.testing.assert_allclose(running_mean, 0.1 * x.data.mean(axis=0), rtol=1e-12)
 
 
 def test_an_input_given_twice_gets_its_gradient_once():
