@@ -298,6 +298,18 @@ class Maxout(Function):
         return downstream.reshape(ctx.inputs[0].shape)
 
     @staticmethod
+    def composed(ctx, x):
+        """Each group's winner picked out of the grouped input (``getitem``), the first maximum
+        on a tie as this node routes it (``max`` would share a tie's gradient)."""
+        from graphlab import ops
+        (winner,) = ctx.saved_tensors
+        axis, shape = ctx.group_axis, x.shape
+        grouped = ops.reshape(x, shape[:axis] + (shape[axis] // ctx.pieces, ctx.pieces) + shape[axis + 1:])
+        index = list(np.indices(winner.shape, sparse=True))
+        index.insert(axis + 1, winner)                  # the piece that won, per output element
+        return ops.getitem(grouped, tuple(index))
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         return (f"{terms.up} routed to the max of each group of {ctx.pieces} along axis {ctx.group_axis} "
                 f"(0 elsewhere)")

@@ -339,6 +339,17 @@ class MulticlassHinge(Function):
         return downstream * _spread(upstream, ctx.reduction, downstream.shape[0], 2)
 
     @staticmethod
+    def composed(ctx, scores):
+        """Σ_{j≠y} (s_j − s_y + Δ) over the violated margins, as primitive ops. The mask is
+        forward's: a margin exactly met is not violated (``maximum`` would split that tie)."""
+        from graphlab import ops
+        (violated,) = ctx.saved_tensors
+        rows = np.arange(scores.shape[0])
+        correct = ops.reshape(ops.getitem(scores, (rows, ctx.labels)), (-1, 1))
+        margins = (scores - correct + ctx.params.get("margin", 1.0)) * violated
+        return _reduce(ops.sum(margins, axis=1), ctx.reduction)
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         scaled = _scaled(terms, ctx.reduction, terms.shapes[0][0])
         return f"(1 per violated margin, minus their count at the target) {terms.shape(0)}{scaled}"
