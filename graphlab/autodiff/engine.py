@@ -256,7 +256,7 @@ class BackwardWalk:
         op's inputs and output), so the gradient is itself a graph that can be differentiated."""
         if not type(creator).higher_order:
             if type(creator).composed is not None:
-                return _backward_through_twin(creator, upstream)
+                return _backward_through_twin(node, creator, upstream)
             raise BackwardError(
                 f"{creator.name}: its backward is not differentiable, so create_graph=True (gradients "
                 f"of gradients) cannot pass through {node.label}. Use create_graph=False, or write "
@@ -315,7 +315,28 @@ class _TwinWalk(BackwardWalk):
         return super()._downstream(node, creator, upstream)
 
 
-def _backward_through_twin(creator, upstream: Tensor) -> tuple:
+def _check_twin(node: Tensor, creator, output: Tensor) -> None:
+    """The twin must give the fused node's output (to rounding): a parameter the twin does not
+    mirror would otherwise give second derivatives of another function, silently."""
+    if getattr(node, "_version", 0) > creator._epoch:     # the output was edited in place since
+        return
+    tolerance = 1e-3 if node.dtype.itemsize < 8 else 1e-8
+    if output.shape == node.shape and np.allclose(output.data, node.data, rtol=tolerance, equal_nan=True,
+                                                  atol=tolerance * float(np.abs(node.data).max(initial=1.0))):
+        return
+    if output.shape != node.shape:
+        differs = f"shape {output.shape} instead of {node.shape}"
+    else:
+        differs = f"values up to {np.nanmax(np.abs(output.data - node.data)):.3g} away from it"
+    settings = ", ".join(f"{key}={value!r:.30}" for key, value in creator.params.items())
+    raise BackwardError(
+        f"{creator.name}: its composed twin does not reproduce {node.label} ({differs}), so "
+        f"create_graph=True cannot pass through it: the twin does not know a setting of this call "
+        f"({settings or 'the defaults'}). Use create_graph=False, or teach "
+        f"{type(creator).__name__}.composed that setting")
+
+
+def _backward_through_twin(node: Tensor, creator, upstream: Tensor) -> tuple:
     """create_graph=True through a fused op whose numpy backward cannot be differentiated:
     rebuild its output from its composed twin (the same math in primitive ops) on the op's
     input Tensors, and walk ``upstream`` back through that small graph. The gradients it
@@ -324,6 +345,7 @@ def _backward_through_twin(creator, upstream: Tensor) -> tuple:
     inputs = creator.inputs
     with enable_grad(), np.errstate(all="ignore"):
         output = type(creator).composed(creator, *inputs)
+        _check_twin(node, creator, output)
         walk = _TwinWalk(output, upstream, inputs)
         walk.run()
     downstream, seen = [], set()

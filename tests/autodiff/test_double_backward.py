@@ -302,3 +302,14 @@ def test_every_built_in_op_can_be_differentiated_twice():
     assert [name for name in sorted(twins) if builtin_ops()[name].composed is None] == []
     covered = {name for name in twins if any(case.name.startswith(name) for case in CASES)}
     assert covered == twins
+
+
+def test_a_twin_that_does_not_reproduce_the_op_is_an_error_not_a_wrong_number(monkeypatch):
+    """A setting the twin does not mirror (here: the twin forgets the padding) is caught by
+    comparing the twin's output with the fused node's."""
+    from graphlab.ops.conv import conv2d
+    monkeypatch.setattr(Conv2d, "composed", staticmethod(lambda ctx, x, w: conv2d(x, w)))
+    x = gl.tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
+    w = gl.tensor(np.ones((1, 1, 3, 3)), requires_grad=True)
+    with pytest.raises(gl.BackwardError, match=r"conv2d: its composed twin does not reproduce .*padding=1"):
+        gl.grad(F.conv2d(x, w, padding=1).sum(), x, create_graph=True)
