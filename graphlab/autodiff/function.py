@@ -121,6 +121,10 @@ class Function:
     param_checks: ClassVar[dict] = {}
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
+    #: optional, for a fused op that is not ``higher_order``: staticmethod composed(ctx, *inputs)
+    #: -> its output rebuilt from primitive (differentiable) ops on its input Tensors. Under
+    #: ``create_graph=True`` the engine differentiates this twin instead of the numpy backward.
+    composed = None
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
 
     # set by the engine while it runs backward with create_graph=True (see saved_tensors)

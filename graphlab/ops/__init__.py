@@ -9,6 +9,7 @@ import numpy as np
 
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ShapeError
+from graphlab.ops.activation import Erf
 from graphlab.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from graphlab.ops.compare import Eq, Ge, Gt, Le, Lt, Ne
 from graphlab.ops.elementwise import (
@@ -31,6 +32,7 @@ log = Log.apply
 sqrt = Sqrt.apply
 abs = Abs.apply
 tanh = Tanh.apply
+erf = Erf.apply
 sigmoid = Sigmoid.apply
 relu = Relu.apply
 maximum = Maximum.apply
