@@ -6,14 +6,14 @@
 >>> type(optimizer).__name__, optimizer.lr
 ('Adam', 0.01)
 >>> print(gl.optim.capabilities())                                        # the seed's table (E58)
-optimizer     first moment  element-wise 2nd moment  leaky 2nd moment  bias correction
-------------  ------------  -----------------------  ----------------  ---------------
-SGD           no            no                       no                no
-SGD+Momentum  yes           no                       no                no
-Nesterov      yes           no                       no                no
-AdaGrad       no            yes                      no                no
-RMSProp       no            yes                      yes               no
-Adam          yes           yes                      yes               yes
+optimizer     1st moment  per-weight 2nd moment  leaky 2nd  bias correction
+------------  ----------  ---------------------  ---------  ---------------
+SGD           no          no                     no         no
+SGD+Momentum  yes         no                     no         no
+Nesterov      yes         no                     no         no
+AdaGrad       no          yes                    no         no
+RMSProp       no          yes                    yes        no
+Adam          yes         yes                    yes        yes
 """
 from __future__ import annotations
 
