@@ -377,6 +377,14 @@ class Tensor:
     def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
     def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
     def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Where the max is (numpy's axis/keepdims, or PyTorch's dim/keepdim): an int64 tensor."""
+        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Where the min is: as ``argmax``."""
+        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def var(self, axis=None, keepdims=False, ddof=0): return _ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
     def logsumexp(self, axis=None, keepdims=False): return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
     def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)

@@ -16,7 +16,7 @@ from graphlab.ops.elementwise import (
 )
 from graphlab.ops import params as _params
 from graphlab.ops.linalg import MatMul
-from graphlab.ops.reduce import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
+from graphlab.ops.reduce import ArgMax, ArgMin, LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var
 from graphlab.ops.shape import BroadcastTo, Concat, GetItem, Pad, Reshape, Stack, Transpose
 from graphlab.ops.shape import normalize_axis as _normalize_axis
 
@@ -86,6 +86,26 @@ def max(x, axis=None, keepdims=False):
 
 def min(x, axis=None, keepdims=False):
     return Min.apply(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Where the max is along ``axis`` (None: the index into the flattened tensor), as numpy; also
+    PyTorch's spelling ``dim=``/``keepdim=``. An int64 tensor, no gradient."""
+    return ArgMax.apply(x, **_index_axis("argmax", axis, keepdims, dim, keepdim))
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Where the min is along ``axis``; as ``argmax``."""
+    return ArgMin.apply(x, **_index_axis("argmin", axis, keepdims, dim, keepdim))
+
+
+def _index_axis(op: str, axis, keepdims, dim, keepdim) -> dict:
+    """numpy's axis/keepdims or PyTorch's dim/keepdim (one of each pair) as ``axis``/``keepdims``."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"{op}: give axis= (numpy) or dim= (PyTorch), not both")
+    if keepdim is not None and keepdims is not False:
+        raise TypeError(f"{op}: give keepdims= (numpy) or keepdim= (PyTorch), not both")
+    return dict(axis=axis if dim is None else dim, keepdims=keepdims if keepdim is None else keepdim)
 
 
 def var(x, axis=None, keepdims=False, ddof=0):

@@ -71,6 +71,9 @@ def axis(allow_none=True, allow_tuple=True, extra=0):
             if len({item % max(ndim, 1) for item in value}) != len(value):
                 raise ParameterError(f"{op}: {argument}={tuple(value)} names an axis twice")
             return
+        if isinstance(value, (tuple, list)):      # an op that reduces one axis at a time (argmax)
+            raise ParameterError(f"{op}: {argument} must be one integer axis{' or None' if allow_none else ''}, "
+                                 f"got {value!r:.40}")
         _one_axis(op, argument, value, ndim)
     return check
 

@@ -1,5 +1,6 @@
 """Reductions with numpy's ``axis``/``keepdims``: sum, mean, max, min, var, logsumexp,
-and the softmax family (reductions in disguise: each output depends on a whole axis)."""
+argmax and argmin (where the max/min is: integer indices, no gradient), and the softmax
+family (reductions in disguise: each output depends on a whole axis)."""
 from __future__ import annotations
 
 import numpy as np
@@ -92,6 +93,35 @@ def _var_numpy(x, axis=None, keepdims=False, ddof=0):
 
 def _var_torch(x, axis=None, keepdims=False, ddof=0):
     return th.var(x, dim=_dims(x, axis), keepdim=keepdims, correction=ddof)
+
+
+def _argmax_torch(x, axis=None, keepdims=False):
+    return _torch_index(th.argmax, x, axis, keepdims)
+
+
+def _argmin_torch(x, axis=None, keepdims=False):
+    return _torch_index(th.argmin, x, axis, keepdims)
+
+
+def _torch_index(function, x, axis, keepdims):
+    """torch.argmax/argmin; over every axis with keepdims, reshaped to numpy's (1, ..., 1)."""
+    if axis is None:
+        index = function(x)
+        return index.reshape((1,) * x.ndim) if keepdims else index
+    return function(x, dim=axis, keepdim=keepdims)
+
+
+def _index_cases(numpy, torch, method) -> tuple:
+    """Values only (integer indices, no gradient), on distinct inputs (a tie has two answers)."""
+    common = dict(out_dtype=np.int64, gradcheck=False, symbolic=False, numpy=numpy, torch=torch)
+    return (
+        Case([(3, 4)], "distinct", params=dict(axis=1), **common),
+        *(Case([(2, 3, 4)], "distinct", params=dict(axis=axis, keepdims=keepdims),
+               variant=_axis_label(axis, keepdims), **common)
+          for axis in (None, 0, -1) for keepdims in (False, True)),
+        Case([(5,)], "distinct", variant="vector", **common),
+        Case([(3, 4)], "distinct", params=dict(axis=0), variant="method", call=method, **common),
+    )
 
 
 def _logsumexp_torch(x, axis=None, keepdims=False):
@@ -221,6 +251,33 @@ class Max(Function):
     def symbolic(x, axis=None, keepdims=False):
         from graphlab.verify import sym
         return sym.reduce(x, axis, keepdims, sym.Max)
+
+
+class ArgMax(Function):
+    """Where the max is along ``axis`` (numpy's argmax: the flat index when ``axis`` is None, the
+    first one on a tie). An integer tensor with no gradient: an index is piecewise constant."""
+    name = "argmax"
+    differentiable = False
+    axis, keepdims = None, False
+    param_checks = dict(axis=params.axis(allow_tuple=False), keepdims=params.flag)
+    cases = _index_cases(np.argmax, _argmax_torch, lambda x, axis: x.argmax(dim=axis))
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return np.argmax(x, axis=axis, keepdims=keepdims).astype(np.int64)
+
+
+class ArgMin(Function):
+    """Where the min is along ``axis``; as ArgMax."""
+    name = "argmin"
+    differentiable = False
+    axis, keepdims = None, False
+    param_checks = dict(axis=params.axis(allow_tuple=False), keepdims=params.flag)
+    cases = _index_cases(np.argmin, _argmin_torch, lambda x, axis: x.argmin(axis))
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return np.argmin(x, axis=axis, keepdims=keepdims).astype(np.int64)
 
 
 class Min(Function):

@@ -19,6 +19,11 @@ EXEMPT = {
           "graphlab records it (differentiable = False) and passes no gradient through it"
     for name in ("lt", "le", "gt", "ge", "eq", "ne")
 }
+EXEMPT.update({
+    name: "an index (where the max or min is): an integer, piecewise constant, so it has no "
+          "gradient; graphlab records it (differentiable = False) and passes none through it"
+    for name in ("argmax", "argmin")
+})
 
 
 @dataclass
