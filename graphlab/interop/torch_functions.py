@@ -159,9 +159,7 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     """PyTorch's transpose swaps two dims (numpy's reverses them all)."""
-    axes = list(range(input.ndim))
-    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-    return ops.transpose(input, *axes)
+    return ops.transpose(input, dim0, dim1)
 
 
 def unsqueeze(input, dim):
