@@ -27,6 +27,7 @@ import numpy as np
 from graphlab import memory, ops
 from graphlab.autodiff.creation import ones_like, zeros_like
 from graphlab.autodiff.tensor import Tensor
+from graphlab.argcheck import flag
 from graphlab.errors import ParameterError, ShapeError
 from graphlab.ops import composed  # noqa: F401  (gl.functional.composed: the primitive-op twins)
 from graphlab.ops.activation import Gelu, Maxout, PRelu, Selu
@@ -109,7 +110,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     """Max over kh x kw windows (stride defaults to the kernel size, as in PyTorch).
     ``ceil_mode``: round the output size up, so the last partial windows count (PyTorch's)."""
     memory.keep_freed_memory()
-    if pool_matrices.flag(ceil_mode, "ceil_mode", "max_pool2d"):
+    if flag(ceil_mode, "ceil_mode", "max_pool2d"):
         x = pool_matrices.ceil_mode_padding(pool_matrices.image(x, "max_pool2d"), kernel_size, stride, padding)
         padding = 0
     return MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
@@ -122,8 +123,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     two options run as two matmul nodes (see ``ops/pool_matrices.py``), the default as one
     fused ``avg_pool2d`` node."""
     memory.keep_freed_memory()
-    ceil_mode = pool_matrices.flag(ceil_mode, "ceil_mode", "avg_pool2d")
-    count_include_pad = pool_matrices.flag(count_include_pad, "count_include_pad", "avg_pool2d")
+    ceil_mode = flag(ceil_mode, "ceil_mode", "avg_pool2d")
+    count_include_pad = flag(count_include_pad, "count_include_pad", "avg_pool2d")
     if ceil_mode or not count_include_pad:
         return pool_matrices.avg_pool2d_matrices(pool_matrices.image(x, "avg_pool2d"), kernel_size, stride,
                                                  padding, ceil_mode, count_include_pad)

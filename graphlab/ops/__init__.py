@@ -21,7 +21,7 @@ otherwise). ``transpose(x, dim0, dim1)`` swaps two dims as in PyTorch; ``permute
 """
 from __future__ import annotations
 
-from collections import namedtuple
+from collections import namedtuple as _namedtuple
 
 import numpy as np
 
@@ -126,7 +126,7 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 
 #: what ``max(x, dim=...)`` and ``min`` return, as PyTorch's ``torch.max(x, dim)``
-ValuesIndices = namedtuple("ValuesIndices", "values indices")
+ValuesIndices = _namedtuple("ValuesIndices", "values indices")
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -327,24 +327,29 @@ def getitem(x, index):
     return GetItem.apply(x, index=_plain_index(index))
 
 
+def _check_sequence(op: str, tensors) -> None:
+    if not isinstance(tensors, (list, tuple)):
+        raise ShapeError(f"{op}: tensors must be a list or tuple of tensors, got {type(tensors).__name__}; "
+                         f"write {op}([a, b], dim=0)")
+    if not tensors:
+        raise ShapeError(f"{op}: needs at least one tensor")
+
+
 def concat(tensors, axis=None, *, dim=None):
     """Join along an existing ``axis`` (or ``dim``; 0 when neither is given)."""
-    if not tensors:
-        raise ShapeError("concat: needs at least one tensor")
+    _check_sequence("concat", tensors)
     return Concat.apply(*tensors, axis=_one_dim("concat", axis, dim, default=0))
 
 
 def cat(tensors, axis=None, *, dim=None):
     """PyTorch's name for ``concat``: the same op."""
-    if not tensors:
-        raise ShapeError("cat: needs at least one tensor")
+    _check_sequence("cat", tensors)
     return Concat.apply(*tensors, axis=_one_dim("cat", axis, dim, default=0))
 
 
 def stack(tensors, axis=None, *, dim=None):
     """Join along a new ``axis`` (or ``dim``; 0 when neither is given)."""
-    if not tensors:
-        raise ShapeError("stack: needs at least one tensor")
+    _check_sequence("stack", tensors)
     return Stack.apply(*tensors, axis=_one_dim("stack", axis, dim, default=0))
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from graphlab import ops
 from graphlab.autodiff.tensor import Tensor
-from graphlab.errors import ParameterError, ShapeError
+from graphlab.errors import ShapeError
 from graphlab.ops.conv import pair
 
 
@@ -82,12 +82,6 @@ def image(x, op_name: str) -> Tensor:
         raise ShapeError(f"{op_name}: input of shape {x.shape} is {x.ndim}-D, but pooling needs 4-D "
                          f"(N, C, H, W); add the batch axis (x.reshape(1, ...))")
     return x
-
-
-def flag(value, argument: str, op_name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ParameterError(f"{op_name}: {argument} must be True or False, got {value!r:.40}")
-    return bool(value)
 
 
 def pool_geometry(op_name: str, kernel_size, stride, padding) -> tuple:
