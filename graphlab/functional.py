@@ -194,12 +194,14 @@ def dropout2d(x, p=0.5, training=True):
 
 
 # -- losses ----------------------------------------------------------------------------------
-def softmax(x, axis=-1):
-    return ops.softmax(x, axis=axis)
+def softmax(x, axis=None, *, dim=None):
+    """softmax along ``axis`` or PyTorch's ``dim`` (the last axis when neither is given)."""
+    return ops.softmax(x, axis, dim=dim)
 
 
-def log_softmax(x, axis=-1):
-    return ops.log_softmax(x, axis=axis)
+def log_softmax(x, axis=None, *, dim=None):
+    """log softmax along ``axis`` or PyTorch's ``dim`` (the last axis when neither is given)."""
+    return ops.log_softmax(x, axis, dim=dim)
 
 
 def cross_entropy(logits, targets, label_smoothing=0.0, reduction="mean", *, weight=None, ignore_index=-100):

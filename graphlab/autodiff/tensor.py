@@ -445,8 +445,8 @@ class Tensor:
 
     def permute(self, *dims): return _ops.permute(self, *dims)
     def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
-    def unsqueeze(self, axis): return _ops.unsqueeze(self, axis)
+    def squeeze(self, axis=None, *, dim=None): return _ops.squeeze(self, axis, dim=dim)
+    def unsqueeze(self, axis=None, *, dim=None): return _ops.unsqueeze(self, axis, dim=dim)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def matmul(self, other): return _ops.matmul(self, other)
 

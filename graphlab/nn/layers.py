@@ -396,9 +396,14 @@ class Tanh(_Elementwise):
 
 
 class Softmax(_Elementwise):
-    def __init__(self, axis: int = -1):
+    """softmax along ``axis`` (or PyTorch's ``dim``; the last axis when neither is given)."""
+
+    def __init__(self, axis=None, *, dim=None):
         super().__init__()
-        self.axis = argcheck.integer(axis, "axis", "Softmax")
+        if axis is not None and dim is not None:
+            raise argcheck.ArgumentError("Softmax: give axis= (numpy) or dim= (PyTorch), not both")
+        chosen = axis if dim is None else dim
+        self.axis = argcheck.integer(-1 if chosen is None else chosen, "axis" if dim is None else "dim", "Softmax")
 
     def forward(self, x):
         return F.softmax(x, self.axis)

@@ -278,7 +278,9 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
 
 
-def squeeze(x, axis=None):
+def squeeze(x, axis=None, *, dim=None):
+    """Drop size-1 axes: all of them, or ``axis`` (PyTorch's ``dim``), which must have size 1."""
+    axis = _one_dim("squeeze", axis, dim, default=None)
     x = _tensor(x, "squeeze")
     shape = x.shape
     if axis is None:
@@ -290,7 +292,11 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(size for index, size in enumerate(shape) if index not in axes))
 
 
-def unsqueeze(x, axis: int):
+def unsqueeze(x, axis=None, *, dim=None):
+    """A new size-1 axis at position ``axis`` (PyTorch's ``dim``)."""
+    axis = _one_dim("unsqueeze", axis, dim, default=None)
+    if axis is None:
+        raise ParameterError("unsqueeze: give the position of the new axis, e.g. x.unsqueeze(0) or dim=0")
     x = _tensor(x, "unsqueeze")
     shape = list(x.shape)
     position = _normalize_axis(axis, len(shape) + 1, "unsqueeze")

@@ -94,6 +94,19 @@ def test_softmax_family_takes_dim(name, dim):
     assert_same(getattr(y, name)(dim=dim), getattr(u, name)(dim=dim), [y], [u])
 
 
+def test_functional_softmax_nn_softmax_squeeze_and_unsqueeze_take_dim():
+    x, t = pair_of((2, 3, 4), seed=26)
+    assert_same(F.log_softmax(F.softmax(x, dim=1), dim=0), TF.log_softmax(TF.softmax(t, dim=1), dim=0), [x], [t])
+    y, u = pair_of((2, 3, 4), seed=26)
+    assert_same(gl.nn.Softmax(dim=1)(y), torch.nn.Softmax(dim=1)(u), [y], [u])
+    z, v = pair_of((2, 1, 4), seed=27)
+    assert_same(z.unsqueeze(dim=0).squeeze(dim=2), v.unsqueeze(dim=0).squeeze(dim=2), [z], [v])
+    with pytest.raises(TypeError, match="squeeze: give axis= .numpy. or dim= .PyTorch., not both"):
+        z.squeeze(1, dim=1)
+    with pytest.raises(ParameterError, match="unsqueeze: give the position"):
+        z.unsqueeze()
+
+
 @pytest.mark.parametrize("spelling", ["concat", "cat", "stack"])
 def test_concat_cat_and_stack_take_dim(spelling):
     (a, ta), (b, tb) = pair_of((2, 3), seed=5), pair_of((2, 3), seed=6)
