@@ -8,6 +8,9 @@ from typing import Optional, Sequence
 
 import graphlab
 
+#: the most epochs `graphlab train` lists (a longer run shows every k-th; history.json has all)
+TABLE_ROWS = 25
+
 #: the largest input shape `graphlab verify --shapes` takes (SymPy differentiates every entry)
 MAX_VERIFY_ELEMENTS = 10_000
 
@@ -129,7 +132,7 @@ def _lesson(arguments: argparse.Namespace) -> int:
         print(lessons.listing() + "\nrun one with: graphlab lesson NUMBER_OR_TOPIC [--quick] [--out DIR]")
         return 0
     argv = (["--quick"] if arguments.quick else []) + (["--out", str(arguments.out)] if arguments.out else [])
-    return lessons.find(arguments.name).run(argv)
+    return lessons.resolve_lesson(arguments.name).run(argv)
 
 
 def _render(arguments: argparse.Namespace) -> int:
@@ -180,10 +183,19 @@ def _train(arguments: argparse.Namespace) -> int:
         state = f"the last checkpoint is intact: {checkpoint}" if os.path.exists(checkpoint) else "no checkpoint yet"
         print(f"\ninterrupted; {state}", file=sys.stderr)
         return 130
-    print(result.history.table())
+    print(result.history.table(max_rows=TABLE_ROWS, every_epoch_in=result.files["history"]))
+    print(result.legend())
     print(result.summary())
     for kind, path in result.files.items():
         print(f"{kind}: {path}")
+    return 0
+
+
+def _evaluate(arguments: argparse.Namespace) -> int:
+    """Reload a `graphlab train` run (run.json + checkpoint.npz) and measure it on its splits."""
+    from graphlab.train.runs import load_run, report
+    run = load_run(arguments.folder, recipe=arguments.recipe)
+    print(report(run, [arguments.split] if arguments.split else None))
     return 0
 
 
@@ -221,7 +233,17 @@ class UsageError(SystemExit):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors that name the flag and point at --help (no usage block)."""
+    """argparse with one-line errors that name the flag and point at --help (no usage block), and a
+    did-you-mean for a mistyped subcommand."""
+
+    def _check_value(self, action, value):
+        # argparse's own check, run for COMMAND; the message gains the closest subcommand
+        if action.dest == "command" and action.choices is not None and value not in action.choices:
+            from graphlab.train.flags import did_you_mean
+            choices = ", ".join(map(str, action.choices))
+            raise argparse.ArgumentError(action, f"no command {value!r}{did_you_mean(value, action.choices)}; "
+                                                 f"choose from {choices}")
+        super()._check_value(action, value)
 
     def error(self, message: str):
         line = f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)"
@@ -233,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="graphlab", description="See backpropagation node by node.")
     parser.add_argument("--version", action="version", version=f"graphlab {graphlab.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add_command in (_add_demo, _add_repl, _add_verify, _add_render, _add_bench, _add_lesson, _add_train):
+    for add_command in (_add_demo, _add_repl, _add_verify, _add_render, _add_bench, _add_lesson, _add_train,
+                        _add_evaluate):
         add_command(commands)
     return parser
 
@@ -306,9 +329,10 @@ def _add_bench(commands) -> None:
 def _add_lesson(commands) -> None:
     lesson = commands.add_parser("lesson", help="run a lesson: the course notes' examples, rebuilt and drawn",
                                  description="Without NAME (or with --list): the lessons and their titles. With NAME "
-                                             "(a number such as 1, or a topic such as scalar_backprop): print its "
-                                             "narrative with the numbers and write its pictures.")
-    lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number or topic")
+                                             "(a number such as 1, a topic such as scalar_backprop or the start of "
+                                             "one, or a REPL lecture graph such as scalar, sigmoid, gates): print "
+                                             "its narrative with the numbers and write its pictures.")
+    lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number, topic (or its start), or REPL graph name")
     lesson.add_argument("--list", action="store_true", help="list the lessons with their titles")
     lesson.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
     from graphlab.train import flags
@@ -349,6 +373,21 @@ def _add_train(commands) -> None:
     train.add_argument("--force", action="store_true", help="overwrite the files of an earlier run in --out")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.set_defaults(handler=_train)
+
+
+def _add_evaluate(commands) -> None:
+    evaluate = commands.add_parser("evaluate", help="reload a `graphlab train` run and measure its model",
+                                   description="Rebuild the recipe's model from DIR/run.json, load "
+                                               "DIR/checkpoint.npz into it and print its loss and accuracy on "
+                                               "the run's train and test splits (eval mode), as the run's "
+                                               "summary did. In Python: gl.train.load_run(DIR).")
+    from graphlab.train import flags
+    evaluate.add_argument("folder", metavar="DIR", help="the run's folder (graphlab train's --out, runs/RECIPE by "
+                                                        "default)")
+    evaluate.add_argument("--split", choices=("train", "test"), help="only this split")
+    evaluate.add_argument("--recipe", metavar="NAME", type=flags.recipe_name,
+                          help="the recipe, for a folder without run.json (older runs)")
+    evaluate.set_defaults(handler=_evaluate)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

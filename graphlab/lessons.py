@@ -4,15 +4,17 @@ A lesson is ``lessons/NN_topic.py``: its module docstring's first line is its ti
 has a ``main(argv)`` that prints the narrative with the numbers and writes its pictures. Small
 functions inside it return the numbers, so tests import them and assert the notes' values.
 This module finds lessons by number or topic (``graphlab lesson 1``, ``graphlab lesson
-scalar_backprop``), loads them, and gives every lesson the same command line: ``--quick``
+scalar``; ``resolve_lesson``, which the REPL's ``:lesson`` uses too), loads them, and gives every lesson the same command line: ``--quick``
 (small sizes, for tests) and ``--out DIR`` (where its pictures go).
 
 >>> from graphlab import lessons
->>> lesson = lessons.find("1")
+>>> lesson = lessons.resolve_lesson("1")
 >>> lesson.name, lesson.number, lesson.topic
 ('01_scalar_backprop', 1, 'scalar_backprop')
->>> lessons.find("scalar_backprop") == lessons.find("01") == lesson
+>>> lessons.resolve_lesson("scalar") == lessons.resolve_lesson("01") == lesson
 True
+>>> lessons.resolve_lesson("batch").topic          # a prefix of one topic
+'batch_norm'
 """
 from __future__ import annotations
 
@@ -96,15 +98,72 @@ def available() -> list:
     return found
 
 
-def find(name) -> Lesson:
-    """The lesson called ``name``: its number (``1``, ``"01"``), topic or file name."""
-    text = str(name).strip().removesuffix(".py")
+#: the REPL's lecture graphs (``:lesson scalar``, ``gl.examples.GRAPHS``) and the lesson that teaches
+#: each one, so one word names the same lesson in ``graphlab lesson`` and in the REPL
+GRAPH_LESSONS = {"scalar": 1, "sigmoid": 2, "sigmoid_fused": 2, "gates": 3, "vector": 4}
+
+
+def resolve_lesson(name) -> Lesson:
+    """The lesson ``name`` means: a number (``1``, ``"01"``), a topic (``"scalar_backprop"``), a file
+    name (``"01_scalar_backprop.py"``), a REPL lecture graph (``"scalar"``, ``"sigmoid"``,
+    ``"gates"``: ``GRAPH_LESSONS``) or a prefix of one topic (``"batch"``). Anything else raises a
+    LessonError with a did-you-mean and the choices."""
+    text = str(name).strip().lower().removesuffix(".py").replace("-", "_")
     every = available()
+    if text.isdigit():
+        return _by_number(name, int(text), every)
     for lesson in every:
-        if text in (lesson.topic, lesson.name) or (text.isdigit() and int(text) == lesson.number):
+        if text in (lesson.topic, lesson.name):
             return lesson
-    choices = ", ".join(f"{lesson.number} ({lesson.topic})" for lesson in every)
-    raise LessonError(f"lesson: no lesson {name!r}; choose one of {choices}")
+    if text in GRAPH_LESSONS:
+        return _by_number(name, GRAPH_LESSONS[text], every)
+    starting = [lesson for lesson in every if text and lesson.topic.startswith(text)]
+    if len(starting) == 1:
+        return starting[0]
+    if len(starting) > 1:
+        which = ", ".join(f"{lesson.number} ({lesson.topic})" for lesson in starting)
+        raise LessonError(f"lesson: {name!r} could be {which}; give more of the name, or the number")
+    raise LessonError(f"lesson: no lesson {str(name)[:40]!r}{_did_you_mean(text, every)}\nchoose one of:"
+                      f"\n{_choices(every)}")
+
+
+def _by_number(name, number: int, every: list) -> Lesson:
+    for lesson in every:
+        if lesson.number == number:
+            return lesson
+    low, high = every[0].number, every[-1].number
+    raise LessonError(f"lesson: no lesson {str(name)[:40]!r}; the lessons are numbered {low} to {high}:"
+                      f"\n{_choices(every)}")
+
+
+def _did_you_mean(text: str, every: list) -> str:
+    """``; did you mean 9 (batch_norm)?`` for the closest topic, file name or graph word, or ``""``."""
+    import difflib
+    spellings = {lesson.topic: lesson for lesson in every}
+    spellings.update({lesson.name: lesson for lesson in every})
+    numbered = {lesson.number: lesson for lesson in every}
+    spellings.update({word: numbered[number] for word, number in GRAPH_LESSONS.items() if number in numbered})
+    close = difflib.get_close_matches(text, list(spellings), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    lesson = spellings[close[0]]
+    return f"; did you mean {lesson.number} ({lesson.topic})?"
+
+
+def _choices(every: list) -> str:
+    """The lessons as ``1 (scalar_backprop), 2 (...)`` on lines of at most 80 columns, each entry whole."""
+    lines = [""]
+    for lesson in every:
+        entry = f"{lesson.number} ({lesson.topic}),"
+        if len(lines[-1]) + 1 + len(entry) > 78:
+            lines.append("")
+        lines[-1] += " " + entry
+    return "\n".join(" " + line for line in lines).rstrip(",")
+
+
+def find(name) -> Lesson:
+    """The lesson called ``name``: ``resolve_lesson`` (kept for the lessons' tests and older scripts)."""
+    return resolve_lesson(name)
 
 
 def listing() -> str:
@@ -138,6 +197,38 @@ def _folder(text: str) -> Path:
     """--out: a folder path; an existing file there is refused at once (not after the lesson ran)."""
     from graphlab.train.flags import folder
     return folder(text)
+
+
+#: the width a lesson's narrative fits in (a terminal's default; README's rule for all output)
+WIDTH = 80
+
+#: a run of two or more spaces between words: a column gap (a table row, or a note set apart)
+_GAP = re.compile(r"(?<=\S) {2,}(?=\S)")
+
+
+def say(*parts, sep: str = " ", end: str = "\n", file=None, flush: bool = False) -> None:
+    """``print`` for a lesson's narrative, in ``WIDTH`` columns: a longer prose line is wrapped at
+    word boundaries (continuation lines keep its indentation, two more when it had one), and a
+    statement followed by a note set apart by spaces (``x = 3    (the add gate)``) puts the note
+    on the next line. Table rows (two gaps or more) are printed as they are: a table must fit."""
+    text = sep.join(str(part) for part in parts)
+    print("\n".join(_wrapped(line) for line in text.split("\n")), end=end, file=file, flush=flush)
+
+
+def _wrapped(line: str) -> str:
+    if len(line) <= WIDTH:
+        return line
+    indent = line[:len(line) - len(line.lstrip())]
+    gaps = list(_GAP.finditer(line, len(indent)))
+    if len(gaps) > 1:
+        return line
+    if len(gaps) == 1:
+        statement, note = line[:gaps[0].start()], line[gaps[0].end():]
+        return _wrapped(statement) + "\n" + _wrapped(indent + "    " + note)
+    import textwrap
+    return "\n".join(textwrap.wrap(line.strip(), width=WIDTH, initial_indent=indent,
+                                    subsequent_indent=indent + ("  " if indent else ""),
+                                    break_long_words=False, break_on_hyphens=False))
 
 
 def heading(text: str) -> None:
@@ -193,30 +284,3 @@ def figure(width: float = 6.4, height: float = 4.8, layout: Optional[str] = "con
         raise LessonError("lesson: this picture needs matplotlib: bash .ci/setup (installs the plot extra) "
                           "or pip install 'graphlab[plot]'") from None
     return Figure(figsize=(width, height), layout=layout)
-
-
-# -- one resolver for the CLI and the REPL ----------------------------------------------------------
-#: the lecture graphs (names of ``gl.examples.GRAPHS``) and the lesson built on each
-GRAPH_LESSONS = {"scalar": 1, "sigmoid": 2, "sigmoid_fused": 2, "gates": 3, "vector": 4}
-
-
-def resolve_lesson(text) -> Lesson:
-    """The lesson ``text`` names: a number, a topic, a file name, or the lecture graph the lesson
-    is built on (``scalar`` is lesson 1), so ``graphlab lesson`` and the REPL's ``:lesson`` take
-    the same words. A LessonError suggests the closest name.
-
-    >>> resolve_lesson("scalar").number, resolve_lesson("2").topic
-    (1, 'sigmoid_neuron')
-    """
-    word = str(text).strip()
-    if word in GRAPH_LESSONS:
-        return find(GRAPH_LESSONS[word])
-    try:
-        return find(word)
-    except LessonError:
-        import difflib
-        names = [lesson.topic for lesson in available()] + list(GRAPH_LESSONS)
-        close = difflib.get_close_matches(word, names, n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise LessonError(f"lesson: no lesson {word!r}; {hint}give a number 1-{len(available())}, a topic "
-                          f"(graphlab lesson --list) or a graph: {', '.join(GRAPH_LESSONS)}") from None

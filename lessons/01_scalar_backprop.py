@@ -63,7 +63,7 @@ def chain_rule_gaps(trace: gl.Trace) -> dict:
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     nodes = lecture_graph()
     x, y, z = (nodes[name].item() for name in "xyz")
@@ -71,48 +71,48 @@ def main(argv=None) -> int:
     lessons.heading("By hand (E01)")
     hand = by_hand(x, y, z)
     q_value, f_value = hand["q"], hand["f"]
-    print(f"x = {x:g}, y = {y:g}, z = {z:g}")
-    print(f"forward:  q = x + y = {x:g} + {y:g} = {q_value:g},  f = q z = {q_value:g} × {z:g} = {f_value:g}")
-    print("backward, from the output down:")
-    print(f"  df/df = {hand['df/df']:g}")
-    print(f"  df/dz = df/df × q = 1 × {q_value:g} = {hand['df/dz']:g}       (mul gate: the local gradient is the other input)")
-    print(f"  df/dq = df/df × z = 1 × {z:g} = {hand['df/dq']:g}")
-    print(f"  df/dx = df/dq × dq/dx = {hand['df/dq']:g} × 1 = {hand['df/dx']:g}  (add gate: the local gradient is 1)")
-    print(f"  df/dy = df/dq × dq/dy = {hand['df/dq']:g} × 1 = {hand['df/dy']:g}")
-    print("The notes' numbers are right. Two labels slip (they call df/dq the derivative with respect to z,\n"
+    lessons.say(f"x = {x:g}, y = {y:g}, z = {z:g}")
+    lessons.say(f"forward:  q = x + y = {x:g} + {y:g} = {q_value:g},  f = q z = {q_value:g} × {z:g} = {f_value:g}")
+    lessons.say("backward, from the output down:")
+    lessons.say(f"  df/df = {hand['df/df']:g}")
+    lessons.say(f"  df/dz = df/df × q = 1 × {q_value:g} = {hand['df/dz']:g}  (mul gate: local gradient = the other input)")
+    lessons.say(f"  df/dq = df/df × z = 1 × {z:g} = {hand['df/dq']:g}")
+    lessons.say(f"  df/dx = df/dq × dq/dx = {hand['df/dq']:g} × 1 = {hand['df/dx']:g}  (add gate: the local gradient is 1)")
+    lessons.say(f"  df/dy = df/dq × dq/dy = {hand['df/dq']:g} × 1 = {hand['df/dy']:g}")
+    lessons.say("The notes' numbers are right. Two labels slip (they call df/dq the derivative with respect to z,\n"
           "and write dL/dy × dz/dy where dL/dz × dz/dy is meant); the arithmetic does not change.")
 
     lessons.heading("With graphlab")
     f, q = nodes["f"], nodes["q"]
-    print("gl.examples.build('scalar') builds x, y, z with gl.scalar, then q = x + y and f = q * z.")
-    print(f"forward order (each node after its inputs): {', '.join(forward_order(nodes))}")
-    print(f"q = {q.item():g}, f = {f.item():g}; before backward no gradient is known:")
-    print(gl.viz.diagram(f))
+    lessons.say("gl.examples.build('scalar') builds x, y, z with gl.scalar, then q = x + y and f = q * z.")
+    lessons.say(f"forward order (each node after its inputs): {', '.join(forward_order(nodes))}")
+    lessons.say(f"q = {q.item():g}, f = {f.item():g}; before backward no gradient is known:")
+    lessons.say(gl.viz.diagram(f))
     lessons.diagram(f, options.out / "e01_forward.svg")
-    print(f"\nThe mul gate kept its inputs (q, z) = {tuple(float(a) for a in f.creator.saved_tensors)} in forward:\n"
+    lessons.say(f"\nThe mul gate kept its inputs (q, z) = {tuple(float(a) for a in f.creator.saved_tensors)} in forward:\n"
           "backward needs them, because each input's local gradient is the other input.")
 
     lessons.heading("The backward walk (E02: upstream × local = downstream)")
     trace = f.backward()
-    print(f"backward order (output first): {', '.join(backward_order(trace))}")
+    lessons.say(f"backward order (output first): {', '.join(backward_order(trace))}")
     for step in trace:
-        print(f"  {step}")
-    print()
-    print(trace.table())
+        lessons.say(f"  {step}")
+    lessons.say()
+    lessons.say(trace.table())
     gaps = chain_rule_gaps(trace)
-    print(f"\n|downstream - upstream × local| at every gate: "
+    lessons.say(f"\n|downstream - upstream × local| at every gate: "
           + ", ".join(f"{name} {gap:g}" for name, gap in gaps.items()))
-    print(gl.viz.diagram(f))
+    lessons.say(gl.viz.diagram(f))
 
     ours = gradients(nodes)
     rows = [(name, f"{hand[name]:g}", f"{ours[name]:g}", "yes" if hand[name] == ours[name] else "NO")
             for name in ("df/dx", "df/dy", "df/dz", "df/dq", "df/df")]
-    print("\n" + lessons.table(rows, ("gradient", "by hand", "graphlab", "equal")))
+    lessons.say("\n" + lessons.table(rows, ("gradient", "by hand", "graphlab", "equal")))
 
     lessons.heading("Pictures")
     lessons.diagram(f, options.out / "e01_backward.svg")
     lessons.diagram(f, options.out / "e01_focus_q.svg", focus=q)
-    print(f"  (values in green above each edge, gradients in red below; the focus picture spells out\n"
+    lessons.say(f"  (values in green above each edge, gradients in red below; the focus picture spells out\n"
           f"   q's chain rule: downstream = upstream × local = {q.grad.item():g} × 1 = {nodes['x'].grad.item():g} "
           f"for x and for y)")
     if not options.quick:

@@ -136,16 +136,16 @@ def printed_forward(w0: float, x0: float, w1: float, x1: float, w2: float) -> di
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     nodes = neuron()
     inputs = leaf_values(nodes)
     lessons.heading("Forward (E03): the green numbers")
-    print(", ".join(f"{name} = {value:g}" for name, value in inputs.items()))
-    print(lessons.table([(gate, computes, f"{value:.2f}", f"{value:.7g}") for gate, computes, value in forward_table(nodes)],
+    lessons.say(", ".join(f"{name} = {value:g}" for name, value in inputs.items()))
+    lessons.say(lessons.table([(gate, computes, f"{value:.2f}", f"{value:.7g}") for gate, computes, value in forward_table(nodes)],
                         ("gate", "computes", "slide", "exact")))
     w0, x0, w1, x1 = (inputs[name] for name in ("w0", "x0", "w1", "x1"))
-    print(f"w2 is not stated in the notes; the exp gate's input -1 implies it: the linear sum is 1, so\n"
+    lessons.say(f"w2 is not stated in the notes; the exp gate's input -1 implies it: the linear sum is 1, so\n"
           f"w2 = 1 - ({w0:g}·{x0:g} + {w1:g}·{x1:g}) = {implied_w2(w0, x0, w1, x1):g}.")
 
     lessons.heading("Backward: the red numbers, exactly")
@@ -155,17 +155,17 @@ def main(argv=None) -> int:
     for gate, node, upstream, local, downstream in backward_table(trace):
         rows.append((gate, node, f"{upstream:.4f}", ", ".join(f"{value:.4f}" for value in local),
                      ", ".join(f"{value:.4f}" for value in downstream)))
-    print(lessons.table(rows, ("gate", "node", "upstream", "local", "downstream")))
-    print("\nThe 1/x gate's local gradient for its input is -1/x² = -1/1.37² (the other entry, 1/x, belongs to\n"
+    lessons.say(lessons.table(rows, ("gate", "node", "upstream", "local", "downstream")))
+    lessons.say("\nThe 1/x gate's local gradient for its input is -1/x² = -1/1.37² (the other entry, 1/x, belongs to\n"
           "the constant 1 on top of the fraction, which needs no gradient).")
 
     lessons.heading("The gradients: exact, rounded at the end, and the notes' two-decimal walk")
     exact = gradients(nodes)
     rows = [(f"df/d{name}", f"{exact[name]:.7f}", f"{exact[name]:.2f}", f"{rounded[name]:.2f}") for name in LEAVES]
-    print(lessons.table(rows, ("gradient", "exact", "rounded at the end", "two decimals per gate (notes)")))
+    lessons.say(lessons.table(rows, ("gradient", "exact", "rounded at the end", "two decimals per gate (notes)")))
     carried, upstream = rounded["w2"], exact["w2"]    # the last add gate hands w2 what it hands the mul gates
     products = ", ".join(f"{carried:.2f} × {inputs[other]:g} = {carried * inputs[other]:.2f}" for other in ("w0", "x1", "w1"))
-    print(f"The notes carry {carried:.2f} into the two mul gates: {products}.\n"
+    lessons.say(f"The notes carry {carried:.2f} into the two mul gates: {products}.\n"
           f"Exactly, {upstream:.4f} × {inputs['w0']:g} = {upstream * inputs['w0']:.4f} rounds to "
           f"{upstream * inputs['w0']:.2f}: rounding inside a chain moves the last digit.\n"
           "The notes also label the w1/x1 locals 'df/dw0' and 'df/dx0'.")
@@ -175,23 +175,23 @@ def main(argv=None) -> int:
     fused_trace = fused["f"].backward()
     local = fused_sigmoid_local(fused, fused_trace)
     output = fused["f"].item()
-    print(f"sigmoid gate: input {fused['s'].item():g}, output σ(1) = {output:.7f}")
-    print(f"local gradient (1 - σ) σ = (1 - {output:.2f}) × {output:.2f} = {(1 - round(output, 2)) * round(output, 2):.4f} "
+    lessons.say(f"sigmoid gate: input {fused['s'].item():g}, output σ(1) = {output:.7f}")
+    lessons.say(f"local gradient (1 - σ) σ = (1 - {output:.2f}) × {output:.2f} = {(1 - round(output, 2)) * round(output, 2):.4f} "
           f"on the slide; exactly {local:.7f}")
     composed, together = gradients(nodes), gradients(fused)
     gap = max(abs(composed[name] - together[name]) for name in LEAVES)
-    print(f"{len(topological_order([nodes['f']]))} nodes composed, {len(topological_order([fused['f']]))} fused; "
+    lessons.say(f"{len(topological_order([nodes['f']]))} nodes composed, {len(topological_order([fused['f']]))} fused; "
           f"largest gradient difference {gap:.1e}")
-    print("(the notes call the sigmoid gate's input 0.73; 0.73 is its output, σ(1).)")
+    lessons.say("(the notes call the sigmoid gate's input 0.73; 0.73 is its output, σ(1).)")
 
     lessons.heading("Straight-line code (E06), and the bug in the notes' forward")
     flat = flat_code(**inputs)
     gap = max(abs(flat[name] - exact[name]) for name in LEAVES)
-    print(f"forward with sums: L = {flat['L']:.7f}; its backward matches graphlab to {gap:.1e}")
+    lessons.say(f"forward with sums: L = {flat['L']:.7f}; its backward matches graphlab to {gap:.1e}")
     printed = printed_forward(**inputs)
-    print(f"the notes' forward multiplies: s2 = s0 * s1 = {printed['s2']:g}, s3 = s2 * w2 = {printed['s3']:g}, "
+    lessons.say(f"the notes' forward multiplies: s2 = s0 * s1 = {printed['s2']:g}, s3 = s2 * w2 = {printed['s3']:g}, "
           f"L = σ(36) = {printed['L']:.4f}")
-    print(f"and then the printed backward is wrong: it passes grad_s2 on unchanged (the add gate's local 1),\n"
+    lessons.say(f"and then the printed backward is wrong: it passes grad_s2 on unchanged (the add gate's local 1),\n"
           f"but a mul gate's locals are the other inputs: graphlab's walk of that forward has locals\n"
           f"{printed['local s2']} at s2 and {printed['local s3']} at s3, not (1, 1).")
 

@@ -97,37 +97,37 @@ def leaf_gradients(nodes: dict) -> dict:
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("Each gate alone (E05)")
     gates = {"add": add_gate(), "mul": mul_gate(), "max": max_gate(), "copy": copy_gate()}
     add, mul, biggest, copy = gates.values()
-    print(f"add:  {add.inputs[0]:g} + {add.inputs[1]:g} = {add.output:g}; upstream {add.upstream[0]:g} "
-          f"-> downstream {format_value(add.downstream)}        every input gets the upstream gradient")
-    print(f"mul:  {mul.inputs[0]:g} × {mul.inputs[1]:g} = {mul.output:g}; upstream {mul.upstream[0]:g} "
-          f"-> downstream {format_value(mul.downstream)}      = ({mul.upstream[0]:g} × {mul.inputs[1]:g}, "
+    lessons.say(f"add:  {add.inputs[0]:g} + {add.inputs[1]:g} = {add.output:g}; upstream {add.upstream[0]:g} "
+          f"-> downstream {format_value(add.downstream)}\n      every input gets the upstream gradient")
+    lessons.say(f"mul:  {mul.inputs[0]:g} × {mul.inputs[1]:g} = {mul.output:g}; upstream {mul.upstream[0]:g} "
+          f"-> downstream {format_value(mul.downstream)}\n      = ({mul.upstream[0]:g} × {mul.inputs[1]:g}, "
           f"{mul.upstream[0]:g} × {mul.inputs[0]:g}): each input gets the other one")
-    print(f"max:  max({biggest.inputs[0]:g}, {biggest.inputs[1]:g}) = {biggest.output:g}; upstream "
-          f"{biggest.upstream[0]:g} -> downstream {format_value(biggest.downstream)}   the winner takes it all")
-    print(f"copy: x = {copy.inputs[0]:g} is read twice (both readers see {copy.output:g}); they send back "
+    lessons.say(f"max:  max({biggest.inputs[0]:g}, {biggest.inputs[1]:g}) = {biggest.output:g}; upstream "
+          f"{biggest.upstream[0]:g} -> downstream {format_value(biggest.downstream)}\n      the winner takes it all")
+    lessons.say(f"copy: x = {copy.inputs[0]:g} is read twice (both see {copy.output:g}); they send back "
           f"{copy.upstream[0]:g} and {copy.upstream[1]:g} -> x gets {copy.downstream[0]:g}")
-    print("\n" + lessons.table([(name, gate.pattern, gate.words) for name, gate in gates.items()],
+    lessons.say("\n" + lessons.table([(name, gate.pattern, gate.words) for name, gate in gates.items()],
                                ("gate", "Step.pattern", "in the lecture's words")))
     tie = max_gate(5, 5, 9)
-    print(f"\nA tie has no single winner: graphlab splits the gradient, max(5, 5) with upstream 9 -> "
+    lessons.say(f"\nA tie has no single winner: graphlab splits the gradient, max(5, 5) with upstream 9 -> "
           f"{format_value(tie.downstream)}\n(the derivative of max does not exist there; half each is SymPy's "
           f"convention too). ReLU is max(0, x): its pattern is '{gl.scalar(1.0).relu().creator.pattern}'.")
 
     lessons.heading("The lecture's slide: f = 2 (x y + max(z, w)) + x, one Step at a time")
     nodes = lecture_slide()
-    print(", ".join(f"{name} = {nodes[name].item():g}" for name in "xyzw")
+    lessons.say(", ".join(f"{name} = {nodes[name].item():g}" for name in "xyzw")
           + f";  x y = {nodes['xy'].item():g}, max(z, w) = {nodes['m'].item():g}, s = {nodes['s'].item():g}, "
             f"f = {nodes['f'].item():g}")
     for caption in walk(nodes):
-        print("\n".join([caption[0]] + [f"    {line}" for line in caption[1:]]))
+        lessons.say("\n".join([caption[0]] + [f"    {line}" for line in caption[1:]]))
     grads = leaf_gradients(nodes)
     seed, through_s, to_z = (nodes[name].grad.item() for name in ("f", "s", "z"))
-    print(f"\nRead without computing: the add gates pass {seed:g} and then {through_s:g} straight through; the max "
+    lessons.say(f"\nRead without computing: the add gates pass {seed:g} and then {through_s:g} straight through; the max "
           f"sends all of its {through_s:g} to z\n(z = {nodes['z'].item():g} beat w = {nodes['w'].item():g}) and 0 to w; "
           f"the mul gives x the upstream {through_s:g} times y and y the upstream times x;\nx also reaches f directly "
           f"with gradient {seed:g}, so the copy gate adds: df/dx = {grads['x']:g}, df/dy = {grads['y']:g}, "

@@ -17,6 +17,7 @@ dL/dw = xᵀ dL/dy. The shapes alone force this: there is only one way to multip
 """
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -69,6 +70,14 @@ def matmul_example(x_values=((1, 2, 0), (-1, 1, 2)), middle_row=(1, -2, 0, 1)) -
             "dL/dy wᵀ": upstream @ w.data.T, "xᵀ dL/dy": x.data.T @ upstream}
 
 
+def _tree_in_80_columns(tree: str) -> str:
+    """gl.viz.diagram's tree in 80 columns: without the words "value" and "grad" (said once below)
+    and the last column (shape and dtype: float64 everywhere, the shapes stated above)."""
+    lines = [re.sub(r"\s+\([\d, ]*\) float\d+$", "", line).replace("value ", "").replace("grad ", "").rstrip()
+             for line in tree.splitlines()]
+    return "\n".join(lines) + "\n(each node: its value, then its gradient df/dnode; all float64)"
+
+
 def dot_text(left, right) -> str:
     """``3·2 + 2·3 + 1·(-3)``: a dot product written out, negative numbers in brackets."""
     def number(value) -> str:
@@ -99,62 +108,62 @@ def linear_layers_collapse(seed: int = 0) -> float:
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("f = ||W x||² (E12)")
     nodes = norm_of_product()
     W, x, q, f = (nodes[name] for name in ("W", "x", "q", "f"))
-    print(f"W = {W.data.tolist()}, x = {x.data.tolist()}")
-    print(f"q = W x = {np.round(q.data, 6).tolist()},  f = q·q = {f.item():.6g}")
-    print(f"df/dq = {np.round(q.grad, 6).tolist()}  (shape {q.grad.shape}, the shape of q)")
-    print(f"df/dW = {np.round(W.grad, 6).tolist()}  (shape {W.grad.shape}, the shape of W)")
-    print(f"df/dx = {np.round(x.grad, 6).tolist()}  (shape {x.grad.shape}, the shape of x)")
+    lessons.say(f"W = {W.data.tolist()}, x = {x.data.tolist()}")
+    lessons.say(f"q = W x = {np.round(q.data, 6).tolist()},  f = q·q = {f.item():.6g}")
+    lessons.say(f"df/dq = {np.round(q.grad, 6).tolist()}  (shape {q.grad.shape}, the shape of q)")
+    lessons.say(f"df/dW = {np.round(W.grad, 6).tolist()}  (shape {W.grad.shape}, the shape of W)")
+    lessons.say(f"df/dx = {np.round(x.grad, 6).tolist()}  (shape {x.grad.shape}, the shape of x)")
     formulas = by_the_formulas(W.data, x.data)
     gap = max(float(np.abs(formulas["df/dW"] - W.grad).max()), float(np.abs(formulas["df/dx"] - x.grad).max()))
-    print(f"the closed forms 2 q xᵀ and 2 Wᵀ q agree with the walk to {gap:.1e}")
+    lessons.say(f"the closed forms 2 q xᵀ and 2 Wᵀ q agree with the walk to {gap:.1e}")
     exact = exact_gradients(nodes)
-    print(f"SymPy, exactly: df/dW = {exact['W'].tolist()}, df/dx = {exact['x'].tolist()}")
-    print(f"The notes' summary 'df/dx = Wᵀ q' drops the factor 2: Wᵀ q = "
+    lessons.say(f"SymPy, exactly: df/dW = {exact['W'].tolist()}, df/dx = {exact['x'].tolist()}")
+    lessons.say(f"The notes' summary 'df/dx = Wᵀ q' drops the factor 2: Wᵀ q = "
           f"{np.round(formulas['slip Wᵀq'], 6).tolist()}, half the right answer;\n"
           f"their numbers use 2q and are right. (Their index sum also ends in 2 q_i x_j where Σ_k 2 q_k W_ki is meant.)")
-    print(gl.viz.diagram(f))
+    lessons.say(_tree_in_80_columns(gl.viz.diagram(f)))
 
     lessons.heading("y = x w: the local gradient one entry at a time (E11)")
     example = matmul_example()
-    print(f"w = {example['w'].data.astype(int).tolist()}   (rows 1 and 3 from the notes; the middle row is not given)")
-    print(f"dy/dx[1,1]: how all of y moves when x[1,1] moves = {example['dy/dx11'].astype(int).tolist()}: row 1 of w, "
+    lessons.say(f"w = {example['w'].data.astype(int).tolist()}   (rows 1 and 3 from the notes; the middle row is not given)")
+    lessons.say(f"dy/dx[1,1]: how all of y moves when x[1,1] moves = {example['dy/dx11'].astype(int).tolist()}: row 1 of w, "
           f"in y's first row only")
-    print(f"dy/dx[2,3] = {example['dy/dx23'].astype(int).tolist()}: row 3 of w, in y's second row")
-    print(f"upstream dL/dy = {example['upstream'].astype(int).tolist()}  (row 1 from the slide; row 2 as the "
+    lessons.say(f"dy/dx[2,3] = {example['dy/dx23'].astype(int).tolist()}: row 3 of w, in y's second row")
+    lessons.say(f"upstream dL/dy = {example['upstream'].astype(int).tolist()}  (row 1 from the slide; row 2 as the "
           f"catalogue recalls it)")
     w_rows, upstream_rows = example["w"].data, example["upstream"]
-    print(f"dL/dx[1,1] = w[1,:]·dL/dy[1,:] = {dot_text(w_rows[0], upstream_rows[0])} = {example['dL/dx11']:g}")
-    print(f"dL/dx[2,3] = w[3,:]·dL/dy[2,:] = {dot_text(w_rows[2], upstream_rows[1])} = {example['dL/dx23']:g}")
+    lessons.say(f"dL/dx[1,1] = w[1,:]·dL/dy[1,:] = {dot_text(w_rows[0], upstream_rows[0])} = {example['dL/dx11']:g}")
+    lessons.say(f"dL/dx[2,3] = w[3,:]·dL/dy[2,:] = {dot_text(w_rows[2], upstream_rows[1])} = {example['dL/dx23']:g}")
 
     lessons.heading("The rules, read off the shapes")
     x_, w_, upstream = example["x"], example["w"], example["upstream"]
-    print(f"x {x_.shape} @ w {w_.shape} -> y {example['y'].shape};  dL/dy has y's shape {upstream.shape}")
-    print(f"dL/dx must be {x_.shape}: the only product that fits is dL/dy {upstream.shape} @ wᵀ {w_.data.T.shape}")
-    print(f"dL/dw must be {w_.shape}: the only product that fits is xᵀ {x_.data.T.shape} @ dL/dy {upstream.shape}")
+    lessons.say(f"x {x_.shape} @ w {w_.shape} -> y {example['y'].shape};  dL/dy has y's shape {upstream.shape}")
+    lessons.say(f"dL/dx must be {x_.shape}: the only product that fits is dL/dy {upstream.shape} @ wᵀ {w_.data.T.shape}")
+    lessons.say(f"dL/dw must be {w_.shape}: the only product that fits is xᵀ {x_.data.T.shape} @ dL/dy {upstream.shape}")
     same_x = np.array_equal(x_.grad, example["dL/dy wᵀ"])
     same_w = np.array_equal(w_.grad, example["xᵀ dL/dy"])
-    print(f"graphlab's walk gives exactly these: dL/dx = dL/dy wᵀ {same_x}, dL/dw = xᵀ dL/dy {same_w}")
-    print("Its Trace (and the REPL's :show, the walk's captions) states them with the shapes:")
+    lessons.say(f"graphlab's walk gives exactly these: dL/dx = dL/dy wᵀ {same_x}, dL/dw = xᵀ dL/dy {same_w}")
+    lessons.say("Its Trace (and the REPL's :show, the walk's captions) states them with the shapes:")
     for line in example["trace"].step_for(example["y"]).rule_lines(values=False):
         print(f"  {line}")
-    print(f"The Jacobian dy/dx would have shape {example['jacobian'].shape} ({example['jacobian'].size} entries); "
+    lessons.say(f"The Jacobian dy/dx would have shape {example['jacobian'].shape} ({example['jacobian'].size} entries); "
           f"the walk never builds it.")
 
     lessons.heading("A 3-layer net (E13)")
     net = three_layer_net()
     for name in ("x", "h1", "h2", "out"):
-        print(f"  {name:<3} {net[name].shape}")
+        lessons.say(f"  {name:<3} {net[name].shape}")
     rows = [(name, str(param.shape), param.size, str(param.grad.shape)) for name, param in net["params"].items()]
-    print(lessons.table(rows, ("parameter", "shape", "count", "gradient shape")))
-    print(f"{net['count']} parameters; every gradient has its parameter's shape (E07).")
-    print("The walk, step by step: each tensor step states its rule, each value its shape")
+    lessons.say(lessons.table(rows, ("parameter", "shape", "count", "gradient shape")))
+    lessons.say(f"{net['count']} parameters; every gradient has its parameter's shape (E07).")
+    lessons.say("The walk, step by step: each tensor step states its rule, each value its shape")
     print(net["trace"])
-    print(f"Without the sigmoids the layers collapse: W2 (W1 x) and (W2 W1) x differ by {linear_layers_collapse():.1e},\n"
+    lessons.say(f"Without the sigmoids the layers collapse: W2 (W1 x) and (W2 W1) x differ by {linear_layers_collapse():.1e},\n"
           f"so a deep net of linear layers is one linear layer; the non-linearity is what makes depth count.")
 
     lessons.heading("Pictures")

@@ -87,12 +87,12 @@ def relu_backward_at_scale(batch: int, width: int = 4096) -> dict:
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("Scalar, gradient, Jacobian (E07)")
     inputs, outputs = 4, 3
     shapes = derivative_shapes(inputs, outputs)
-    print(f"scalar -> scalar: a derivative, one number: shape {shapes['scalar -> scalar']}\n"
+    lessons.say(f"scalar -> scalar: a derivative, one number: shape {shapes['scalar -> scalar']}\n"
           f"vector -> scalar: a gradient, the input's shape {shapes['vector -> scalar']} (the loss L is a scalar, so "
           f"every dL/dv has v's shape)\n"
           f"vector -> vector: a Jacobian, (outputs × inputs) = {shapes['vector -> vector']} for {inputs} inputs and {outputs} outputs; "
@@ -103,29 +103,29 @@ def main(argv=None) -> int:
 
     lessons.heading("A Jacobian by hand, then exactly (E08)")
     report = jacobian_by_sympy()
-    print(report)
+    lessons.say(report)
     rows = value_and_rows()
-    print(f"f(1, 2) = {tuple(int(v) for v in rows['f'])}")
+    lessons.say(f"f(1, 2) = {tuple(int(v) for v in rows['f'])}")
     for index, row in enumerate(rows["rows"], 1):
-        print(f"backward from f{index} alone (upstream = e{index}) gives row {index}: {tuple(int(v) for v in row)}")
-    print("A backward walk never needs the whole matrix: it computes upstream · J, one product per walk.")
+        lessons.say(f"backward from f{index} alone (upstream = e{index}) gives row {index}: {tuple(int(v) for v in row)}")
+    lessons.say("A backward walk never needs the whole matrix: it computes upstream · J, one product per walk.")
 
     lessons.heading("ReLU: a diagonal Jacobian (E10)")
     relu = relu_jacobian()
-    print(f"x = {RELU_INPUT}  ->  y = max(0, x) = {tuple(int(v) for v in relu['y'])}")
-    print(f"dy/dx (gl.jacobian) =\n{relu['jacobian'].astype(int)}")
-    print(f"SymPy agrees exactly: {relu['exact'].tolist()}")
-    print(f"graphlab's relu gate keeps only the diagonal as its local gradient: {relu['local'].astype(int).tolist()}")
-    print(f"upstream {RELU_UPSTREAM} × local = downstream {tuple(int(v) for v in relu['downstream'])}"
+    lessons.say(f"x = {RELU_INPUT}  ->  y = max(0, x) = {tuple(int(v) for v in relu['y'])}")
+    lessons.say(f"dy/dx (gl.jacobian) =\n{relu['jacobian'].astype(int)}")
+    lessons.say(f"SymPy agrees exactly: {relu['exact'].tolist()}")
+    lessons.say(f"graphlab's relu gate keeps only the diagonal as its local gradient: {relu['local'].astype(int).tolist()}")
+    lessons.say(f"upstream {RELU_UPSTREAM} × local = downstream {tuple(int(v) for v in relu['downstream'])}"
           f"  (the same as J @ upstream = {tuple(int(v) for v in relu['J @ upstream'])})")
 
     lessons.heading("Why the Jacobian is never built (E09)")
     for batch in (1, 100):
         structure = relu_structure(batch)
-        print(f"relu on {structure.shapes[0]}: {structure.memory().splitlines()[0]}")
-    print("The notes say 4,096,000 × 4,096,000 for the batch of 100; 100 × 4096 is 409,600 (the slide agrees).")
+        lessons.say(f"relu on {structure.shapes[0]}: {structure.memory().splitlines()[0]}")
+    lessons.say("The notes say 4,096,000 × 4,096,000 for the batch of 100; 100 × 4096 is 409,600 (the slide agrees).")
     scale = relu_backward_at_scale(batch=10 if options.quick else 100)
-    print(f"graphlab's backward on {scale['elements']:,} elements multiplies by the 0/1 mask elementwise "
+    lessons.say(f"graphlab's backward on {scale['elements']:,} elements multiplies by the 0/1 mask elementwise "
           f"(gradient equals the mask: {scale['matches mask']}): {scale['elements']:,} numbers, not their square.")
 
     lessons.heading("Pictures")
@@ -134,8 +134,8 @@ def main(argv=None) -> int:
             options.out / "e10_relu_jacobian.png"))
         lessons.wrote(gl.verify.structure("matmul", [(2, 3), (3, 4)]).heatmap(options.out / "e11_matmul_jacobian.png"))
     except gl.verify.VerifyError as error:           # no matplotlib: the numbers above still stand
-        print(f"  {error}")
-    print("  (the matmul picture is dy/dx for y = x w with x 2×3: block-diagonal, each row of y reads one row of x)")
+        lessons.say(f"  {error}")
+    lessons.say("  (the matmul picture is dy/dx for y = x w with x 2×3: block-diagonal, each row of y reads one row of x)")
     return 0
 
 

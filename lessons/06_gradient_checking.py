@@ -125,46 +125,46 @@ def e12_leaves() -> list:
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("How small should h be? σ'(1) by finite differences")
     steps = [10.0 ** -k for k in range(1, 13)]
     errors = {dtype.__name__: sigmoid_derivative_errors(steps, dtype) for dtype in (np.float64, np.float32)}
-    print(f"exact σ'(1) = (1 - σ(1)) σ(1) = {errors['float64']['exact']:.7f}  (E04)")
+    lessons.say(f"exact σ'(1) = (1 - σ(1)) σ(1) = {errors['float64']['exact']:.7f}  (E04)")
     rows = [(f"1e-{k}", *(f"{errors[dtype][kind][k - 1]:.1e}" for dtype in ("float64", "float32")
                           for kind in ("one-sided", "central"))) for k in range(1, 13)]
-    print(lessons.table(rows, ("h", "float64 one-sided", "float64 central", "float32 one-sided", "float32 central")))
+    lessons.say(lessons.table(rows, ("h", "float64 one-sided", "float64 central", "float32 one-sided", "float32 central")))
     best = {dtype: min(errors[dtype]["central"]) for dtype in errors}
-    print(f"The error falls like h (one-sided) or h² (central) until rounding, about ε/h, takes over. The best central\n"
+    lessons.say(f"The error falls like h (one-sided) or h² (central) until rounding, about ε/h, takes over. The best central\n"
           f"error is {best['float64']:.0e} in float64; in float32 (ε ≈ 1e-7) the h = 1e-6 that gl.gradcheck uses gives\n"
           f"{errors['float32']['central'][5]:.0e}, and below 1e-7 x + h == x. Hence: central differences, float64, h = 1e-6.")
 
     lessons.heading("gl.gradcheck on the neuron (E03)")
     w = gl.tensor([E03_INPUTS["w0"], E03_INPUTS["w1"], E03_INPUTS["w2"]], name="w")
     x = gl.tensor([E03_INPUTS["x0"], E03_INPUTS["x1"]], name="x")
-    print(f"gl.gradcheck(neuron, [w, x]): {check(neuron_as_function, [w, x])}  "
+    lessons.say(f"gl.gradcheck(neuron, [w, x]): {check(neuron_as_function, [w, x])}  "
           f"(every op's backward, in float64, against central differences)")
 
     lessons.heading("Bug 1: the notes' flat code (E06)")
-    print(f"At the notes' inputs ({', '.join(f'{k} = {v:g}' for k, v in E03_INPUTS.items())}):")
-    print(f"  {check_printed_flat_code(E03_INPUTS)}")
+    lessons.say(f"At the notes' inputs ({', '.join(f'{k} = {v:g}' for k, v in E03_INPUTS.items())}):")
+    lessons.say(f"  {check_printed_flat_code(E03_INPUTS)}")
     s3 = printed_s3(E03_INPUTS)
-    print(f"The check passes a wrong backward: the printed forward gives s3 = {s3:g}, where σ is flat "
+    lessons.say(f"The check passes a wrong backward: the printed forward gives s3 = {s3:g}, where σ is flat "
           f"(σ'({s3:g}) = {sigmoid_slope(s3):.1e}),\nso the right and the wrong gradients are both ~0. "
           f"Check where the function is not saturated:")
     quarter = {name: value / 4 for name, value in E03_INPUTS.items()}
-    print(f"At the same inputs divided by 4 ({', '.join(f'{k} = {v:g}' for k, v in quarter.items())}):")
-    print("  " + check_printed_flat_code(quarter).replace("\n", "\n  "))
+    lessons.say(f"At the same inputs divided by 4 ({', '.join(f'{k} = {v:g}' for k, v in quarter.items())}):")
+    lessons.say(check_printed_flat_code(quarter))         # gradcheck's table: 80 columns, not indented
 
     lessons.heading("Bug 2: the factor 2 the notes' summary drops (E12)")
-    print("  " + check(NormOfProductAsSummarized.apply, e12_leaves()).replace("\n", "\n  "))
-    print("The analytic column is exactly half the numeric one for x: df/dx = Wᵀ q instead of 2 Wᵀ q.")
+    lessons.say(check(NormOfProductAsSummarized.apply, e12_leaves()))
+    lessons.say("The analytic column is exactly half the numeric one for x: df/dx = Wᵀ q instead of 2 Wᵀ q.")
     report = gl.verify.op(NormOfProductAsSummarized, values=[leaf.data.tolist() for leaf in e12_leaves()])
-    print(f"SymPy names the entry exactly (gl.verify.op): {report.worst}")
+    lessons.say(f"SymPy names the entry exactly (gl.verify.op): {report.worst}")
 
     lessons.heading("A false alarm: checking at a kink")
-    print(f"gl.gradcheck(relu, [(0, 1)]):\n  " + check(gl.relu, [gl.tensor([0.0, 1.0], name="x")]).replace("\n", "\n  "))
-    print("ReLU's backward is right (graphlab takes relu'(0) = 0), but a central difference across the kink\n"
+    lessons.say("gl.gradcheck(relu, [(0, 1)]):\n" + check(gl.relu, [gl.tensor([0.0, 1.0], name="x")]))
+    lessons.say("ReLU's backward is right (graphlab takes relu'(0) = 0), but a central difference across the kink\n"
           "averages the slopes 0 and 1 and gets 0.5. Check at points away from kinks, or expect these.")
 
     lessons.heading("Pictures")

@@ -221,75 +221,75 @@ def dead_relus(lr: float, epochs: int = 1, seed: int = 0) -> dict:
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("Sigmoid saturates (E32)")
     rows = sigmoid_saturation()
-    print(lessons.table([(f"{row['x']:g}", f"{row['sigmoid']:.7g}", f"{row['gradient']:.6g}",
+    lessons.say(lessons.table([(f"{row['x']:g}", f"{row['sigmoid']:.7g}", f"{row['gradient']:.6g}",
                           f"{row['sigma(1 - sigma)']:.6g}") for row in rows],
                         ("x", "σ(x)", "σ'(x) by backward", "σ(1 - σ)")))
-    print("The notes round σ(±10) to 0 and 1 and the gradient to 0(1 - 0) = 0; exactly it is 4.54e-5, five\n"
+    lessons.say("The notes round σ(±10) to 0 and 1 and the gradient to 0(1 - 0) = 0; exactly it is 4.54e-5, five\n"
           "thousand times smaller than at 0. A unit with |x| = 10 passes back almost nothing.")
     for weight_std, label in ((None, "default init, U(±1/8)"), (1.0, "weights N(0, 1)")):
         measured = saturation(weight_std)
-        print(f"  sigmoid layer on the digits, {label}: {measured['saturated']:.1%} of the activations are saturated, "
+        lessons.say(f"  sigmoid layer on the digits, {label}: {measured['saturated']:.1%} of the activations are saturated, "
               f"mean local gradient {measured['mean local']:.3f} (max 0.25)")
 
     lessons.heading("Outputs that are never negative (E33)")
     dw = weight_gradient((0.2, 0.7), -1.5)
-    print(f"x = (0.2, 0.7), dL/df = -1.5: dL/dw = dL/df × x = ({dw[0]:g}, {dw[1]:g}): both negative.")
-    print("With every input positive, every component of dL/dw has the sign of dL/df: an update can only\n"
+    lessons.say(f"x = (0.2, 0.7), dL/df = -1.5: dL/dw = dL/df × x = ({dw[0]:g}, {dw[1]:g}): both negative.")
+    lessons.say("With every input positive, every component of dL/dw has the sign of dL/df: an update can only\n"
           "move w into the all-positive or the all-negative quadrant.")
     for zero_centred in (False, True):
         run = update_quadrants(zero_centred)
         source = "tanh (zero-centred)" if zero_centred else "sigmoid (all positive)"
-        print(f"  learning w* = (1, -1) from {source} inputs: {run['same sign']:.0%} of the updates have both "
+        lessons.say(f"  learning w* = (1, -1) from {source} inputs: {run['same sign']:.0%} of the updates have both "
               f"components of one sign")
-    print("So to reach (1, -1) from the sigmoid's inputs, w has to zig-zag; mini-batches soften this.")
+    lessons.say("So to reach (1, -1) from the sigmoid's inputs, w has to zig-zag; mini-batches soften this.")
 
     lessons.heading("tanh (E34)")
     tanh = tanh_facts()
-    print(f"tanh(0.7) = {tanh['tanh']:.7f} = 2σ(1.4) - 1 = {tanh['2 sigmoid(2x) - 1']:.7f} = "
+    lessons.say(f"tanh(0.7) = {tanh['tanh']:.7f} = 2σ(1.4) - 1 = {tanh['2 sigmoid(2x) - 1']:.7f} = "
           f"(eˣ - e⁻ˣ)/(eˣ + e⁻ˣ) = {tanh['4 exp terms']:.7f}: a scaled, shifted sigmoid")
-    print(f"on symmetric inputs the mean output is {tanh['mean tanh']:.3f} for tanh and {tanh['mean sigmoid']:.3f} "
+    lessons.say(f"on symmetric inputs the mean output is {tanh['mean tanh']:.3f} for tanh and {tanh['mean sigmoid']:.3f} "
           f"for the sigmoid: zero-centred")
-    print(f"but it still saturates: tanh'(0) = {tanh['slope at 0']:g}, tanh'(10) = "
+    lessons.say(f"but it still saturates: tanh'(0) = {tanh['slope at 0']:g}, tanh'(10) = "
           f"{tanh['slope at 10']:.3g}")
 
     lessons.heading("ReLU, and units that die (E35)")
     family = relu_family()
-    print(f"local gradient: {family['relu slope at -10']:g} at x = -10, "
+    lessons.say(f"local gradient: {family['relu slope at -10']:g} at x = -10, "
           f"{family['relu slope at 10']:g} at x = 10; at the kink x = 0 graphlab picks "
           f"{family['relu slope at 0']:g} (the notes: either side will do)")
     epochs = 1 if options.quick else 3
     runs = [dead_relus(lr, epochs) for lr in (1.0, 3.0, 10.0)]
-    print(lessons.table([(f"{run['lr']:g}", f"{run['dead before']:.0%}", f"{run['dead after']:.0%}",
+    lessons.say(lessons.table([(f"{run['lr']:g}", f"{run['dead before']:.0%}", f"{run['dead after']:.0%}",
                           f"{run['first loss']:.3f}", f"{run['last loss']:.3f}") for run in runs],
                         ("SGD lr", "dead at init", f"dead after {epochs} epoch(s)", "first loss", "last loss")))
-    print("A dead unit outputs 0 for every digit, so its gradient is 0 for every digit: it never comes back.\n"
+    lessons.say("A dead unit outputs 0 for every digit, so its gradient is 0 for every digit: it never comes back.\n"
           "A learning rate 3x too high kills most of the layer and the loss stops falling. The notes' 10-20%\n"
           "dead units in trained nets, and the 0.01 bias some give ReLUs at init, address the same problem.")
 
     lessons.heading("Leaky ReLU, PReLU, ELU, SELU, GELU, Maxout (E36)")
-    print(f"Leaky ReLU max(0.01x, x): leaky(-10) = {family['leaky(-10)']:.6g}, its gradient there "
+    lessons.say(f"Leaky ReLU max(0.01x, x): leaky(-10) = {family['leaky(-10)']:.6g}, its gradient there "
           f"{family['leaky slope at -10']:g}, not 0")
-    print(f"ELU: ELU(-1) = e⁻¹ - 1 = {family['elu(-1)']:.7f}, gradient {family['elu slope at -1']:.7f}; "
+    lessons.say(f"ELU: ELU(-1) = e⁻¹ - 1 = {family['elu(-1)']:.7f}, gradient {family['elu slope at -1']:.7f}; "
           f"it saturates at -α for very negative x")
     prelu = prelu_step()
-    print(f"PReLU max(αx, x): with α = 0.25 on x = (-2, 3), dL/dα = {prelu['dL/da']:g} (the negative inputs), "
+    lessons.say(f"PReLU max(αx, x): with α = 0.25 on x = (-2, 3), dL/dα = {prelu['dL/da']:g} (the negative inputs), "
           f"so SGD at lr 0.1 moves α to {prelu['a after one step']:.2f}")
     stats = self_normalizing(depth=10 if options.quick else 20)
     depth = len(stats["SELU"]["stds"])
-    print(f"SELU through {depth} layers initialised with std 1/√fan_in: mean {stats['SELU']['means'][-1]:+.3f}, "
+    lessons.say(f"SELU through {depth} layers initialised with std 1/√fan_in: mean {stats['SELU']['means'][-1]:+.3f}, "
           f"std {stats['SELU']['stds'][-1]:.3f} (ReLU: std {stats['ReLU']['stds'][-1]:.2g}, "
           f"tanh: {stats['tanh']['stds'][-1]:.2f}): it normalizes itself")
-    print(f"GELU x·Φ(x) is not monotonic: it falls to {family['gelu min']:.4f} at x = {family['gelu min at']:.3f}, "
+    lessons.say(f"GELU x·Φ(x) is not monotonic: it falls to {family['gelu min']:.4f} at x = {family['gelu min at']:.3f}, "
           f"with GELU'(-2) = {family['gelu slope at -2']:.4f} < 0")
     maxout = maxout_facts()
-    print(f"Maxout max(w1ᵀx + b1, w2ᵀx + b2), 64 -> 100: {maxout['maxout parameters']:,} parameters, twice "
+    lessons.say(f"Maxout max(w1ᵀx + b1, w2ᵀx + b2), 64 -> 100: {maxout['maxout parameters']:,} parameters, twice "
           f"{maxout['linear parameters']:,}; with the second piece 0 it is ReLU (gap {maxout['gap to ReLU']:g}), "
           f"with 0.01 times the first it is Leaky ReLU (gap {maxout['gap to Leaky ReLU']:g})")
-    print("The notes' advice: use ReLU; try Leaky ReLU, ELU, SELU or GELU for the last bit; avoid sigmoid and tanh.")
+    lessons.say("The notes' advice: use ReLU; try Leaky ReLU, ELU, SELU or GELU for the last bit; avoid sigmoid and tanh.")
 
     lessons.heading("Pictures")
     _picture_gallery(options.out / "e32_e36_activation_gallery.png")

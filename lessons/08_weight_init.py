@@ -171,54 +171,54 @@ def graphlab_initializers(fan_in: int = WIDTH, fan_out: int = 256, seed: int = 0
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("Preprocessing (E37)")
     cloud = preprocess(point_cloud())
     for stage, values in cloud.items():
-        print(f"  {stage:<13} column means {np.round(values.mean(axis=0), 6) + 0.0}, stds {np.round(values.std(axis=0), 6)}")
+        lessons.say(f"  {stage:<13} column means {np.round(values.mean(axis=0), 6) + 0.0}, stds {np.round(values.std(axis=0), 6)}")
     images = image_means()
-    print(f"images: subtract the mean image {images['mean image']} or the per-channel mean {images['channel means']}; "
+    lessons.say(f"images: subtract the mean image {images['mean image']} or the per-channel mean {images['channel means']}; "
           f"the digits after Normalize.fit: mean {images['mean after']:.1e}, std {images['std after']:.4f}")
 
     lessons.heading("Constant weights never break the symmetry (E38)")
     for value in (0.0, 0.1):
         run = constant_init_run(value)
-        print(f"all weights {value:g}: after 20 SGD steps the 32 hidden rows differ by at most {run['row spread']:g} "
+        lessons.say(f"all weights {value:g}: after 20 SGD steps the 32 hidden rows differ by at most {run['row spread']:g} "
               f"(they moved by up to {run['moved']:.3g}); loss {run['loss']:.3f}")
-    print("Every hidden unit computes the same function and gets the same gradient, so they stay copies.")
+    lessons.say("Every hidden unit computes the same function and gets the same gradient, so they stay copies.")
 
     lessons.heading(f"The lecture's experiment: {LAYERS} layers of width {WIDTH}, batch {BATCH} (E39-E42)")
     experiment = deep_net(gradients=not options.quick)
     rows = [(name, SCHEMES[name].entry, *(f"{layer.std:.2f}" for layer in layers)) for name, layers in experiment.items()]
-    print(lessons.table(rows, ("init", "entry", *(f"layer {index}" for index in range(1, LAYERS + 1)))))
+    lessons.say(lessons.table(rows, ("init", "entry", *(f"layer {index}" for index in range(1, LAYERS + 1)))))
     small, big = experiment["std 0.01, tanh"], experiment["std 0.05, tanh"]
-    print(f"\nstd 0.01 (E39): the activations shrink to {small[-1].std:.2f}, and backward multiplies the gradient by "
+    lessons.say(f"\nstd 0.01 (E39): the activations shrink to {small[-1].std:.2f}, and backward multiplies the gradient by "
           f"about 0.01·√4096 = 0.64 per layer:")
     if options.quick:
         narrow = deep_net(width=512, gradients=True)["std 0.01, tanh"]
-        print(f"  (--quick runs the backward pass at width 512, where 0.01·√512 = 0.23: the gradient arriving at layer 6 is "
+        lessons.say(f"  (--quick runs the backward pass at width 512, where 0.01·√512 = 0.23: the gradient arriving at layer 6 is "
               f"{narrow[-1].gradient:.0f},\n  at layer 1 {narrow[0].gradient:.2g})")
     else:
-        print(f"  the gradient arriving at layer 6 is {small[-1].gradient:.0f}, at layer 1 {small[0].gradient:.0f}: "
+        lessons.say(f"  the gradient arriving at layer 6 is {small[-1].gradient:.0f}, at layer 1 {small[0].gradient:.0f}: "
               f"the first layers barely learn.")
-    print(f"std 0.05 (E40): the std stays at {big[-1].std:.2f} because {big[-1].saturated:.0%} of the units sit beyond ±0.99; "
+    lessons.say(f"std 0.05 (E40): the std stays at {big[-1].std:.2f} because {big[-1].saturated:.0%} of the units sit beyond ±0.99; "
           f"the mean local gradient 1 - tanh² is {big[-1].local:.2f}\n  at layer 6 (it is {small[-1].local:.2f} with std "
           f"0.01). The notes write that 'W converges to ±1': it is the activations that do.")
     theory = derivation(experiment)
-    print(f"Xavier (E41): Var(y) = Din·Var(x)·Var(w), so std = 1/√Din = 1/√4096 = {theory['xavier std']:g}. "
+    lessons.say(f"Xavier (E41): Var(y) = Din·Var(x)·Var(w), so std = 1/√Din = 1/√4096 = {theory['xavier std']:g}. "
           f"Layer 1's Σ xᵢwᵢ, with Var(x) = 1:")
-    print(lessons.table([(name, f"{SCHEMES[name].std(WIDTH):.6f}", f"{theory['predicted'][name]:.3f}",
+    lessons.say(lessons.table([(name, f"{SCHEMES[name].std(WIDTH):.6f}", f"{theory['predicted'][name]:.3f}",
                           f"{theory['measured'][name]:.3f}") for name in SCHEMES],
                         ("init", "std(w)", "√Din·std(w)", "measured std")))
     xavier_relu, he = experiment["Xavier, ReLU"], experiment["He, ReLU"]
     ratios = [after.std / before.std for before, after in zip(xavier_relu, xavier_relu[1:])]
-    print(f"He (E42): ReLU keeps about half its inputs ({xavier_relu[0].local:.0%} active), so with Xavier each layer "
+    lessons.say(f"He (E42): ReLU keeps about half its inputs ({xavier_relu[0].local:.0%} active), so with Xavier each layer "
           f"multiplies the std by ~{np.mean(ratios):.2f} ≈ 1/√2;\n  std = √(2/Din) = {theory['he std']:.7f} keeps it at "
           f"{min(layer.std for layer in he):.2f}-{max(layer.std for layer in he):.2f}. (The notes still recommend Xavier "
           f"'for now'.)")
     initializers = graphlab_initializers()
-    print(f"gl.nn.init on a weight with fan-in 4096: xavier_normal(mode='fan_in') std "
+    lessons.say(f"gl.nn.init on a weight with fan-in 4096: xavier_normal(mode='fan_in') std "
           f"{initializers['xavier_normal(fan_in)']:.6f}, kaiming_normal {initializers['kaiming_normal']:.6f};\n"
           f"  gl.nn.Linear's own default (PyTorch's) has std {initializers['Linear default']:.6f} = 1/√(3·4096)")
 

@@ -228,56 +228,56 @@ def training_grid(steps: int, lrs=(0.01, 0.1, 1.0)) -> dict:
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("The forward transform (E43)")
     example = forward_example()
-    print(f"x = [1, 2, 3, 4] (N = 4, D = 1): μ = {example['mean']:g}, σ² = {example['var']:g}, "
+    lessons.say(f"x = [1, 2, 3, 4] (N = 4, D = 1): μ = {example['mean']:g}, σ² = {example['var']:g}, "
           f"x̂ = (x - μ)/√(σ² + ε) = {np.round(example['x_hat'], 5).tolist()}")
-    print(f"ε = 1e-5 moves x̂ by {example['eps effect']:.1e} (the 6th decimal); the composed graph (mean, var, sqrt, "
+    lessons.say(f"ε = 1e-5 moves x̂ by {example['eps effect']:.1e} (the 6th decimal); the composed graph (mean, var, sqrt, "
           f"divide) agrees to {example['composed gap']:.0e}")
-    print(f"with γ = 1, β = 0, y = x̂. The running statistics moved 10% of the way: mean 0 -> {example['running mean']:g}, "
+    lessons.say(f"with γ = 1, β = 0, y = x̂. The running statistics moved 10% of the way: mean 0 -> {example['running mean']:g}, "
           f"var 1 -> {example['running var']:.4f} (σ² unbiased, 5/3)")
     columns = per_feature()
-    print(f"three features with stds {np.round(columns['input stds'], 3).tolist()}: after BN each has mean "
+    lessons.say(f"three features with stds {np.round(columns['input stds'], 3).tolist()}: after BN each has mean "
           f"{np.abs(columns['normalized means']).max():.0e} and std {np.round(columns['normalized stds'], 6).tolist()};\n"
           f"  then γ = 2, β = 0.5 give means {np.round(columns['output means'], 6).tolist()} and stds "
           f"{np.round(columns['output stds'], 6).tolist()}")
     same = invariances()
-    print(f"Linear -> BN is blind to the scale of the weights (W x100: output moves {same['scaled by 100']:.0e}; W x0.5: "
+    lessons.say(f"Linear -> BN is blind to the scale of the weights (W x100: output moves {same['scaled by 100']:.0e}; W x0.5: "
           f"{same['scaled by 0.5']:.0e})\n  and to the bias (b + 7: {same['bias + 7']:.0e}); in backward the gradient "
           f"sums to {np.abs(gradient_sums()).max():.0e} over the batch.")
 
     lessons.heading("Train vs test (E44)")
     running = running_statistics()
-    print(f"momentum 0.1: after 1, 10, 30 batches of a population with mean 5 the running mean is "
+    lessons.say(f"momentum 0.1: after 1, 10, 30 batches of a population with mean 5 the running mean is "
           f"{running['track'][0]:.3f}, {running['track'][9]:.3f}, {running['track'][-1]:.3f}\n"
           f"  ((1 - 0.9ᵏ)·5 = {running['predicted'][0]:.3f}, {running['predicted'][9]:.3f}, "
           f"{running['predicted'][-1]:.3f}); the running variance is {running['running var']:.2f} (population 4)")
     behaviour = train_vs_test()
     a, b = behaviour["training"]
-    print(f"one sample, x = [4, -1.5], in two different batches: training mode gives {np.round(a, 3).tolist()} and "
+    lessons.say(f"one sample, x = [4, -1.5], in two different batches: training mode gives {np.round(a, 3).tolist()} and "
           f"{np.round(b, 3).tolist()}:\n  its output depends on its batch mates. Eval mode gives "
           f"{np.round(behaviour['eval'][0], 3).tolist()} in both, and alone.")
-    print(f"left in training mode, a batch of one fails:\n  {behaviour['batch of one']}")
+    lessons.say(f"left in training mode, a batch of one fails:\n  {behaviour['batch of one']}")
     fold = folded()
-    print(f"in eval mode BN is linear: W' = γW/√(σ² + ε), b' = γ(b - μ)/√(σ² + ε) + β gives the same outputs as "
+    lessons.say(f"in eval mode BN is linear: W' = γW/√(σ² + ε), b' = γ(b - μ)/√(σ² + ε) + β gives the same outputs as "
           f"Linear -> BN to {fold['gap']:.0e}:\n  folded into the layer before, BN costs nothing at test time.")
 
     lessons.heading("Batch norm for convolutions (E45)")
     conv = convolutional()
-    print(f"BatchNorm1d(20) keeps statistics of shape {conv['fc statistics']} (N x D: one per feature); "
+    lessons.say(f"BatchNorm1d(20) keeps statistics of shape {conv['fc statistics']} (N x D: one per feature); "
           f"BatchNorm2d(4) of shape {conv['conv statistics']} (N x C x H x W: one per channel, over N, H, W)")
-    print(f"channels with stds 1, 3, 0.1, 10 come out with means {np.abs(conv['mean over N, H, W']).max():.0e} and stds "
+    lessons.say(f"channels with stds 1, 3, 0.1, 10 come out with means {np.abs(conv['mean over N, H, W']).max():.0e} and stds "
           f"{np.round(conv['std over N, H, W'], 6).tolist()} over N, H, W")
 
     lessons.heading("Whitening, the 'bad approach' (E46)")
     white = whitening()
-    print(f"covariance before: {np.round(white['covariance before'], 2).tolist()}")
-    print(f"after Cov^(-1/2): {np.round(white['whitened covariance'], 6).tolist()} (the identity)")
-    print(f"after BN (its diagonal only): {np.round(white['bn covariance'], 2).tolist()}: unit variances, correlations kept")
+    lessons.say(f"covariance before: {np.round(white['covariance before'], 2).tolist()}")
+    lessons.say(f"after Cov^(-1/2): {np.round(white['whitened covariance'], 6).tolist()} (the identity)")
+    lessons.say(f"after BN (its diagonal only): {np.round(white['bn covariance'], 2).tolist()}: unit variances, correlations kept")
     D = 4096
-    print(f"for a layer of width {D}: whitening needs a {D} x {D} covariance ({D * D:,} entries) and its inverse square "
+    lessons.say(f"for a layer of width {D}: whitening needs a {D} x {D} covariance ({D * D:,} entries) and its inverse square "
           f"root,\n  ~{D ** 3:.1e} operations per step; BN needs {D} means and variances.")
 
     lessons.heading("What BN does for a deep net (E47)")
@@ -289,14 +289,14 @@ def main(argv=None) -> int:
         for batch_norm in (False, True):
             rows.append((init, "BN" if batch_norm else "plain",
                          *(f"{final_loss(grid[(init, lr, batch_norm)]):.3f}" for lr in lrs)))
-    print(f"10 layers of 64 ReLUs on the digits, SGD momentum 0.9, the loss after {steps} steps "
+    lessons.say(f"10 layers of 64 ReLUs on the digits, SGD momentum 0.9, the loss after {steps} steps "
           f"(it starts at log 10 = {math.log(10):.3f}):")
-    print(lessons.table(rows, ("init", "", *(f"lr {lr:g}" for lr in lrs))))
+    lessons.say(lessons.table(rows, ("init", "", *(f"lr {lr:g}" for lr in lrs))))
     for batch_norm in (False, True):
         trained = [f"{init} at lr {lr:g}" for init in INITS for lr in lrs if final_loss(grid[(init, lr, batch_norm)]) < 1.5]
-        print(f"{'with' if batch_norm else 'without'} BN, the loss gets below 1.5 for "
+        lessons.say(f"{'with' if batch_norm else 'without'} BN, the loss gets below 1.5 for "
               f"{len(trained)} of {len(INITS) * len(lrs)}: {', '.join(trained) or 'none'}")
-    print("Higher learning rates, less sensitivity to the initialization, fewer iterations: the notes' claims, measured.")
+    lessons.say("Higher learning rates, less sensitivity to the initialization, fewer iterations: the notes' claims, measured.")
 
     lessons.heading("Pictures")
     _picture_running(running, options.out / "e44_running_mean.png")

@@ -261,114 +261,114 @@ def _table_text(rows: list, notes_column: tuple, notes_title: str) -> str:
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("A fully connected layer on a CIFAR image (E14)")
     fc = fc_on_cifar()
-    print(f"32x32x3 -> {fc['flat']} @ {fc['weight']} -> {fc['scores']}: {fc['weights']:,} weights + {fc['biases']} biases")
+    lessons.say(f"32x32x3 -> {fc['flat']} @ {fc['weight']} -> {fc['scores']}: {fc['weights']:,} weights + {fc['biases']} biases")
 
     lessons.heading("One 5x5x3 filter (E15), six filters (E16), five filters (E17)")
     dot = patch_dot_product()
-    print(f"one filter on 32x32x3 -> {conv_output(32, 3, 1, 5)}: {size_formula(32, 5)}; the filter's depth "
+    lessons.say(f"one filter on 32x32x3 -> {conv_output(32, 3, 1, 5)}: {size_formula(32, 5)}; the filter's depth "
           f"is the input's depth, 3")
-    print(f"each output is wᵀx + b over a {dot['patch size']}-value patch: conv gives {dot['conv']:.12f}, "
+    lessons.say(f"each output is wᵀx + b over a {dot['patch size']}-value patch: conv gives {dot['conv']:.12f}, "
           f"w·x + b = {dot['w·x + b']:.12f}")
     six = conv_layer(3, 6, 5)
-    print(f"six filters -> {conv_output(32, 3, 6, 5)}; weight tensor {six['weight shape']} = {six['weights']} weights "
+    lessons.say(f"six filters -> {conv_output(32, 3, 6, 5)}; weight tensor {six['weight shape']} = {six['weights']} weights "
           f"+ {six['biases']} biases")
-    print("  (the notes print the weight shape as 6 x 3 x 28 x 28; 28 x 28 is the output size, the filters are 5 x 5)")
-    print(f"five filters -> {conv_output(32, 3, 5, 5)}: five features at every position")
+    lessons.say("  (the notes print the weight shape as 6 x 3 x 28 x 28; 28 x 28 is the output size, the filters are 5 x 5)")
+    lessons.say(f"five filters -> {conv_output(32, 3, 5, 5)}: five features at every position")
 
     lessons.heading("Stride and padding on a 7x7 input (E18, E19, E20)")
     for stride in (1, 2, 3):
         exact = output_size(7, 3, stride)
         real = conv_output(7, 1, 1, 3, stride=stride)
         verdict = "fits" if exact.denominator == 1 else f"does not fit: {float(exact):.2f}; graphlab floors it"
-        print(f"3x3, stride {stride}: {size_formula(7, 3, stride)} -> {verdict}; conv2d gives {real[0]}x{real[1]}")
+        lessons.say(f"3x3, stride {stride}: {size_formula(7, 3, stride)} -> {verdict}; conv2d gives {real[0]}x{real[1]}")
     unread = stride_coverage(7, 3, 3)
-    print(f"with stride 3 the last row and column are never read (the input gradient is 0 there): "
+    lessons.say(f"with stride 3 the last row and column are never read (the input gradient is 0 there): "
           f"{int((unread == 0).sum())} of 49 pixels unused")
-    print(f"pad 1: 7x7 -> {gl.pad(gl.zeros(7, 7), 1).shape} padded, a 3x3 filter at stride 1 -> "
+    lessons.say(f"pad 1: 7x7 -> {gl.pad(gl.zeros(7, 7), 1).shape} padded, a 3x3 filter at stride 1 -> "
           f"{conv_output(7, 1, 1, 3, pad=1)[:2]}: {size_formula(7, 3, pad=1)}")
     for size in (3, 5, 7):
         pad = (size - 1) // 2
-        print(f"  F = {size}: pad (F - 1)/2 = {pad} keeps 7x7 -> {conv_output(7, 1, 1, size, pad=pad)[:2]}")
-    print("The notes turn this list into '3x3 uses stride 1, 5x5 stride 2, 7x7 stride 3': those are the paddings.")
+        lessons.say(f"  F = {size}: pad (F - 1)/2 = {pad} keeps 7x7 -> {conv_output(7, 1, 1, size, pad=pad)[:2]}")
+    lessons.say("The notes turn this list into '3x3 uses stride 1, 5x5 stride 2, 7x7 stride 3': those are the paddings.")
 
     lessons.heading("The quiz (E21, E22)")
     quiz, one_filter = conv_layer(3, 10, 5), conv_layer(3, 1, 5)
-    print(f"32x32x3, ten 5x5 filters, stride 1, pad 2 -> {conv_output(32, 3, 10, 5, pad=2)}: {size_formula(32, 5, pad=2)}")
-    print(f"parameters: each filter 5·5·3 + 1 = {one_filter['total']}, ten filters {quiz['total']}")
+    lessons.say(f"32x32x3, ten 5x5 filters, stride 1, pad 2 -> {conv_output(32, 3, 10, 5, pad=2)}: {size_formula(32, 5, pad=2)}")
+    lessons.say(f"parameters: each filter 5·5·3 + 1 = {one_filter['total']}, ten filters {quiz['total']}")
 
     lessons.heading("Receptive fields (E23)")
     for layers in (1, 2, 3):
         side = receptive_field(layers)
-        print(f"{layers} stacked 3x3 conv{'s' if layers > 1 else ''}: one output pixel sees {side}x{side} inputs "
+        lessons.say(f"{layers} stacked 3x3 conv{'s' if layers > 1 else ''}: one output pixel sees {side}x{side} inputs "
               f"(1 + L(K - 1) = 1 + {layers}·2 = {1 + layers * 2})")
-    print(f"to see all of a 1024x1024 image with 3x3 convs alone: {layers_to_cover(1024)} layers "
+    lessons.say(f"to see all of a 1024x1024 image with 3x3 convs alone: {layers_to_cover(1024)} layers "
           f"(the notes: 'about 500'); hence downsampling")
 
     lessons.heading("1x1 convolutions (E24) and pooling (E25)")
     pointwise = one_by_one()
-    print(f"56x56x64, 32 filters of 1x1x64 -> {pointwise['output']}; {pointwise['weights']:,} weights "
+    lessons.say(f"56x56x64, 32 filters of 1x1x64 -> {pointwise['output']}; {pointwise['weights']:,} weights "
           f"({pointwise['total']:,} with biases); the same as a 64 -> 32 matmul at every pixel "
           f"(gap {pointwise['per-pixel matmul gap']:.0e})")
-    print(f"4 maps -> 2 maps: {conv_layer(4, 2, 1, bias=False)['weights']} weights, a fully connected layer across channels")
+    lessons.say(f"4 maps -> 2 maps: {conv_layer(4, 2, 1, bias=False)['weights']} weights, a fully connected layer across channels")
     pool = max_pool_example()
-    print(f"max pool 2x2, stride 2 on {[list(row) for row in POOLING_SLICE]} -> {pool['pooled']}; "
+    lessons.say(f"max pool 2x2, stride 2 on {[list(row) for row in POOLING_SLICE]} -> {pool['pooled']}; "
           f"{size_formula(4, 2, 2)}; {pool['parameters']} parameters; channels kept: {pool['shape']}")
 
     lessons.heading("AlexNet by hand (E26) and in full (E27)")
     conv1 = alexnet_conv1(options.quick)
-    print(f"CONV1: {size_formula(227, 11, 4)} -> {conv1['conv1']}; weights 11·11·3·96 = "
+    lessons.say(f"CONV1: {size_formula(227, 11, 4)} -> {conv1['conv1']}; weights 11·11·3·96 = "
           f"{conv1['weights']:,} ({conv1['total']:,} with biases). The notes say '25k': it is "
           f"{round(conv1['weights'], -3) // 1000}K.")
-    print(f"POOL1: {size_formula(55, 3, 2)} -> {conv1['pool1']}; no parameters")
+    lessons.say(f"POOL1: {size_formula(55, 3, 2)} -> {conv1['pool1']}; no parameters")
     rows, summary = alexnet()
-    print(_table_text(rows, NOTES_ALEXNET_OUTPUTS, "notes' output"))
+    lessons.say(_table_text(rows, NOTES_ALEXNET_OUTPUTS, "notes' output"))
     sums = totals(rows)
     norms = sum(row.activations for row in rows if row.layer in ("POOL1", "POOL2"))   # NORM1, NORM2 copy them
-    print(f"total: {sums['weights']:,} weights + {sums['biases']:,} biases = {sums['parameters']:,} parameters "
+    lessons.say(f"total: {sums['weights']:,} weights + {sums['biases']:,} biases = {sums['parameters']:,} parameters "
           f"(gl.nn.summary: {summary.total_params:,}); {sums['fc share']:.0%} of them in FC6-FC8")
-    print(f"memory: {sums['activations']:,} values per image ({summary.activations_per_sample:,} by gl.nn.summary); "
+    lessons.say(f"memory: {sums['activations']:,} values per image ({summary.activations_per_sample:,} by gl.nn.summary); "
           f"{sums['activations'] + norms:,} with the notes' NORM1/NORM2 copies")
     grouped_rows, _ = alexnet(grouped=True)
-    print(f"the original two-GPU model splits CONV2, CONV4, CONV5 into groups: {totals(grouped_rows)['parameters']:,} "
+    lessons.say(f"the original two-GPU model splits CONV2, CONV4, CONV5 into groups: {totals(grouped_rows)['parameters']:,} "
           f"parameters")
 
     lessons.heading("VGG16 (E28)")
     rows, summary = vgg16()
-    print(_table_text(rows, NOTES_VGG16_MEMORY, "notes"))
+    lessons.say(_table_text(rows, NOTES_VGG16_MEMORY, "notes"))
     agree = all(notes_rounding(row.activations) == note for row, note in zip(rows, NOTES_VGG16_MEMORY))
     sums = totals(rows)
     noted = sum(from_notes(note) for note in NOTES_VGG16_MEMORY)
-    print(f"every row's memory rounds to the notes' figure: {agree}; the notes give no total, and their rounded "
+    lessons.say(f"every row's memory rounds to the notes' figure: {agree}; the notes give no total, and their rounded "
           f"figures add up to {noted:,}")
-    print(f"memory: {sums['activations']:,} values = {sums['activations'] * 4 / 1e6:.2f} MB "
+    lessons.say(f"memory: {sums['activations']:,} values = {sums['activations'] * 4 / 1e6:.2f} MB "
           f"({sums['activations'] * 4 / 2 ** 20:.1f} MiB) per image forward, at 4 bytes")
-    print(f"parameters: {sums['weights']:,} weights + {sums['biases']:,} biases = {sums['parameters']:,} "
+    lessons.say(f"parameters: {sums['weights']:,} weights + {sums['biases']:,} biases = {sums['parameters']:,} "
           f"(gl.nn.summary: {summary.total_params:,})")
-    print(f"{sums['fc share']:.1%} of the parameters are in the three FC layers, {sums['first fc share']:.1%} in the "
+    lessons.say(f"{sums['fc share']:.1%} of the parameters are in the three FC layers, {sums['first fc share']:.1%} in the "
           f"first alone ({sums['first fc weights']:,});\nthe first two convs hold {sums['first two convs memory']:,} "
           f"activations, {sums['first two convs share']:.0%} of the memory: memory early, parameters late.")
-    print("(The CS231n slide's total line, '24M * 4 bytes ≈ 96MB', does not match the sum of its own rows.)")
+    lessons.say("(The CS231n slide's total line, '24M * 4 bytes ≈ 96MB', does not match the sum of its own rows.)")
 
     lessons.heading("Small filters and bottlenecks (E29, E30)")
     stacks = small_filter_stacks()
-    print(f"two 3x3 convs see {stacks['rf 2']}x{stacks['rf 2']} like one 5x5: {stacks['2 × 3x3']:,} vs "
+    lessons.say(f"two 3x3 convs see {stacks['rf 2']}x{stacks['rf 2']} like one 5x5: {stacks['2 × 3x3']:,} vs "
           f"{stacks['1 × 5x5']:,} weights (C = 128)")
-    print(f"three 3x3 convs see {stacks['rf 3']}x{stacks['rf 3']} like one 7x7: {stacks['3 × 3x3']:,} vs "
+    lessons.say(f"three 3x3 convs see {stacks['rf 3']}x{stacks['rf 3']} like one 7x7: {stacks['3 × 3x3']:,} vs "
           f"{stacks['1 × 7x7']:,} weights, and add two more non-linearities")
     squeeze = bottleneck()
-    print(f"3x3 conv 128 -> 128 directly: {squeeze['direct']:,} weights; 1x1 down to 32 first: {squeeze['1x1']:,} + "
+    lessons.say(f"3x3 conv 128 -> 128 directly: {squeeze['direct']:,} weights; 1x1 down to 32 first: {squeeze['1x1']:,} + "
           f"{squeeze['3x3']:,} = {squeeze['bottleneck']:,}")
-    print(f"the bottleneck keeps {squeeze['kept']:.1%} of the weights, a {1 - squeeze['kept']:.0%} reduction; the notes' "
+    lessons.say(f"the bottleneck keeps {squeeze['kept']:.1%} of the weights, a {1 - squeeze['kept']:.0%} reduction; the notes' "
           f"'about 30% reduction' is the part that is kept.")
 
     lessons.heading("Depth (E31)")
     with gl.nn.shape_only():
         depths = {"AlexNet": weight_layers(gl.nn.models.AlexNet()), "VGG16": weight_layers(gl.nn.models.VGG16())}
-    print(f"layers with weights in graphlab's models: AlexNet {depths['AlexNet']}, VGG16 {depths['VGG16']}. The notes "
+    lessons.say(f"layers with weights in graphlab's models: AlexNet {depths['AlexNet']}, VGG16 {depths['VGG16']}. The notes "
           f"also list LeNet-5 (4), ZFNet (8),\nGoogLeNet (22; the OCR'd '2 layers' is garbled, and it has no large FC "
           f"layers) and ResNet (152).")
 

@@ -246,19 +246,19 @@ def capabilities() -> dict:
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("SGD on the taco shell (E48)")
     sgd = trajectory("sgd", 5, lr=0.9)
-    print("L(W) = W1²/64 + W2², Hessian diag(1/32, 2), condition number 64. gl.optim.SGD at lr 0.9 from (-10, 1):")
-    print("  " + ", ".join(f"({W[0]:.5f}, {W[1]:.5g})" for W in sgd["path"][1:]))
-    print("W2 flips sign at every step (the zig-zag: each step multiplies it by 1 - 2·0.9 = -0.8) while W1 crawls\n"
+    lessons.say("L(W) = W1²/64 + W2², Hessian diag(1/32, 2), condition number 64. gl.optim.SGD at lr 0.9 from (-10, 1):")
+    lessons.say("  " + ", ".join(f"({W[0]:.5f}, {W[1]:.5g})" for W in sgd["path"][1:]))
+    lessons.say("W2 flips sign at every step (the zig-zag: each step multiplies it by 1 - 2·0.9 = -0.8) while W1 crawls\n"
           "(x(1 - 0.9/32) = 0.971875 per step).")
     best = heavy_ball()
-    print(f"the best plain step, lr 2/(1/32 + 2) = {2 / (1 / 32 + 2):.6f}, converges at (κ - 1)/(κ + 1) = 63/65 = "
+    lessons.say(f"the best plain step, lr 2/(1/32 + 2) = {2 / (1 / 32 + 2):.6f}, converges at (κ - 1)/(κ + 1) = 63/65 = "
           f"{best['gd rate']:.4f} per step;")
     tuned = trajectory("sgd", 120, lr=best["lr"], momentum=best["momentum"])
-    print(f"heavy-ball momentum with lr 4/(√2 + √(1/32))² = {best['lr']:.4f} and ρ = ((8 - 1)/(8 + 1))² = "
+    lessons.say(f"heavy-ball momentum with lr 4/(√2 + √(1/32))² = {best['lr']:.4f} and ρ = ((8 - 1)/(8 + 1))² = "
           f"{best['momentum']:.4f} converges at 7/9 = {best['rate']:.4f}:\n  with gl.optim.SGD |W| shrinks by "
           f"{measured_rate(tuned['path'], 60, 120):.4f} per step over steps 60-120 (7/9 times the slow t factor of a "
           f"double root)\n  and is under 1e-6 after {steps_to(tuned['path'], 1e-6)} steps, against "
@@ -266,57 +266,57 @@ def main(argv=None) -> int:
 
     lessons.heading("Momentum, the worked example (E51, E52)")
     example = momentum_example()
-    print(f"lr 0.1, gradients 5 then 3: SGD steps {example['sgd'][0]:g}, {example['sgd'][1]:g}; "
+    lessons.say(f"lr 0.1, gradients 5 then 3: SGD steps {example['sgd'][0]:g}, {example['sgd'][1]:g}; "
           f"with momentum 0.9 {example['momentum'][0]:g}, {example['momentum'][1]:g}")
-    print(f"the notes' form v <- 0.9v - 0.1 dL/dW: v1 = {example['notes form'][0]:g}, "
+    lessons.say(f"the notes' form v <- 0.9v - 0.1 dL/dW: v1 = {example['notes form'][0]:g}, "
           f"v2 = 0.9·(-0.5) - 0.3 = {example['notes form'][1]:g}: the same steps. "
           f"gl.optim (PyTorch) keeps b = 0.9b + g and steps -lr·b: v = -lr·b.")
 
     lessons.heading("Exponentially weighted averages (E53)")
     weights = ewma_weights()
-    print(f"v_t = 0.9 v_(t-1) + 0.1 θ_t: a sample 10 steps old weighs (1 - β)β¹⁰ = {weights['weight']:.5f}, "
+    lessons.say(f"v_t = 0.9 v_(t-1) + 0.1 θ_t: a sample 10 steps old weighs (1 - β)β¹⁰ = {weights['weight']:.5f}, "
           f"a factor β¹⁰ = {weights['factor']:.4f};\n  the window is about 1/(1 - β) = {weights['window']:g} steps. "
           f"Adam's first moment on the same input: {weights['adam m']:.5f}.")
     year = temperatures()
-    print(f"starting from v_0 = 0 the average is biased low: day 1 is {year[0]:.1f}°, the average "
+    lessons.say(f"starting from v_0 = 0 the average is biased low: day 1 is {year[0]:.1f}°, the average "
           f"{ewma(year, 0.9)[0]:.2f}°, corrected /(1 - 0.9) {ewma(year, 0.9, True)[0]:.1f}°")
 
     lessons.heading("Nesterov momentum (E54)")
     nesterov = nesterov_example()
-    print(f"f = w², w0 = 1, lr 0.1, ρ 0.9: SGD {nesterov['sgd'][0]:.4g}, {nesterov['sgd'][1]:.4g}; momentum "
+    lessons.say(f"f = w², w0 = 1, lr 0.1, ρ 0.9: SGD {nesterov['sgd'][0]:.4g}, {nesterov['sgd'][1]:.4g}; momentum "
           f"v = {nesterov['momentum v'][0]:.4g}, {nesterov['momentum v'][1]:.4g}, w = {nesterov['momentum w'][0]:.4g}, "
           f"{nesterov['momentum w'][1]:.4g}")
-    print(f"Nesterov, gradient at the look-ahead w + ρv: v = {nesterov['nesterov v'][0]:.4g}, "
+    lessons.say(f"Nesterov, gradient at the look-ahead w + ρv: v = {nesterov['nesterov v'][0]:.4g}, "
           f"{nesterov['nesterov v'][1]:.4g}, w = {nesterov['nesterov w'][0]:.4g}, {nesterov['nesterov w'][1]:.4g}")
-    print(f"gl.optim's Nesterov tracks the look-ahead point itself, w + ρv = "
+    lessons.say(f"gl.optim's Nesterov tracks the look-ahead point itself, w + ρv = "
           f"{', '.join(f'{value:.4g}' for value in nesterov['look-ahead points'])}: it gives "
           f"{', '.join(f'{value:.4g}' for value in nesterov['gl nesterov'])}.")
-    print("The notes' 000 formula v_t = βv_(t-1) + (1 - β)(θ_t + βv_t) is ill-posed: v_t is on both sides, and the\n"
+    lessons.say("The notes' 000 formula v_t = βv_(t-1) + (1 - β)(θ_t + βv_t) is ill-posed: v_t is on both sides, and the\n"
           "look-ahead belongs inside the gradient's argument, not added to its value.")
 
     lessons.heading("AdaGrad and RMSProp (E55)")
     adaptive = adaptive_examples()
-    print(f"AdaGrad on f = w², lr 0.1: G = {adaptive['adagrad']['G'][0]:g} -> w = {adaptive['adagrad']['w'][0]:g} "
+    lessons.say(f"AdaGrad on f = w², lr 0.1: G = {adaptive['adagrad']['G'][0]:g} -> w = {adaptive['adagrad']['w'][0]:g} "
           f"(the first step is always lr·sign(g)); G = {adaptive['adagrad']['G'][1]:g} -> w = "
           f"{adaptive['adagrad']['w'][1]:.6f}")
-    print(f"RMSProp, decay 0.9: G = {adaptive['rmsprop']['G'][0]:g} -> w = {adaptive['rmsprop']['w'][0]:.6f}; "
+    lessons.say(f"RMSProp, decay 0.9: G = {adaptive['rmsprop']['G'][0]:g} -> w = {adaptive['rmsprop']['w'][0]:.6f}; "
           f"G = {adaptive['rmsprop']['G'][1]:.6f} -> w = {adaptive['rmsprop']['w'][1]:.6f}")
     axes = per_axis_steps()
-    print(f"on the taco shell after 20 RMSProp steps, G = ({axes['G'][0]:.3g}, {axes['G'][1]:.3g}): the effective "
+    lessons.say(f"on the taco shell after 20 RMSProp steps, G = ({axes['G'][0]:.3g}, {axes['G'][1]:.3g}): the effective "
           f"step lr/√G is {axes['effective lr'][0]:.3g} along the flat W1 and {axes['effective lr'][1]:.3g} along the "
           f"steep W2.\nDividing by the larger √G slows the steep axis (the paper notes have it backwards).")
 
     lessons.heading("Adam and its bias correction (E56)")
     adam = adam_example()
     for row in adam["steps"]:
-        print(f"t = {row['t']}: g = {row['g']:g}, m = {row['m']:.6g}, v = {row['v']:.6g}, m̂ = {row['m_hat']:.6f}, "
+        lessons.say(f"t = {row['t']}: g = {row['g']:g}, m = {row['m']:.6g}, v = {row['v']:.6g}, m̂ = {row['m_hat']:.6f}, "
               f"v̂ = {row['v_hat']:.6f}, w = {row['w']:.6f}")
-    print(f"without the correction the first step goes to w = {adam['uncorrected w']:.6f}")
-    print(f"first step / lr for g = 123 and g = 0.001: corrected {first_step(123, True):.4f} and "
+    lessons.say(f"without the correction the first step goes to w = {adam['uncorrected w']:.6f}")
+    lessons.say(f"first step / lr for g = 123 and g = 0.001: corrected {first_step(123, True):.4f} and "
           f"{first_step(0.001, True):.4f}; uncorrected {first_step(123, False):.4f} and {first_step(0.001, False):.4f}"
           f" = 0.1/√0.001, whatever g")
     bound = second_moment_bound()
-    print(f"with a constant g = 3, v after 10, 1000, 5000 steps: {bound['v'][9]:.4f}, {bound['v'][999]:.4f}, "
+    lessons.say(f"with a constant g = 3, v after 10, 1000, 5000 steps: {bound['v'][9]:.4f}, {bound['v'][999]:.4f}, "
           f"{bound['v'][-1]:.4f}: it tends to g² = {bound['g squared']:g}\n  and does not grow with the number of "
           f"updates (the paper notes say it does). β₂'s default is 0.999 (the lecture notes' '0.9-0.99' is the range for β₁ and RMSProp).")
 
@@ -326,12 +326,12 @@ def main(argv=None) -> int:
     rows = [(label, ", ".join(f"{key} {value:g}" for key, value in RUNS[label][1].items()),
              sign_flips(run["path"]), f"{run['losses'][49]:.2e}", f"{run['losses'][-1]:.2e}")
             for label, run in runs.items()]
-    print(lessons.table(rows, ("optimizer", "settings", "W2 sign flips in 30 steps", "loss at step 50",
-                               f"at step {steps}")))
-    print()
-    print(gl.optim.capabilities())
+    lessons.say(lessons.table(rows, ("optimizer", "settings", "W2 flips (30 steps)", "loss, step 50",
+                                     f"step {steps}")))
+    lessons.say()
+    lessons.say(gl.optim.capabilities())
     agree = capabilities() == NOTES_TABLE
-    print(f"(the notes' table, read from the optimizer classes' flags; it agrees with the notes: {agree})")
+    lessons.say(f"(the notes' table, read from the optimizer classes' flags; it agrees with the notes: {agree})")
 
     lessons.heading("Pictures")
     _picture_paths(runs, options.out / "e48_e56_taco_shell_paths.png")

@@ -143,48 +143,48 @@ def train_with(schedule: str, epochs: int, lr: float = 0.5, polyak: float = 0.99
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("Step decay (E61)")
     steps = step_decay()
-    print("ResNet: 0.1, times 0.1 every 30 epochs: " + ", ".join(f"epoch {epoch}: {lr:.3g}" for epoch, lr in steps.items()))
+    lessons.say("ResNet: 0.1, times 0.1 every 30 epochs: " + ", ".join(f"epoch {epoch}: {lr:.3g}" for epoch, lr in steps.items()))
     rates = plateau()
-    print(f"or decay when the loss stops improving (ReduceLROnPlateau, patience 2) on the losses "
+    lessons.say(f"or decay when the loss stops improving (ReduceLROnPlateau, patience 2) on the losses "
           f"2.0, 1.5, 1.2, 1.1, 1.1, ...:\n  the rate after each epoch is {', '.join(f'{rate:.3g}' for rate in rates)}")
 
     lessons.heading("Cosine, linear, inverse sqrt, constant (E62)")
     forms = closed_forms()
-    print("α₀ = 0.1, T = 100: cosine 0.5·α₀(1 + cos(πt/T)), linear α₀(1 - t/T), inverse sqrt α₀/√t")
-    print(lessons.table([(t, f"{cosine:.7g}", f"{linear:.7g}", f"{inverse:.7g}",
+    lessons.say("α₀ = 0.1, T = 100: cosine 0.5·α₀(1 + cos(πt/T)), linear α₀(1 - t/T), inverse sqrt α₀/√t")
+    lessons.say(lessons.table([(t, f"{cosine:.7g}", f"{linear:.7g}", f"{inverse:.7g}",
                           " / ".join(f"{value:g}" for value in NOTES_E62[t]))
                          for t, (cosine, linear, inverse) in forms.items()],
                         ("t", "cosine", "linear", "inverse sqrt", "catalogue")))
-    print("Cosine is typical in vision, linear in large-scale NLP; inverse sqrt decays fast early and is rare;\n"
+    lessons.say("Cosine is typical in vision, linear in large-scale NLP; inverse sqrt decays fast early and is rare;\n"
           "a constant rate is the most common, and fine for Adam and RMSProp.")
 
     lessons.heading("Linear warm-up (E63)")
     warm = warmup()
-    print("α₀ = 0.1 over 5000 iterations: " + ", ".join(f"lr({t}) = {lr:g}" for t, lr in warm.items()))
+    lessons.say("α₀ = 0.1 over 5000 iterations: " + ", ".join(f"lr({t}) = {lr:g}" for t, lr in warm.items()))
 
     lessons.heading("DenseNet's schedule (E64)")
     for name, epochs in (("CIFAR", 300), ("SVHN", 40)):
         paper, notes = densenet(epochs), densenet(epochs, factor=0.5)
-        print(f"{name}, {epochs} epochs: /10 at epochs {paper['milestones']}: "
+        lessons.say(f"{name}, {epochs} epochs: /10 at epochs {paper['milestones']}: "
               f"{', '.join(f'{lr:g}' for lr in paper['rates'])}  (the notes' 'halved': "
               f"{', '.join(f'{lr:g}' for lr in notes['rates'])})")
-    print(f"ImageNet, 90 epochs: {', '.join(f'{lr:g}' for lr in imagenet_densenet())} at epochs 0, 30, 60 "
+    lessons.say(f"ImageNet, 90 epochs: {', '.join(f'{lr:g}' for lr in imagenet_densenet())} at epochs 0, 30, 60 "
           f"(the notes: {', '.join(f'{lr:g}' for lr in imagenet_densenet(0.5))}). The paper divides by 10.")
 
     lessons.heading("What a schedule does to a run")
     epochs = 5 if options.quick else 15
     runs = {name: train_with(name, epochs) for name in SCHEDULES}
-    print(f"the digits, a 64-64-10 MLP, SGD momentum 0.9 from lr 0.5 (too high to keep), {epochs} epochs, "
+    lessons.say(f"the digits, a 64-64-10 MLP, SGD momentum 0.9 from lr 0.5 (too high to keep), {epochs} epochs, "
           f"the rate set after every batch:")
-    print(lessons.table([(name, f"{run['lrs'][-1]:.2g}", f"{run['train loss']:.4f}", f"{run['test accuracy']:.1%}",
+    lessons.say(lessons.table([(name, f"{run['lrs'][-1]:.2g}", f"{run['train loss']:.4f}", f"{run['test accuracy']:.1%}",
                           f"{run['averaged loss']:.4f}") for name, run in runs.items()],
-                        ("schedule", "final lr", "train loss", "test accuracy", "Polyak-averaged train loss")))
+                        ("schedule", "final lr", "train loss", "test accuracy", "Polyak avg. loss")))
     constant = runs["constant"]
-    print(f"At a constant 0.5 the loss stalls at a noise floor; every schedule that decays gets below it. Averaging\n"
+    lessons.say(f"At a constant 0.5 the loss stalls at a noise floor; every schedule that decays gets below it. Averaging\n"
           f"the weights instead (Polyak, E65) takes the constant run from {constant['train loss']:.3f} to "
           f"{constant['averaged loss']:.3f} without touching the rate.")
 

@@ -231,67 +231,67 @@ def overfitting_run(weight_decay: float = 0.0, early_stopping: bool = False, epo
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("L2, L1 and weight decay (E72)")
     same = weight_decay_is_l2()
-    print(f"SGD(weight_decay=0.1) and SGD on loss + 0.05·‖w‖² take the same steps (largest difference "
+    lessons.say(f"SGD(weight_decay=0.1) and SGD on loss + 0.05·‖w‖² take the same steps (largest difference "
           f"{same['gap']:.0e} after 50 steps)")
     fits = penalties()
-    print("a linear fit with 20 inputs of which 3 matter (true weights 3, -2, 1.5), 60 samples:")
-    print(lessons.table([(name, row["exact zeros"], f"{row['largest useless']:.2g}", row["useful"])
+    lessons.say("a linear fit with 20 inputs of which 3 matter (true weights 3, -2, 1.5), 60 samples:")
+    lessons.say(lessons.table([(name, row["exact zeros"], f"{row['largest useless']:.2g}", row["useful"])
                          for name, row in fits.items()],
-                        ("penalty", "useless weights exactly 0 (of 17)", "largest useless weight", "useful weights")))
-    print("L2 pulls every weight toward 0 in proportion to its size, so none reaches it; L1's constant pull sets the\n"
+                        ("penalty", "useless weights = 0 (of 17)", "largest useless", "useful weights")))
+    lessons.say("L2 pulls every weight toward 0 in proportion to its size, so none reaches it; L1's constant pull sets the\n"
           "useless ones to exactly 0 (and shrinks the useful ones by a constant).")
 
     lessons.heading("Dropout in training (E67)")
     forward = dropout_forward()
-    print(f"F.dropout(p = 0.5) on 100,000 ones: {forward['zeroed']:.2%} zeroed, the rest {forward['survivor value']:g} "
+    lessons.say(f"F.dropout(p = 0.5) on 100,000 ones: {forward['zeroed']:.2%} zeroed, the rest {forward['survivor value']:g} "
           f"(inverted: x / (1 - p)); in eval mode the identity: {forward['eval is identity']}")
-    print(f"F.dropout2d drops whole feature maps: every channel is all {forward['channel values'][0][0]:g} or all "
+    lessons.say(f"F.dropout2d drops whole feature maps: every channel is all {forward['channel values'][0][0]:g} or all "
           f"{forward['channel values'][1][0]:g}. (In the CS231n code p is the keep probability; in graphlab and "
           f"PyTorch it is the drop probability.)")
 
     lessons.heading("Dropout at test time (E68) and inverted dropout (E69)")
     plain, inverted = mask_outputs(), mask_outputs(inverted=True)
-    print(f"a = w1·x + w2·y with w = {WEIGHTS}, (x, y) = {INPUTS}: the full output is "
+    lessons.say(f"a = w1·x + w2·y with w = {WEIGHTS}, (x, y) = {INPUTS}: the full output is "
           f"{sum(w * x for w, x in zip(WEIGHTS, INPUTS)):g}")
-    print(lessons.table([(row["mask"], f"{row['output']:g}", f"{inverted_row['output']:g}", f"{row['probability']:g}")
+    lessons.say(lessons.table([(row["mask"], f"{row['output']:g}", f"{inverted_row['output']:g}", f"{row['probability']:g}")
                          for row, inverted_row in zip(plain, inverted)],
                         ("mask (m1, m2)", "w·x·m", "inverted: / 0.5", "probability")))
-    print(f"mean over the masks: {expectation(plain):g} = 0.5 x 11, so without inversion the test output must be "
+    lessons.say(f"mean over the masks: {expectation(plain):g} = 0.5 x 11, so without inversion the test output must be "
           f"scaled by 0.5; inverted, the mean is {expectation(inverted):g}, the test output as it is.")
     scaling = test_time_scaling()
-    print(f"with p_drop = 0.2 the training expectation is {scaling['expected in training']:g} = 0.8 x 11: scale by the "
+    lessons.say(f"with p_drop = 0.2 the training expectation is {scaling['expected in training']:g} = 0.8 x 11: scale by the "
           f"keep probability. The notes' 'dropout probability' would give {scaling['notes scaling']:g}.")
     carlo = monte_carlo_dropout()
-    print(f"F.dropout over 20,000 masks: mean {carlo['mean']:.3f} (eval output {carlo['eval']:g}), but any one mask gives "
+    lessons.say(f"F.dropout over 20,000 masks: mean {carlo['mean']:.3f} (eval output {carlo['eval']:g}), but any one mask gives "
           f"a value with std {carlo['spread']:.2f}: randomness in training, averaged out at test (E72)")
 
     lessons.heading("Where dropout is used (E70)")
     where = where_dropout_is()
-    print(", ".join(f"{name}: {count}" for name, count in where["counts"].items()) + " Dropout layers")
-    print(f"VGG16's head: {' -> '.join(where['VGG16 head'])}: dropout sits in the big FC layers. ResNet and DenseNet pool\n"
+    lessons.say(", ".join(f"{name}: {count}" for name, count in where["counts"].items()) + " Dropout layers")
+    lessons.say(f"VGG16's head: {' -> '.join(where['VGG16 head'])}: dropout sits in the big FC layers. ResNet and DenseNet pool\n"
           f"globally instead of large FC layers; DenseNet uses dropout 0.2 only when it trains without augmentation.")
 
     lessons.heading("Augmentation, and randomness that test time averages out (E71, E72)")
     augmented = augmentations()
     for name in ("flip", "crop, pad 1", "cutout 3x3"):
         row = augmented[name]
-        print(f"  {name}: changes {row['changed']:.0%} of a batch of 8 digits, two draws differ: {row['draws differ']}; "
+        lessons.say(f"  {name}: changes {row['changed']:.0%} of a batch of 8 digits, two draws differ: {row['draws differ']}; "
               f"at test time it is not applied")
     mix = augmented["mixup"]
-    print(f"  mixup (α = 0.2): every soft target sums to {np.unique(mix['target sums'].round(6)).tolist()}, with "
+    lessons.say(f"  mixup (α = 0.2): every soft target sums to {np.unique(mix['target sums'].round(6)).tolist()}, with "
           f"{np.bincount(mix['labels per row']).nonzero()[0].tolist()} labels per row")
     crops = augmented["ten-crop"]
-    print(f"ResNet's test-time crops: the 4 corners and the centre, and their mirror images: {crops['shape'][0]} crops "
+    lessons.say(f"ResNet's test-time crops: the 4 corners and the centre, and their mirror images: {crops['shape'][0]} crops "
           f"({crops['distinct']} distinct) per scale,\n  at 5 scales 5 x 10 = 50 predictions averaged per image. "
           f"(000's '4 large corners, 4 small corners, 1 small centre, 1 large centre' is not 10-crop; E91.)")
 
     lessons.heading("Model ensembles (E66)")
     group = ensemble(epochs=2 if options.quick else 5)
-    print(f"5 MLPs from different seeds: test accuracies {', '.join(f'{accuracy:.1%}' for accuracy in group['members'])}"
+    lessons.say(f"5 MLPs from different seeds: test accuracies {', '.join(f'{accuracy:.1%}' for accuracy in group['members'])}"
           f" (mean {np.mean(group['members']):.1%}); their averaged probabilities: {group['ensemble']:.1%}")
 
     lessons.heading("Early stopping (E65), and weight decay on an overfitting run")
@@ -299,12 +299,12 @@ def main(argv=None) -> int:
     free, stopped = overfitting_run(epochs=epochs), overfitting_run(early_stopping=True, epochs=epochs)
     decayed = overfitting_run(weight_decay=0.1, epochs=epochs)
     best = stopped["history"].best("val_loss")
-    print(f"64-256-10 MLP on 150 digits: without a brake the validation loss bottoms out at "
+    lessons.say(f"64-256-10 MLP on 150 digits: without a brake the validation loss bottoms out at "
           f"{min(free['history']['val_loss']):.3f} and ends at {free['final val loss']:.3f} after {epochs} epochs")
-    print(f"early stopping (patience 10) stops at epoch {len(stopped['history'])} and restores epoch "
+    lessons.say(f"early stopping (patience 10) stops at epoch {len(stopped['history'])} and restores epoch "
           f"{stopped['history'].restored_epoch}: validation loss {stopped['final val loss']:.3f} (best seen "
           f"{best['val_loss']:.3f}), accuracy {stopped['final val accuracy']:.1%}")
-    print(f"AdamW's weight decay 0.1: weight norm {decayed['weight norm']:.1f} instead of {free['weight norm']:.1f}, "
+    lessons.say(f"AdamW's weight decay 0.1: weight norm {decayed['weight norm']:.1f} instead of {free['weight norm']:.1f}, "
           f"final validation loss {decayed['final val loss']:.3f}")
 
     lessons.heading("Pictures")

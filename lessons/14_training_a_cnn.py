@@ -216,21 +216,21 @@ def update_ratios(monitor) -> dict:
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
-    print(f"\nthe network: {RECIPE.description}, {cnn().num_parameters():,} parameters")
+    lessons.say(__doc__.split("\n\n")[0])
+    lessons.say(f"\nthe network: {RECIPE.description}, {cnn().num_parameters():,} parameters")
 
     lessons.heading("1. The loss at initialization (E73)")
     chance = chance_losses()
-    print("uniform prediction over C classes: " + ", ".join(f"C = {C}: {loss:.6f}" for C, loss in chance.items())
+    lessons.say("uniform prediction over C classes: " + ", ".join(f"C = {C}: {loss:.6f}" for C, loss in chance.items())
           + " (= log C)")
     start = initial_loss()
-    print(f"the CNN before any step: {start['loss']:.4f} on the training set, against log 10 = {start['log C']:.4f}; "
+    lessons.say(f"the CNN before any step: {start['loss']:.4f} on the training set, against log 10 = {start['log C']:.4f}; "
           f"adding an L2 penalty (λ = 1e-2) raises it to {start['with L2']:.4f}")
 
     lessons.heading("2. Overfit a tiny subset (E74)")
     tiny = overfit_tiny()
     reached = next(step for step, accuracy in enumerate(tiny["accuracies"], 1) if accuracy == 1.0)
-    print(f"{tiny['samples']} digits, Adam 1e-2, no regularization: 100% training accuracy at step {reached}, loss "
+    lessons.say(f"{tiny['samples']} digits, Adam 1e-2, no regularization: 100% training accuracy at step {reached}, loss "
           f"{tiny['losses'][-1]:.1e} after {len(tiny['losses'])} steps. The model can learn; on to real data.")
 
     lessons.heading("3. Probe the learning rate (E75)")
@@ -238,50 +238,50 @@ def main(argv=None) -> int:
         run = probe(lr)
         outcome = (f"loss {run['first loss']:.4f} -> {run['loss']:.4f}, accuracy {run['accuracy']:.1%}"
                    if run["stopped"] is None else run["stopped"])
-        print(f"SGD lr {lr:g}, one epoch: {outcome}; update/weight ratios {min(run['ratios']):.0e}-"
+        lessons.say(f"SGD lr {lr:g}, one epoch: {outcome}; update/weight ratios {min(run['ratios']):.0e}-"
               f"{max(run['ratios']):.0e}")
         for message in run["warnings"][:2]:
-            print(f"  health: {message}")
-    print("Too low: the loss barely moves. Too high: it explodes into NaN within a few steps (the monitor stops the run).")
+            lessons.say(f"  health: {message}")
+    lessons.say("Too low: the loss barely moves. Too high: it explodes into NaN within a few steps (the monitor stops the run).")
 
     lessons.heading("4. Search coarse to fine (E76, E77)")
     split = grid_vs_random()
-    print(f"9 trials over two hyper-parameters: a 3x3 grid tries {split['grid']} distinct values per axis, random "
+    lessons.say(f"9 trials over two hyper-parameters: a 3x3 grid tries {split['grid']} distinct values per axis, random "
           f"search {split['random']}")
     search = coarse_to_fine(*((4, 2, 2) if options.quick else (10, 6, 3)))
     for stage in ("coarse", "fine"):
-        print(f"  {stage}: " + ", ".join(f"lr {row['lr']:.1e} -> {_outcome(row)}" for row in search[stage]))
-    print(f"  best: lr {search['best']['lr']:.1e}, {search['best']['accuracy']:.1%} on 400 held-out training digits "
+        lessons.say(f"  {stage}: " + ", ".join(f"lr {row['lr']:.1e} -> {_outcome(row)}" for row in search[stage]))
+    lessons.say(f"  best: lr {search['best']['lr']:.1e}, {search['best']['accuracy']:.1%} on 400 held-out training digits "
           f"after a few epochs on 600 others (the recipe uses {RECIPE.lr:g})")
-    print("Sample the exponent, not the value; stop a trial whose loss passes 3x its start; beware a best value at the\n"
+    lessons.say("Sample the exponent, not the value; stop a trial whose loss passes 3x its start; beware a best value at the\n"
           "edge of the range. The recipe: initial loss, overfit a little, find an lr that makes the loss drop within\n"
           "~100 iterations, a coarse grid for 1-5 epochs, refine for 10-20 epochs, then look at the curves.")
 
     lessons.heading("5. Mini-batch gradients are noisy samples of the full one (E50)")
     noise = minibatch_gradients(passes=2 if options.quick else 5)
     for size in (32, 128):
-        print(f"batches of {size}: {noise[size]['batches']} batches, their mean equals the full gradient to "
+        lessons.say(f"batches of {size}: {noise[size]['batches']} batches, their mean equals the full gradient to "
               f"{noise[size]['mean gap']:.0e}; their distance from it {noise[size]['spread']:.3f} "
               f"(full gradient norm {noise['full norm']:.3f})")
     predicted = noise[32]["predicted factor"] / noise[128]["predicted factor"]
-    print(f"4x the batch, {noise[32]['spread'] / noise[128]['spread']:.2f}x less noise: about √4 = 2 "
+    lessons.say(f"4x the batch, {noise[32]['spread'] / noise[128]['spread']:.2f}x less noise: about √4 = 2 "
           f"({predicted:.3f} for batches drawn without replacement from 1,408)")
 
     lessons.heading("6. Train, and read the curves (E78, E79)")
     epochs = 10 if options.quick else RECIPE.epochs
     run = train_cnn(epochs)
     history = run["history"]
-    print(f"Adam {RECIPE.lr:g}, cosine over {epochs} epochs, batches of {RECIPE.batch_size} shifted by up to 1 pixel:")
-    print(history)
+    lessons.say(f"Adam {RECIPE.lr:g}, cosine over {epochs} epochs, batches of {RECIPE.batch_size} shifted by up to 1 pixel:")
+    lessons.say(history)
     gap = run["train accuracy"] - run["test accuracy"]
     reading = ("a wide gap: overfitting, add regularization or data" if gap > 0.05 else
                "a small gap and both accuracies high: neither overfitting nor underfitting")
-    print(f"final model: train accuracy {run['train accuracy']:.2%}, test accuracy {run['test accuracy']:.2%} "
+    lessons.say(f"final model: train accuracy {run['train accuracy']:.2%}, test accuracy {run['test accuracy']:.2%} "
           f"(goal 97%); gap {gap:+.2%}, {reading} (E78)")
     ratios = update_ratios(run["monitor"])
-    print(f"update/weight ratios of the weight matrices over the run: median {ratios['median']:.1e}, range "
+    lessons.say(f"update/weight ratios of the weight matrices over the run: median {ratios['median']:.1e}, range "
           f"{ratios['low']:.0e} to {ratios['high']:.0e} (healthy: around 1e-3, E79)")
-    print(run["monitor"].report())
+    lessons.say(run["monitor"].report())
 
     lessons.heading("Pictures")
     history.plot(lessons.wrote(options.out / "e78_training_curves.png"))

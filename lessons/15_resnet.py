@@ -186,57 +186,57 @@ def widening(factors=(1, 2, 4), depth: int = 20) -> dict:
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("Residual learning: F = 0 is the identity (E81)")
     zero = zero_residual()
-    print(f"ResidualBlock(8, 8) with its last BN scale at 0: |output - input| = {zero['residual gap']:g}; without the "
+    lessons.say(f"ResidualBlock(8, 8) with its last BN scale at 0: |output - input| = {zero['residual gap']:g}; without the "
           f"shortcut the same block outputs {zero['plain output']:g} everywhere")
-    print(f"parameters with and without the shortcut: {zero['parameters'][0]:,} and {zero['parameters'][1]:,}: the "
+    lessons.say(f"parameters with and without the shortcut: {zero['parameters'][0]:,} and {zero['parameters'][1]:,}: the "
           f"identity costs nothing but one addition")
 
     lessons.heading("The skip adds a gradient of 1 (E83)")
     skip = skip_gradient()
-    print(f"y = x + F(x) with F'(x) = 1e-4: dy/dx = {skip['residual']:.4f}; y = F(x) alone: {skip['plain']:g}")
+    lessons.say(f"y = x + F(x) with F'(x) = 1e-4: dy/dx = {skip['residual']:.4f}; y = F(x) alone: {skip['plain']:g}")
     block = block_gradient()
-    print(f"through a real block with F = 0 the gradient reaching x is the upstream itself (gap "
+    lessons.say(f"through a real block with F = 0 the gradient reaching x is the upstream itself (gap "
           f"{block['residual gap to upstream']:g}); without the skip it is {block['plain largest']:g}")
     depth = 56
     profile = gradient_profile(depth)
     for name in MODELS:
         arriving = profile[name]["arriving"]
-        print(f"{name} {depth}-layer net at init, one batch: the gradient arriving at block {len(arriving)} is "
+        lessons.say(f"{name} {depth}-layer net at init, one batch: the gradient arriving at block {len(arriving)} is "
               f"{arriving[-1]:.3g}, at block 1 {arriving[0]:.3g}: x{per_block_factor(arriving):.2f} per block; its conv "
               f"weight gradients vary {spread(profile[name]['weights']):.0f}-fold")
-    print("With batch norm a plain net does not lose its gradient on the way down: it amplifies it, block after\n"
+    lessons.say("With batch norm a plain net does not lose its gradient on the way down: it amplifies it, block after\n"
           "block. Through the skips each block adds its F'(x) to an identity, and the gradient changes far less.")
 
     lessons.heading("The degradation problem (E82)")
     depths = (8, 20) if options.quick else (8, 20, 56)
     steps = 100 if options.quick else 300
     runs = {(kind, d): train(kind, d, steps) for d in depths for kind in MODELS}
-    print(f"the digits, SGD momentum 0.9 at lr 0.05, {steps} steps of 32; the training loss over the last 20 steps:")
-    print(lessons.table([(f"{d} layers", f"{final(runs[('plain', d)]):.3f}", f"{final(runs[('residual', d)]):.3f}")
+    lessons.say(f"the digits, SGD momentum 0.9 at lr 0.05, {steps} steps of 32; the training loss over the last 20 steps:")
+    lessons.say(lessons.table([(f"{d} layers", f"{final(runs[('plain', d)]):.3f}", f"{final(runs[('residual', d)]):.3f}")
                          for d in depths], ("depth", "plain", "residual")))
     shallow, deep = depths[0], depths[-1]
-    print(f"Deeper is worse for the plain net ({final(runs[('plain', shallow)]):.3f} -> {final(runs[('plain', deep)]):.3f}) "
+    lessons.say(f"Deeper is worse for the plain net ({final(runs[('plain', shallow)]):.3f} -> {final(runs[('plain', deep)]):.3f}) "
           f"on the *training* set: not overfitting, an optimization problem.\nWith skips the deep net trains "
           f"({final(runs[('residual', deep)]):.3f}).")
 
     lessons.heading("Blocks, bottlenecks, projections (E84) and width (E85)")
     structure = block_structure()
     one, three, expand = structure["bottleneck"]
-    print(f"bottleneck at 256: 1x1 {one:,} + 3x3 {three:,} + 1x1 {expand:,} = {sum(structure['bottleneck']):,} weights; "
+    lessons.say(f"bottleneck at 256: 1x1 {one:,} + 3x3 {three:,} + 1x1 {expand:,} = {sum(structure['bottleneck']):,} weights; "
           f"a basic block of two 3x3 convs: {structure['basic']:,}")
-    print(f"ResidualBlock(16, 32, stride=2): {tuple(structure['shape'][1:])} out, its shortcut a 1x1 projection "
+    lessons.say(f"ResidualBlock(16, 32, stride=2): {tuple(structure['shape'][1:])} out, its shortcut a 1x1 projection "
           f"({structure['projection weights']} weights) and BN; the network ends with "
           f"{' + '.join(structure['head'])}, one FC layer")
     table = depth_table()
-    print(lessons.table([(f"ResNet-{depth}", f"{row['parameters']:,}", f"{row['without projections']:,}",
+    lessons.say(lessons.table([(f"ResNet-{depth}", f"{row['parameters']:,}", f"{row['without projections']:,}",
                           f"{row['without projections'] / 1e6:.2g}M") for depth, row in table.items()],
                         ("CIFAR model", "graphlab (projections)", "identity shortcuts only", "rounded")))
     wide = widening()
-    print("Wide ResNet, filters x k: " + ", ".join(f"k = {k}: {count:,} ({count / wide[1]:.1f}x)"
+    lessons.say("Wide ResNet, filters x k: " + ", ".join(f"k = {k}: {count:,} ({count / wide[1]:.1f}x)"
                                                   for k, count in wide.items()))
 
     lessons.heading("Pictures")

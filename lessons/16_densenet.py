@@ -196,66 +196,66 @@ def feature_reuse(model) -> list:
 # -- the narrative --------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("Connections and channels (E86)")
     links = connections()
-    print("an L-layer block has L(L + 1)/2 direct connections: " + ", ".join(f"L = {L}: {count}"
+    lessons.say("an L-layer block has L(L + 1)/2 direct connections: " + ", ".join(f"L = {L}: {count}"
                                                                            for L, count in links.items()))
     growth = channel_growth()
     received = growth["received"]
-    print(f"k0 = 16, k = 12: layers 1, 2, 12 receive {received[0]}, {received[1]}, {received[11]} channels "
+    lessons.say(f"k0 = 16, k = 12: layers 1, 2, 12 receive {received[0]}, {received[1]}, {received[11]} channels "
           f"(k0 + k(l - 1)); the block outputs {growth['out']} = 16 + 12·12, what layer 13 would receive")
-    print(f"every layer adds {sorted(set(np.diff(received)))[0]}: linear growth (004's 'exponential' is wrong). "
+    lessons.say(f"every layer adds {sorted(set(np.diff(received)))[0]}: linear growth (004's 'exponential' is wrong). "
           f"Walked layer by layer, the same output as DenseBlock.forward: {growth['same output']}")
 
     lessons.heading("DenseNet-B, -C and -BC (E87)")
     rows = variants()
-    print(lessons.table([(name, row["layers per block"], row["bottleneck width"] or "-",
+    lessons.say(lessons.table([(name, row["layers per block"], row["bottleneck width"] or "-",
                           " -> ".join(map(str, row["channels"])), f"{row['parameters']:,}")
                          for name, row in rows.items()],
-                        ("L = 100, k = 12", "layers / block", "1x1 bottleneck", "channels", "parameters")))
+                        ("L = 100, k = 12", "layers", "1x1", "channels", "parameters")))
     for channels in (300, 301):
         step = transition(channels, 0.5)
-        print(f"Transition({channels}, θ = 0.5): ⌊0.5·{channels}⌋ = {step['out']} maps, {' -> '.join(step['steps'])}, "
+        lessons.say(f"Transition({channels}, θ = 0.5): ⌊0.5·{channels}⌋ = {step['out']} maps, {' -> '.join(step['steps'])}, "
               f"(1, {channels}, 16, 16) -> {step['shape']}")
 
     lessons.heading("Table 2's parameter counts, reproduced (E90, E89)")
     c10, c100, biased = parameter_counts(), parameter_counts(100), parameter_counts(conv_bias=True)
-    print(lessons.table([(name, c10[name]["layers per block"], c10[name]["final channels"],
+    lessons.say(lessons.table([(name, c10[name]["layers per block"], c10[name]["final channels"],
                           f"{c10[name]['parameters']:,}", printed, f"{c100[name]['parameters']:,}")
                          for name, (_, printed) in TABLE_2.items()],
-                        ("configuration", "layers / block", "final channels", "C10", "Table 2", "C100")))
+                        ("configuration", "layers", "channels", "C10", "Table 2", "C100")))
     agree = all(as_printed(c10[name]["parameters"]) == printed for name, (_, printed) in TABLE_2.items())
-    print(f"every count rounds to the table's figure: {agree}; with a bias on every conv they rise a little "
+    lessons.say(f"every count rounds to the table's figure: {agree}; with a bias on every conv they rise a little "
           f"(L = 40: {biased['DenseNet (k = 12), L = 40']['parameters']:,}; BC-100: "
           f"{biased['DenseNet-BC (k = 12), L = 100']['parameters']:,}) and still round the same")
     claims = table_claims()
-    print("the notes' claims, checked on the table's errors:")
+    lessons.say("the notes' claims, checked on the table's errors:")
     for claim, holds in claims.items():
-        print(f"  {claim}: {holds}")
-    print("(The notes' copy of Table 2 shifts the 'with Dropout/Drop-path' and 'with Dropout' labels onto the wrong rows;\n"
+        lessons.say(f"  {claim}: {holds}")
+    lessons.say("(The notes' copy of Table 2 shifts the 'with Dropout/Drop-path' and 'with Dropout' labels onto the wrong rows;\n"
           " the lesson's table has them as the paper does.)")
     efficiency = resnet_1001()
-    print(f"Figure 4: a 1001-layer ResNet is needed to match DenseNet-BC-100: {efficiency['resnet']:,} parameters in "
+    lessons.say(f"Figure 4: a 1001-layer ResNet is needed to match DenseNet-BC-100: {efficiency['resnet']:,} parameters in "
           f"graphlab's version (the paper's pre-activation one: 10.2M) against {efficiency['densenet-bc']:,}")
 
     lessons.heading("A small DenseNet-BC on the digits, and what it reuses (E92)")
     epochs = 2 if options.quick else 5
     model, history = train_small(epochs)
-    print(f"depth 28 (4 bottleneck layers per block), k = 8, θ = 0.5: {model.num_parameters():,} parameters; "
+    lessons.say(f"depth 28 (4 bottleneck layers per block), k = 8, θ = 0.5: {model.num_parameters():,} parameters; "
           f"{epochs} epoch(s) of Adam: test accuracy {history.last['val_accuracy']:.1%}")
     heat = feature_reuse(model)
     for index, block in enumerate(heat, 1):
         reader = "transition" if index < 3 else "classifier"
-        print(f"block {index}: mean |w| of each layer's first conv by source (row-normalized; last row: the {reader})")
-        print(lessons.table([(f"layer {row + 1}" if row < len(block) - 1 else reader,
+        lessons.say(f"block {index}: mean |w| of each layer's first conv by source (row-normalized; last row: the {reader})")
+        lessons.say(lessons.table([(f"layer {row + 1}" if row < len(block) - 1 else reader,
                               *("" if np.isnan(value) else f"{value:.2f}" for value in block[row]))
                              for row in range(len(block))],
                             ("reads from", "block input", *(f"layer {s}" for s in range(1, len(block))))))
     classifier = heat[-1][-1]
     transitions = np.concatenate([block[1:-1, 0] for block in heat[1:]])
-    print(f"The paper's observations (1) every layer spreads its weight over all the earlier ones: the smallest entry\n"
+    lessons.say(f"The paper's observations (1) every layer spreads its weight over all the earlier ones: the smallest entry\n"
           f"of any row is {min(np.nanmin(block) for block in heat):.2f} of its row's largest, so features are reused "
           f"across the block. (3) The classifier leans\non the late features: {classifier[0]:.2f} on the final block's "
           f"input, {np.nanmax(classifier[-2:]):.2f} on its last layers. (2) Low weight on the transitions' outputs does "

@@ -172,60 +172,60 @@ def hessian_sizes() -> dict:
 
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
-    print(__doc__.split("\n\n")[0])
+    lessons.say(__doc__.split("\n\n")[0])
 
     lessons.heading("The taco shell L(W) = W1²/64 + W2² (E48)")
     shape = conditioning()
-    print(f"Hessian (gl.hessian) = {shape['hessian'].tolist()}: curvature {shape['curvatures'][0]:g} along W1, "
+    lessons.say(f"Hessian (gl.hessian) = {shape['hessian'].tolist()}: curvature {shape['curvatures'][0]:g} along W1, "
           f"{shape['curvatures'][1]:g} along W2")
-    print(f"condition number = {shape['curvatures'][1]:g} / {shape['curvatures'][0]:g} = {shape['condition number']:g}")
+    lessons.say(f"condition number = {shape['curvatures'][1]:g} / {shape['curvatures'][0]:g} = {shape['condition number']:g}")
 
     lessons.heading("Gradient descent: the linear model, and a learning rate to choose")
     path = gradient_descent(taco_shell, START, lr=0.9, steps=5)
-    print(f"from {START} with lr 0.9:")
+    lessons.say(f"from {START} with lr 0.9:")
     for step, W in enumerate(path[1:], 1):
-        print(f"  step {step}: W = ({W[0]:.5f}, {W[1]:.5f})")
+        lessons.say(f"  step {step}: W = ({W[0]:.5f}, {W[1]:.5f})")
     for lr in (0.4, 0.9, 1.1):
         along_w1, along_w2 = step_multipliers(lr, shape["curvatures"])
         behaviour = "shrinks" if along_w2 >= 0 else ("zig-zags" if along_w2 > -1 else "zig-zags and diverges")
-        print(f"  lr {lr}: each step multiplies W1 by {along_w1:.4f} and W2 by {along_w2:.4f}: W2 {behaviour}")
+        lessons.say(f"  lr {lr}: each step multiplies W1 by {along_w1:.4f} and W2 by {along_w2:.4f}: W2 {behaviour}")
     low, high = shape["curvatures"]
     slow = math.ceil(math.log(0.1) / math.log(step_multipliers(0.9, shape["curvatures"])[0]))
-    print(f"W2 oscillates once lr > 1/{high:g} = {1 / high:g} and diverges once lr > 2/{high:g} = {2 / high:g}, "
+    lessons.say(f"W2 oscillates once lr > 1/{high:g} = {1 / high:g} and diverges once lr > 2/{high:g} = {2 / high:g}, "
           f"while W1 needs {slow} steps at lr 0.9 to shrink 10x.")
     best = best_fixed_step(shape["curvatures"])
     kappa = Fraction(shape["condition number"]).limit_denominator()
-    print(f"the best fixed step 2/({low:g} + {high:g}) = {best['lr']:.6f} converges at rate (κ - 1)/(κ + 1) = "
+    lessons.say(f"the best fixed step 2/({low:g} + {high:g}) = {best['lr']:.6f} converges at rate (κ - 1)/(κ + 1) = "
           f"{(kappa - 1) / (kappa + 1)} = {best['rate']:.4f} per step:\n"
           f"{steps_to_reach(taco_shell, START, best['lr'])} steps to |W| < 1e-6")
 
     lessons.heading("Newton: the quadratic model, no learning rate (E57)")
     newton_path = newton(taco_shell, START)
-    print(f"W - H⁻¹∇L from {START} = {tuple(float(v) for v in newton_path[1])}: the minimum, in one step")
+    lessons.say(f"W - H⁻¹∇L from {START} = {tuple(float(v) for v in newton_path[1])}: the minimum, in one step")
     elsewhere = newton(taco_shell, (3.7, -42.0))
-    print(f"from (3.7, -42) it lands on {tuple(float(v) for v in elsewhere[1])} too: the model is the loss itself")
-    print("On a loss that is not quadratic Newton needs a few steps, but the error squares each time:")
+    lessons.say(f"from (3.7, -42) it lands on {tuple(float(v) for v in elsewhere[1])} too: the model is the loss itself")
+    lessons.say("On a loss that is not quadratic Newton needs a few steps, but the error squares each time:")
     steps = newton_1d()
     minimum = math.log(2)
     for step, w in enumerate(steps):
-        print(f"  step {step}: w = {w:.12f}, error {abs(w - minimum):.1e}")
+        lessons.say(f"  step {step}: w = {w:.12f}, error {abs(w - minimum):.1e}")
 
     lessons.heading("L-BFGS: curvature from gradients alone")
     quasi = lbfgs(taco_shell, START)
     for step, W in enumerate(quasi[1:], 1):
-        print(f"  step {step}: W = ({W[0]:.6g}, {W[1]:.6g})")
-    print(f"L-BFGS reaches the minimum in {len(quasi) - 1} steps: each step stores s = ΔW and y = Δ∇L, and the pairs\n"
+        lessons.say(f"  step {step}: W = ({W[0]:.6g}, {W[1]:.6g})")
+    lessons.say(f"L-BFGS reaches the minimum in {len(quasi) - 1} steps: each step stores s = ΔW and y = Δ∇L, and the pairs\n"
           f"stand in for H⁻¹. It never forms H; the exact step length along its direction needs only H d (gl.hvp).")
     v = np.array([1.0, 1.0])
-    print(f"gl.hvp(taco_shell, {START}, {v.tolist()}) = {gl.hvp(taco_shell, _point(START), v).tolist()}: "
+    lessons.say(f"gl.hvp(taco_shell, {START}, {v.tolist()}) = {gl.hvp(taco_shell, _point(START), v).tolist()}: "
           f"H v without building H")
 
     lessons.heading("Why deep nets do not use Newton")
     for name, size in hessian_sizes().items():
-        print(f"{name}: N = {size['parameters']:,} parameters; the Hessian has N² = {size['entries']:.3g} entries, "
+        lessons.say(f"{name}: N = {size['parameters']:,} parameters; the Hessian has N² = {size['entries']:.3g} entries, "
               f"{size['bytes'] / 1e15:,.1f} PB in float32;\n   inverting it takes ~N³ = {size['parameters'] ** 3:.1e} "
               f"operations. L-BFGS with 10 pairs stores 20 vectors: {size['lbfgs bytes'] / 1e9:.1f} GB.")
-    print("And both Newton and L-BFGS assume the full-batch gradient: mini-batch noise corrupts the curvature pairs.\n"
+    lessons.say("And both Newton and L-BFGS assume the full-batch gradient: mini-batch noise corrupts the curvature pairs.\n"
           "The notes' advice: Adam as the default, SGD + momentum with tuning, L-BFGS when full-batch updates are possible.")
 
     lessons.heading("Pictures")

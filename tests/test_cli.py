@@ -15,7 +15,7 @@ def graphlab(*arguments, stdin: str = "", cwd=None):
 
 def test_version_and_help():
     assert graphlab("--version").stdout.startswith("graphlab 0.1.0")
-    for subcommand in ["demo", "repl", "render", "verify", "bench", "lesson", "train"]:
+    for subcommand in ["demo", "repl", "render", "verify", "bench", "lesson", "train", "evaluate"]:
         result = graphlab(subcommand, "--help")
         assert result.returncode == 0 and "usage: graphlab " + subcommand in result.stdout
 

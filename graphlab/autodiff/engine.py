@@ -24,14 +24,16 @@ from graphlab.errors import BackwardError, ShapeError
 _data_of = attrgetter("data")
 
 
-def topological_order(roots: Iterable[Tensor]) -> list:
+def topological_order(roots: Iterable[Tensor], boundary: Iterable[Tensor] = ()) -> list:
     """Every node that needs a gradient, each after all of its inputs.
 
     A node's ``id`` comes from a creation counter and every input exists before the op that
     uses it, so sorting by id is a topological order (DeZero's "generation", for free). The
-    search is iterative: a 100,000-deep chain needs no recursion.
+    search is iterative: a 100,000-deep chain needs no recursion. Nodes of ``boundary`` are
+    in the order (reached or not) but their inputs are not searched: found before the search,
+    they are never pushed, so the ordinary walk pays nothing for the option.
     """
-    found = {}
+    found = {node.id: node for node in boundary if node.requires_grad}
     stack = []
     for root in roots:
         if root.id not in found:
@@ -118,7 +120,7 @@ class BackwardWalk:
                 raise BackwardError(f"backward: {root.label} does not require grad: {_why_no_grad(root)}")
         self.create_graph = create_graph
         self.store_grads = store_grads
-        self.order = topological_order(roots)[::-1]   # outputs first
+        self.order = self._order(roots)[::-1]   # outputs first
         self.trace = Trace()
         self.gradients = {}          # node id -> final gradient, kept only for gl.grad
         # node id -> (consumer, gradient) for one contribution, a list of them at a fan-out
@@ -126,6 +128,10 @@ class BackwardWalk:
         for root, seed in zip(roots, seeds):
             self._receive(root.id, None, seed)
         self._position = 0
+
+    @staticmethod
+    def _order(roots) -> list:
+        return topological_order(roots)
 
     def _receive(self, node_id: int, consumer, gradient) -> None:
         waiting = self._pending.get(node_id)
@@ -210,7 +216,10 @@ class BackwardWalk:
             if gradient is None or not tensor.requires_grad:
                 result.append(None)
                 continue
-            gradient = self._fit_to_input(gradient, tensor, creator)
+            data = tensor.data
+            if (type(gradient) is not np.ndarray or gradient.shape != data.shape
+                    or gradient.dtype is not data.dtype or self.create_graph or config.anomaly):
+                gradient = self._fit_to_input(gradient, tensor, creator)   # the common case fits already
             # send: self._receive, inlined on this hot path
             waiting = self._pending.get(tensor.id)
             if waiting is None:
@@ -249,10 +258,13 @@ class BackwardWalk:
         """create_graph=True: backward runs on Tensors (its saved arrays lifted back to the
         op's inputs and output), so the gradient is itself a graph that can be differentiated."""
         if not type(creator).higher_order:
+            if type(creator).composed is not None:
+                return _backward_through_twin(node, creator, upstream)
             raise BackwardError(
                 f"{creator.name}: its backward is not differentiable, so create_graph=True (gradients "
                 f"of gradients) cannot pass through {node.label}. Use create_graph=False, or write "
-                f"its backward with Tensor operations and set higher_order = True")
+                f"its backward with Tensor operations and set higher_order = True (or give the op "
+                f"a composed twin: composed(ctx, *inputs) built from differentiable ops)")
         inputs = creator.inputs
 
         def lift(array):
@@ -286,6 +298,68 @@ class BackwardWalk:
         if config.anomaly:
             check_finite(gradient, creator.name, f"backward (gradient for {tensor.label})", creator)
         return gradient
+
+
+class _TwinWalk(BackwardWalk):
+    """The walk over a fused op's composed twin only: it ends at the fused op's inputs, whose
+    own inputs belong to the outer walk."""
+
+    def __init__(self, output: Tensor, upstream: Tensor, inputs: tuple):
+        self.inputs = inputs
+        self._boundary = {tensor.id for tensor in inputs}
+        super().__init__([output], [upstream], create_graph=True, store_grads=False)
+
+    def _order(self, roots) -> list:
+        return topological_order(roots, self.inputs)
+
+    def _downstream(self, node: Tensor, creator, upstream) -> tuple:
+        if node.id in self._boundary:        # an input of the fused op: the outer walk goes on
+            return ()
+        return super()._downstream(node, creator, upstream)
+
+
+def _check_twin(node: Tensor, creator, output: Tensor) -> None:
+    """The twin must give the fused node's output (to rounding): a parameter the twin does not
+    mirror would otherwise give second derivatives of another function, silently."""
+    if getattr(node, "_version", 0) > creator._epoch:     # the output was edited in place since
+        return
+    tolerance = 1e-3 if node.dtype.itemsize < 8 else 1e-8
+    if output.shape == node.shape:
+        finite = node.data[np.isfinite(node.data)]
+        scale = float(np.abs(finite).max(initial=1.0))
+        if np.allclose(output.data, node.data, rtol=tolerance, atol=tolerance * scale, equal_nan=True):
+            return
+    if output.shape != node.shape:
+        differs = f"shape {output.shape} instead of {node.shape}"
+    else:
+        differs = f"values up to {np.nanmax(np.abs(output.data - node.data)):.3g} away from it"
+    settings = ", ".join(f"{key}={value!r:.30}" for key, value in creator.params.items())
+    raise BackwardError(
+        f"{creator.name}: its composed twin does not reproduce {node.label} ({differs}), so "
+        f"create_graph=True cannot pass through it: the twin does not know a setting of this call "
+        f"({settings or 'the defaults'}). Use create_graph=False, or teach "
+        f"{type(creator).__name__}.composed that setting")
+
+
+def _backward_through_twin(node: Tensor, creator, upstream: Tensor) -> tuple:
+    """create_graph=True through a fused op whose numpy backward cannot be differentiated:
+    rebuild its output from its composed twin (the same math in primitive ops) on the op's
+    input Tensors, and walk ``upstream`` back through that small graph. The gradients it
+    returns are Tensors computed from the inputs, so they can be differentiated again; the
+    first-order walk (create_graph=False) never comes here and keeps the fused backward."""
+    inputs = creator.inputs
+    with enable_grad(), np.errstate(all="ignore"):
+        output = type(creator).composed(creator, *inputs)
+        _check_twin(node, creator, output)
+        walk = _TwinWalk(output, upstream, inputs)
+        walk.run()
+    downstream, seen = [], set()
+    for tensor in inputs:
+        # an input given twice (conv2d(x, x)) has one gradient, the sum: sent once
+        first = tensor.requires_grad and tensor.id not in seen
+        downstream.append(walk.gradients.get(tensor.id) if first else None)
+        seen.add(tensor.id)
+    return tuple(downstream)
 
 
 def backward(root: Tensor, grad=None, *, create_graph: bool = False) -> Trace:

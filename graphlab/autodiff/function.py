@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from operator import attrgetter
 from typing import Any, ClassVar, Optional
 
 import numpy as np
@@ -70,6 +71,11 @@ from graphlab.errors import AnomalyError, BackwardError, DtypeError, GraphlabErr
 
 
 #: attributes of ctx that a forward parameter may not shadow
+# C-level attribute readers: a scalar graph's every op reads these, and map() over them is
+# cheaper than a comprehension (benchmarks/scalar_graph.py)
+_data_of = attrgetter("data")
+_requires_grad = attrgetter("requires_grad")
+
 _RESERVED = frozenset({"inputs", "params", "needs_input_grad", "name", "saved_tensors", "save_for_backward"})
 
 
@@ -115,6 +121,10 @@ class Function:
     param_checks: ClassVar[dict] = {}
 
     local = None      # optional: staticmethod local(ctx) -> d out / d input (tuple for several)
+    #: optional, for a fused op that is not ``higher_order``: staticmethod composed(ctx, *inputs)
+    #: -> its output rebuilt from primitive (differentiable) ops on its input Tensors. Under
+    #: ``create_graph=True`` the engine differentiates this twin instead of the numpy backward.
+    composed = None
     symbolic = None   # optional: staticmethod symbolic(*sympy_symbols) -> sympy expression
 
     # set by the engine while it runs backward with create_graph=True (see saved_tensors)
@@ -188,7 +198,7 @@ class Function:
     def needs_input_grad(self) -> tuple:
         """One bool per input (PyTorch's name): does anybody need its gradient? An op skips
         the work for the others and returns None in their place."""
-        return tuple(tensor.requires_grad for tensor in self.inputs)
+        return tuple(map(_requires_grad, self.inputs))
 
     def local_gradients(self) -> Optional[tuple]:
         """The op's ``local`` as a tuple (one entry per input), or None when it has none."""
@@ -211,7 +221,7 @@ class Function:
         constants); keyword arguments are settings passed to ``forward`` unchanged and kept
         on ``ctx.params``.
         """
-        inputs, float_dtype, requires_grad, tracks = cls._check_inputs(args)
+        inputs, float_dtype, requires_grad, tracks = _check_inputs(cls, args)
         ctx = object.__new__(cls)
         ctx.inputs = inputs
         if params:
@@ -225,34 +235,6 @@ class Function:
         ctx._epoch = Tensor._inplace_epoch    # inputs edited in place after this show a later _version
         requires_grad = requires_grad and cls.differentiable and output.dtype.kind == "f"
         return Tensor._from_op(output, creator, requires_grad)
-
-    @classmethod
-    def _check_inputs(cls, args: tuple) -> tuple:
-        """(inputs as Tensors, their float dtype, does any need a gradient, does any carry a graph).
-
-        One pass over the inputs: the common case (Tensors of one float dtype) stays cheap,
-        because every scalar op of a 100,000-node graph comes through here.
-        """
-        float_dtype = None
-        requires_grad = tracks = convert = False
-        for arg in args:
-            if not isinstance(arg, Tensor):
-                convert = True
-                continue
-            dtype = arg.data.dtype
-            if dtype is not float_dtype:
-                if dtype.kind != "f":
-                    convert = True
-                elif float_dtype is None:
-                    float_dtype = dtype
-                elif dtype != float_dtype:
-                    raise DtypeError(_mixed_dtypes_message(cls.name, float_dtype, arg, args))
-            if arg.requires_grad:
-                requires_grad = True
-            elif arg.creator is not None:
-                tracks = True
-        inputs = cls._convert_inputs(args, float_dtype) if convert else args
-        return inputs, float_dtype, requires_grad, tracks
 
     def _keep_params(self, params: dict) -> None:
         """Keep forward's keyword parameters on ctx: ``ctx.params`` and ``ctx.<name>``."""
@@ -272,7 +254,7 @@ class Function:
     def _run_forward(self, inputs: tuple, params: dict, float_dtype) -> np.ndarray:
         """forward on the inputs' arrays; the output as an array of the inputs' float dtype."""
         cls = type(self)
-        self._arrays = arrays = [tensor.data for tensor in inputs]   # `t.data = ...` later is seen by identity
+        self._arrays = arrays = list(map(_data_of, inputs))   # `t.data = ...` later is seen by identity
         try:
             if cls.quiet_numpy or config.anomaly:
                 output = quietly(cls.forward, (self, *arrays), params, any(a.size == 0 for a in arrays))
@@ -376,21 +358,54 @@ def _leaves_of_dtype(tensors: list, dtype, limit: int = 10_000) -> list:
 
 
 #: read-only 0-d arrays for the Python numbers that scalar graphs repeat (x * 0.5, v + 1):
-#: making a numpy array costs about as much as the rest of a scalar op
+#: making a numpy array costs about as much as the rest of a scalar op. Keyed by id(dtype)
+#: first (the dtype kept to check), because hashing a numpy dtype costs as much as the array.
 _CONSTANTS: dict = {}
 
 
 def _constant_array(number, dtype) -> np.ndarray:
     if number == 0:                      # 0.0 == -0.0 as dict keys, but not as numbers
         return np.array(number, dtype=dtype)
-    key = (type(number), number, dtype)
-    array = _CONSTANTS.get(key)
+    entry = _CONSTANTS.get(id(dtype))
+    if entry is None or entry[0] is not dtype:
+        entry = _CONSTANTS[id(dtype)] = (dtype, {})
+    arrays = entry[1]
+    key = (type(number), number)
+    array = arrays.get(key)
     if array is None:
         array = np.array(number, dtype=dtype)
         array.flags.writeable = False
-        if len(_CONSTANTS) < 4096:
-            _CONSTANTS[key] = array
+        if len(arrays) < 4096:
+            arrays[key] = array
     return array
+
+
+def _check_inputs(cls, args: tuple) -> tuple:
+    """(inputs as Tensors, their float dtype, does any need a gradient, does any carry a graph).
+
+    One pass over the inputs: the common case (Tensors of one float dtype) stays cheap,
+    because every scalar op of a 100,000-node graph comes through here.
+    """
+    float_dtype = None
+    requires_grad = tracks = convert = False
+    for arg in args:
+        if not isinstance(arg, Tensor):
+            convert = True
+            continue
+        dtype = arg.data.dtype
+        if dtype is not float_dtype:
+            if dtype.kind != "f":
+                convert = True
+            elif float_dtype is None:
+                float_dtype = dtype
+            elif dtype != float_dtype:
+                raise DtypeError(_mixed_dtypes_message(cls.name, float_dtype, arg, args))
+        if arg.requires_grad:
+            requires_grad = True
+        elif arg.creator is not None:
+            tracks = True
+    inputs = cls._convert_inputs(args, float_dtype) if convert else args
+    return inputs, float_dtype, requires_grad, tracks
 
 
 def quietly(function, args: tuple, kwargs: dict, empty: bool):

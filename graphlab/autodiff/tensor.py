@@ -205,8 +205,12 @@ class Tensor:
     __hash__ = object.__hash__  # == builds a comparison Tensor, so hash by identity
 
     def __repr__(self) -> str:
+        """``Tensor(3., grad=-4., name='x')``: the value, then the gradient once backward has set it
+        (micrograd's ``Value(data=3.0, grad=-4.0)``), then what the tensor is."""
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
-        parts = [body]
+        parts = []
+        if self.grad is not None:
+            parts.append(f"grad={_grad_text(self.grad, self.data.size)}")
         if self.name is not None:
             parts.append(f"name={self.name!r}")
         if self.op is not None:
@@ -217,7 +221,10 @@ class Tensor:
             parts.append(f"dtype={self.dtype}")
         if self.requires_grad and self.creator is None:
             parts.append("requires_grad=True")
-        return f"Tensor({', '.join(parts)})"
+        rest = "".join(f", {part}" for part in parts) + ")"
+        if "\n" in body and len(body.splitlines()[-1]) + len(rest) > 80:
+            rest = _details_lines(parts)      # a big tensor: the details below it, in 80 columns
+        return f"Tensor({body}{rest}"
 
     # -- methods of PyTorch's Tensor -----------------------------------------------------
     def item(self):
@@ -483,6 +490,28 @@ class ElementCount(int):
 
     def __repr__(self) -> str:
         return int.__repr__(self)
+
+
+def _details_lines(parts: list) -> str:
+    """``,\n grad=..., name='W',\n shape=...)``: the parts after a big tensor's value, as few lines
+    of at most 80 columns as fit."""
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part) + 3 > 80:
+            lines[-1] += ","
+            lines.append("")
+        lines[-1] += (", " if lines[-1] else " ") + part
+    return ",\n" + "\n".join(lines) + ")"
+
+
+def _grad_text(grad, size: int) -> str:
+    """The gradient for a repr: whole for a small tensor; for a big one (more than 20 values) its
+    first and last values in order, flattened, so it stays one short line."""
+    array = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+    if size > 20:
+        text = np.array2string(array.ravel(), precision=4, separator=", ", threshold=6, edgeitems=3)
+        return f"{' '.join(text.split())} (flattened)"
+    return " ".join(np.array2string(array, precision=4, separator=", ", threshold=20).split())
 
 
 from graphlab import ops as _ops  # noqa: E402  (ops are built on Function, which needs Tensor)

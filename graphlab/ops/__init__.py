@@ -27,6 +27,7 @@ import numpy as np
 
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import ParameterError, ShapeError
+from graphlab.ops.activation import Erf
 from graphlab.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from graphlab.ops.compare import Eq, Ge, Gt, Le, Lt, Ne
 from graphlab.ops.elementwise import (
@@ -52,6 +53,7 @@ abs = Abs.apply
 tanh = Tanh.apply
 sin = Sin.apply
 cos = Cos.apply
+erf = Erf.apply
 sigmoid = Sigmoid.apply
 relu = Relu.apply
 maximum = Maximum.apply

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from graphlab.autodiff.cases import Case, F
+from graphlab.autodiff.cases import Case, F, th, unary_cases
 from graphlab.autodiff.function import Function
-from graphlab.ops import params
+from graphlab.ops import dual, params
 from graphlab.errors import ShapeError
 
 # -- erf: numpy has none, so the Cephes rational approximations (double precision) ---------------
@@ -63,6 +63,32 @@ def erf(x) -> np.ndarray:
     complement = np.where(clipped < 8.0, near, far)
     outer = np.sign(x) * (1.0 - complement)
     return np.where(small, inner, outer)
+
+
+class Erf(Function):
+    """erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, elementwise; d/dx = 2/√π · e^(−x²).
+
+    The exact GELU is x·Φ(x) with Φ(x) = (1 + erf(x/√2)) / 2, so its composed twin needs erf
+    as a node; the local is written with ``dual.exp``, so erf can be differentiated again.
+    """
+    higher_order = True
+    elementwise = True
+    cases = unary_cases("real", np.vectorize(math.erf, otypes=[float]), lambda x: th.erf(x))
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erf(x).astype(x.dtype)
+
+    @staticmethod
+    def local(ctx):
+        (x,) = ctx.saved_tensors
+        return (2 / math.sqrt(math.pi)) * dual.exp(-(x * x))
+
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.erf(x)
 
 
 def _channel_shape(x: np.ndarray, count: int) -> tuple:
@@ -121,6 +147,12 @@ class PRelu(Function):
         return downstream
 
     @staticmethod
+    def composed(ctx, x, weight):
+        """x where x > 0, else x·a, as a ``where`` node: create_graph=True differentiates it."""
+        from graphlab.ops import composed
+        return composed.prelu(x, weight)
+
+    @staticmethod
     def symbolic(x, weight):
         from graphlab.verify import sym
         slope = weight.reshape(_channel_shape(x, weight.size))
@@ -156,6 +188,12 @@ class Selu(Function):
     def local(ctx):
         positive, output = ctx.saved_tensors
         return np.where(positive, SELU_SCALE, output + SELU_SCALE * SELU_ALPHA)   # λαe^x = out + λα
+
+    @staticmethod
+    def composed(ctx, x):
+        """λ·x, or λ·α·(e^x − 1), chosen by a ``where``: create_graph=True differentiates it."""
+        from graphlab.ops import composed
+        return composed.selu(x)
 
     @staticmethod
     def symbolic(x):
@@ -199,6 +237,13 @@ class Gelu(Function):
         cdf = 0.5 * (1 + erf(x * math.sqrt(0.5)))
         density = np.exp(-0.5 * x.astype(np.float64) ** 2) / math.sqrt(2 * math.pi)
         return (cdf + x * density).astype(x.dtype)
+
+    @staticmethod
+    def composed(ctx, x):
+        """x·Φ(x) with ``erf`` (or the tanh form) as primitive ops: create_graph=True
+        differentiates this twin."""
+        from graphlab.ops import composed
+        return composed.gelu_tanh(x) if ctx.approximate == "tanh" else composed.gelu(x)
 
     @staticmethod
     def symbolic(x, approximate="none"):
@@ -251,6 +296,18 @@ class Maxout(Function):
         chosen = np.expand_dims(winner, axis + 1) == positions
         downstream = np.expand_dims(upstream, axis + 1) * chosen
         return downstream.reshape(ctx.inputs[0].shape)
+
+    @staticmethod
+    def composed(ctx, x):
+        """Each group's winner picked out of the grouped input (``getitem``), the first maximum
+        on a tie as this node routes it (``max`` would share a tie's gradient)."""
+        from graphlab import ops
+        (winner,) = ctx.saved_tensors
+        axis, shape = ctx.group_axis, x.shape
+        grouped = ops.reshape(x, shape[:axis] + (shape[axis] // ctx.pieces, ctx.pieces) + shape[axis + 1:])
+        index = list(np.indices(winner.shape, sparse=True))
+        index.insert(axis + 1, winner)                  # the piece that won, per output element
+        return ops.getitem(grouped, tuple(index))
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:

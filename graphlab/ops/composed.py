@@ -48,8 +48,14 @@ def _reduce(per_sample, reduction: str):
 
 
 def cross_entropy(logits, targets, label_smoothing=0.0, reduction="mean"):
-    labels = class_labels(targets, logits.shape, "cross_entropy")
+    """Class indices (N,) pick one log-probability per sample; class probabilities q (N, K)
+    weight them all: −Σ_k q_k log p_k, with q mixed with the uniform by label_smoothing."""
     log_probs = ops.log(softmax(logits, axis=1))
+    targets = np.asarray(getattr(targets, "data", targets))
+    if targets.ndim == 2:
+        target = targets.astype(logits.dtype) * (1 - label_smoothing) + label_smoothing / logits.shape[1]
+        return _reduce(-ops.sum(log_probs * target, axis=1), reduction)    # the target is a constant
+    labels = class_labels(targets, logits.shape, "cross_entropy")
     picked = ops.getitem(log_probs, (np.arange(logits.shape[0]), labels))
     per_sample = -picked * (1 - label_smoothing) - ops.mean(log_probs, axis=1) * label_smoothing
     return _reduce(per_sample, reduction)
@@ -88,6 +94,11 @@ def prelu(x, weight):
 def selu(x):
     negative = SELU_SCALE * SELU_ALPHA * (ops.exp(ops.minimum(x, 0.0)) - 1)
     return ops.where(x.data > 0, SELU_SCALE * x, negative)
+
+
+def gelu(x):
+    """x·Φ(x), Φ the standard normal CDF written with erf."""
+    return 0.5 * x * (1 + ops.erf(x * math.sqrt(0.5)))
 
 
 def gelu_tanh(x):

@@ -148,6 +148,13 @@ class Conv2d(Function):
         return (d_x, d_weight, d_bias)[:len(ctx.inputs)]
 
     @staticmethod
+    def composed(ctx, x, weight, *bias):
+        """``conv2d`` above on the same inputs: create_graph=True differentiates this twin."""
+        window = ctx.window
+        return conv2d(x, weight, *bias, stride=window.stride, padding=window.padding,
+                      dilation=window.dilation, groups=ctx.groups)
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         """The matmul rule on im2col's matrices: cols holds x's kh x kw patches, one column
         per output pixel of the batch (N·H'·W'), and upstream one row per output channel."""

@@ -163,6 +163,14 @@ class CrossEntropy(Function):
         return downstream * _spread(upstream, ctx.reduction, batch, 2)
 
     @staticmethod
+    def composed(ctx, logits):
+        """log of softmax, then the picked (or q-weighted) terms, as primitive ops
+        (``gl.functional.composed.cross_entropy``): create_graph=True differentiates this twin."""
+        from graphlab.ops import composed
+        targets = ctx.probabilities if ctx.soft else ctx.labels
+        return composed.cross_entropy(logits, targets, ctx.smoothing, ctx.reduction)
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         """The fused gradient: softmax minus the target distribution, per sample."""
         target = "q (the target probabilities)" if ctx.soft else "one-hot(targets)"
@@ -212,6 +220,12 @@ class NllLoss(Function):
         downstream = np.zeros(shape, dtype=upstream.dtype)
         downstream[np.arange(shape[0]), ctx.labels] = -spread
         return downstream
+
+    @staticmethod
+    def composed(ctx, log_probs):
+        """The picked terms as a ``getitem`` node: create_graph=True differentiates this twin."""
+        from graphlab.ops import composed
+        return composed.nll_loss(log_probs, ctx.labels, ctx.reduction)
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:
@@ -325,6 +339,17 @@ class MulticlassHinge(Function):
         return downstream * _spread(upstream, ctx.reduction, downstream.shape[0], 2)
 
     @staticmethod
+    def composed(ctx, scores):
+        """Σ_{j≠y} (s_j − s_y + Δ) over the violated margins, as primitive ops. The mask is
+        forward's: a margin exactly met is not violated (``maximum`` would split that tie)."""
+        from graphlab import ops
+        (violated,) = ctx.saved_tensors
+        rows = np.arange(scores.shape[0])
+        correct = ops.reshape(ops.getitem(scores, (rows, ctx.labels)), (-1, 1))
+        margins = (scores - correct + ctx.params.get("margin", 1.0)) * violated
+        return _reduce(ops.sum(margins, axis=1), ctx.reduction)
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         scaled = _scaled(terms, ctx.reduction, terms.shapes[0][0])
         return f"(1 per violated margin, minus their count at the target) {terms.shape(0)}{scaled}"
@@ -380,6 +405,12 @@ class BinaryCrossEntropyWithLogits(Function):
         if needs_target:
             downstream_target = -logits * spread
         return downstream_logits, downstream_target
+
+    @staticmethod
+    def composed(ctx, logits, target):
+        """max(x, 0) − x·t + log(1 + e^−|x|) as primitive ops: create_graph=True differentiates it."""
+        from graphlab.ops import composed
+        return composed.binary_cross_entropy_with_logits(logits, target, ctx.reduction)
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:

@@ -119,6 +119,7 @@ class BatchNorm(Function):
                 BatchNorm._update_running(running_mean, running_var, mean, variance, momentum, rows.shape[1])
         else:
             mean, variance = running_mean.astype(x.dtype), running_var.astype(x.dtype)
+            ctx.variance = variance                               # copies, for the composed twin
             ctx.centered = is_ill_conditioned(mean, variance)
         inv_std = (1.0 / np.sqrt(variance + eps)).astype(x.dtype)
         ctx.gamma = affine[0] if affine else None
@@ -174,6 +175,15 @@ class BatchNorm(Function):
             return d_x
         return (d_x, d_weight.astype(upstream.dtype) if needs_affine[0] else None,
                 d_bias if needs_affine[1] else None)
+
+    @staticmethod
+    def composed(ctx, x, *affine):
+        """``batch_norm`` above on the same inputs, with the statistics this node used (the
+        batch's, or copies of the running ones): create_graph=True differentiates this twin."""
+        eps = ctx.params.get("eps", 1e-5)
+        if ctx.use_batch:
+            return batch_norm(x, None, None, *affine, training=True, eps=eps)
+        return batch_norm(x, ctx.mean, ctx.variance, *affine, training=False, eps=eps)
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:
@@ -278,6 +288,11 @@ class LayerNorm(Function):
         d_weight = (d_rows * normalized).sum(axis=0).reshape(shape) if needs_affine[0] else None
         d_bias = d_rows.sum(axis=0).reshape(shape) if needs_affine[1] else None
         return d_x, d_weight, d_bias
+
+    @staticmethod
+    def composed(ctx, x, *affine):
+        """``layer_norm`` above on the same inputs: create_graph=True differentiates this twin."""
+        return layer_norm(x, ctx.params["normalized_shape"], *affine, eps=ctx.params.get("eps", 1e-5))
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:

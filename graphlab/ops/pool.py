@@ -43,9 +43,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return ops.mean(window_patches(pad_spatial(x, window.padding), window), axis=2)
 
 
-def global_avg_pool2d(x):
+def global_avg_pool2d(x, keepdims=False):
     """The mean over H and W."""
-    return ops.mean(x, axis=(2, 3))
+    return ops.mean(x, axis=(2, 3), keepdims=keepdims)
 
 
 # -- references for the tests: numpy loops, independent of both -------------------------------------
@@ -123,6 +123,23 @@ class MaxPool2d(Function):
         return batch_outer(scatter(up, ctx.window, shares))
 
     @staticmethod
+    def composed(ctx, x):
+        """``max_pool2d`` above, picking each window's winner as this node does: the first
+        maximum on a tie (``max`` would share a tie's gradient; after a ReLU, windows of zeros
+        tie often). The winner is a constant of the graph, as in ``max``."""
+        window = ctx.window
+        x_pad = pad_spatial(x, window.padding, -np.inf)
+        (sh, sw), (dh, dw), (h_out, w_out) = window.stride, window.dilation, window.out_size
+        values = np.stack([x_pad.data[:, :, rows, cols] for _, _, rows, cols in window.offsets()])
+        # kernel position k = i·kw + j of each window's first maximum: (N, C, H_out, W_out)
+        i, j = np.divmod(values.argmax(axis=0), window.kernel[1])
+        rows = np.arange(h_out).reshape(1, 1, -1, 1) * sh + i * dh
+        cols = np.arange(w_out).reshape(1, 1, 1, -1) * sw + j * dw
+        batch, channels = x.shape[:2]
+        samples, planes = np.arange(batch).reshape(-1, 1, 1, 1), np.arange(channels).reshape(1, -1, 1, 1)
+        return ops.getitem(x_pad, (samples, planes, rows, cols))
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         kh, kw = ctx.window.kernel
         return f"{terms.up} routed to the max of each {kh}x{kw} window of {terms.names[0]} (0 elsewhere)"
@@ -167,6 +184,12 @@ class AvgPool2d(Function):
         return batch_outer(scatter(share, window, shares))
 
     @staticmethod
+    def composed(ctx, x):
+        """``avg_pool2d`` above on the same input: create_graph=True differentiates this twin."""
+        window = ctx.window
+        return avg_pool2d(x, window.kernel, window.stride, window.padding)
+
+    @staticmethod
     def rule(ctx, index: int, terms) -> str:
         kh, kw = ctx.window.kernel
         return f"{terms.up} / {kh * kw} spread over each {kh}x{kw} window of {terms.names[0]}"
@@ -207,6 +230,11 @@ class GlobalAvgPool2d(Function):
         per_channel = upstream.reshape(batch, channels).T * (1.0 / (height * width))   # (C, N)
         spread = np.broadcast_to(per_channel[:, None, None, :], (channels, height, width, batch))
         return batch_outer(spread)
+
+    @staticmethod
+    def composed(ctx, x):
+        """``global_avg_pool2d`` above: create_graph=True differentiates this twin."""
+        return global_avg_pool2d(x, keepdims=ctx.params.get("keepdims", False))
 
     @staticmethod
     def rule(ctx, index: int, terms) -> str:

@@ -75,7 +75,7 @@ def capabilities() -> str:
             ("AdaGrad", get("adagrad", [Tensor(np.zeros(1))])),
             ("RMSProp", get("rmsprop", [Tensor(np.zeros(1))])),
             ("Adam", get("adam", [Tensor(np.zeros(1))]))]
-    header = ("optimizer", "first moment", "element-wise 2nd moment", "leaky 2nd moment", "bias correction")
+    header = ("optimizer", "1st moment", "per-weight 2nd moment", "leaky 2nd", "bias correction")    # 80 columns
     table = [header] + [(name, *("yes" if flag else "no" for flag in (
         optimizer.first_moment, optimizer.second_moment, optimizer.leaky_second_moment,
         optimizer.bias_correction))) for name, optimizer in rows]

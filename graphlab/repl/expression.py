@@ -28,7 +28,7 @@ from graphlab.errors import GraphlabError
 #: op of one input the REPL completes (tests/repl/test_render_expression.py keeps the list whole),
 #: then the reductions, softmaxes and two-input functions
 FUNCTIONS = ("abs", "exp", "log", "sqrt", "neg", "tanh", "sigmoid", "relu", "elu", "leaky_relu", "selu", "gelu",
-             "clip", "softmax", "log_softmax", "logsumexp", "sum", "mean", "var", "max", "min",
+             "erf", "clip", "softmax", "log_softmax", "logsumexp", "sum", "mean", "var", "max", "min",
              "maximum", "minimum", "pow", "transpose")
 #: names that are numbers, not --set values
 CONSTANTS = {"pi": math.pi, "e": math.e}

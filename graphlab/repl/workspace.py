@@ -6,9 +6,9 @@ drive the same object.
 >>> from graphlab.repl import Workspace
 >>> workspace = Workspace()
 >>> _ = workspace.execute("x = gl.scalar(-2); y = gl.scalar(5); z = gl.scalar(-4)")
->>> _ = workspace.execute("f = (x + y) * z")
+>>> _ = workspace.execute("q = x + y; f = q * z")
 >>> print(workspace.execute(":step").text.splitlines()[0])
-step 1 of 5: f = mul(t..., z): upstream 1 × local (-4, 3) = downstream (-4, 3)
+step 1 of 5: f = mul(q, z): upstream 1 × local (-4, 3) = downstream (-4, 3)
 """
 from __future__ import annotations
 

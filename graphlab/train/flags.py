@@ -69,10 +69,18 @@ def fraction_below_one(text: str) -> float:
     return value
 
 
+def did_you_mean(text: str, choices) -> str:
+    """``" (did you mean 'digits-cnn'?)"`` for the closest of ``choices``, or ``""`` if none is close."""
+    import difflib
+    close = difflib.get_close_matches(str(text).lower(), [str(choice) for choice in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def recipe_name(text: str) -> str:
     from graphlab.train.recipes import RECIPES
     if text not in RECIPES:
-        raise argparse.ArgumentTypeError(f"no recipe {text!r}; choose from {', '.join(RECIPES)}")
+        raise argparse.ArgumentTypeError(f"no recipe {text!r}{did_you_mean(text, RECIPES)}; choose from "
+                                         f"{', '.join(RECIPES)}")
     return text
 
 
@@ -81,14 +89,17 @@ def optimizer_name(text: str) -> str:
     names = sorted(OPTIMIZERS) + ["momentum", "nesterov"]
     key = text.lower().replace("-", "").replace("_", "")
     if key not in names and key not in ("sgdmomentum", "sgdnesterov"):
-        raise argparse.ArgumentTypeError(f"no optimizer {text!r}; choose from {', '.join(names)}")
+        raise argparse.ArgumentTypeError(f"no optimizer {text!r}{did_you_mean(text, names)}; choose from "
+                                         f"{', '.join(names)}")
     return text
 
 
 def schedule_name(text: str) -> str:
     from graphlab.optim.schedules import SCHEDULES
     if text != "none" and text.lower().replace("-", "").replace("_", "") not in SCHEDULES:
-        raise argparse.ArgumentTypeError(f"no schedule {text!r}; choose from {', '.join(SCHEDULES)}, none")
+        names = list(SCHEDULES) + ["none"]
+        raise argparse.ArgumentTypeError(f"no schedule {text!r}{did_you_mean(text, names)}; choose from "
+                                         f"{', '.join(names)}")
     return text
 
 

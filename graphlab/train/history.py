@@ -39,6 +39,9 @@ class History:
         self.stopped: Optional[str] = None
         #: the epoch whose weights the model holds at the end (early stopping restores the best)
         self.restored_epoch: Optional[int] = None
+        #: what the held-out split is called in the table and the plot: the records keep ``fit``'s
+        #: ``val_*`` keys, the recipes show them as ``test_*`` (they hold out the test split)
+        self.held_out: str = "val"
 
     def append(self, record: dict) -> None:
         self.records.append(dict(record))
@@ -74,11 +77,22 @@ class History:
         return min(scored, key=key)
 
     # -- text and files --------------------------------------------------------------------------
-    def table(self, columns: Optional[list] = None) -> str:
+    def table(self, columns: Optional[list] = None, max_rows: Optional[int] = None,
+              every_epoch_in: Optional[str] = None) -> str:
+        """The records as a text table; ``val_*`` columns are headed with ``held_out``. With
+        ``max_rows``, a longer run shows the first epoch, every k-th (k = 1, 2, 5, 10, 20, 50, ...)
+        and the last, then a line saying so (and where every epoch is: ``every_epoch_in``)."""
         columns = columns or [name for name in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
                               if name in self.metrics]
-        return format_table([columns] + [[_format(name, record.get(name)) for name in columns]
-                                         for record in self.records])
+        shown = _thinned(len(self.records), max_rows)
+        header = [self.held_out + name[3:] if name.startswith("val_") else name for name in columns]
+        text = format_table([header] + [[_format(name, self.records[index].get(name)) for name in columns]
+                                        for index in shown])
+        if len(shown) < len(self.records):
+            step = self.records[shown[1]].get("epoch", shown[1] + 1) if len(shown) > 2 else len(self.records)
+            text += f"\n({len(shown)} of {len(self.records)} epochs shown: the first, every {_ordinal(step)}, the last"
+            text += f";\n every epoch: {every_epoch_in})" if every_epoch_in else ")"
+        return text
 
     def __str__(self) -> str:
         return self.table()
@@ -88,11 +102,12 @@ class History:
 
     def state_dict(self) -> dict:
         return {"records": [dict(record) for record in self.records], "stopped": self.stopped,
-                "restored_epoch": self.restored_epoch}
+                "restored_epoch": self.restored_epoch, "held_out": self.held_out}
 
     def load_state_dict(self, state: dict) -> "History":
         self.records = [dict(record) for record in state["records"]]
         self.stopped, self.restored_epoch = state.get("stopped"), state.get("restored_epoch")
+        self.held_out = state.get("held_out", "val")
         return self
 
     def to_json(self, path) -> str:
@@ -125,7 +140,8 @@ class History:
         panels = [(title, names) for title, names in panels if names]
         figure, axes = _figure(1, len(panels), size=(4.8, 3.6))
         for ax, (title, names) in zip(axes, panels):
-            series = {("train" if not name.startswith("val_") else "validation") if title != "learning rate" else "lr":
+            held_out = "validation" if self.held_out == "val" else self.held_out
+            series = {("train" if not name.startswith("val_") else held_out) if title != "learning rate" else "lr":
                       [record.get(name, math.nan) for record in self.records] for name in names}
             plot_lines(series, title=title, xlabel="epoch", ylabel=title, ax=ax, x=epochs,
                        logy=title == "learning rate")
@@ -137,6 +153,26 @@ class History:
         if path is not None:
             save(figure, path)
         return figure
+
+
+def _thinned(count: int, max_rows: Optional[int]) -> list:
+    """The indices of the rows to show: all of them, or the first, every k-th epoch and the last,
+    with the smallest round k (1, 2, 5, 10, 20, 50, ...) that fits ``max_rows``."""
+    if max_rows is None or count <= max_rows:
+        return list(range(count))
+    step, factors = 1, (2, 2.5, 2)                     # 1, 2, 5, 10, 20, 50, 100, ...
+    turn = 0
+    while 2 + count // step > max_rows:
+        step = int(step * factors[turn % 3])
+        turn += 1
+    return sorted({0, count - 1} | set(range(step - 1, count, step)))
+
+
+def _ordinal(number: int) -> str:
+    if number == 1:
+        return "epoch"
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def _finite(value) -> bool:

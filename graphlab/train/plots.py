@@ -1,6 +1,8 @@
 """Line plots with matplotlib (the ``plot`` extra), drawn without pyplot: no GUI, no global state.
 
-Used by ``History.plot`` (loss and accuracy curves, train vs validation) and ``Schedule.plot``.
+Used by ``History.plot`` (loss and accuracy curves, train vs validation), ``Schedule.plot`` and
+``graphlab train spiral-mlp`` (``decision_boundary``: the regions a 2-D classifier picks, and
+its points).
 """
 from __future__ import annotations
 
@@ -55,3 +57,42 @@ def plot_lines(series: dict, title: str = "", xlabel: str = "", ylabel: str = ""
     if path is not None:
         save(figure, path)
     return figure
+
+
+def decision_boundary(model, inputs, labels, path=None, resolution: int = 200, title: str = ""):
+    """CS231n's picture for a 2-D classifier: the class ``model`` picks at every point of a grid
+    around ``inputs`` (N, 2) as coloured regions, and the points coloured by ``labels``; returns
+    the Figure and writes it to ``path`` if given."""
+    import numpy as np
+    from graphlab.train.loop import predict
+    inputs, labels = np.asarray(inputs), np.asarray(labels)
+    if inputs.ndim != 2 or inputs.shape[1] != 2:
+        raise GraphlabError(f"decision_boundary: inputs must be (N, 2) points, got shape {inputs.shape}; "
+                            f"the picture is for models of 2-D inputs (spiral, moons)")
+    xs, ys = _grid_axes(inputs, resolution)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(inputs.dtype)
+    regions = predict(model, grid).argmax(axis=1).reshape(len(ys), len(xs))
+    figure, (ax,) = _figure(size=(5.0, 4.6))
+    classes = int(max(regions.max(), labels.max())) + 1
+    colours = [f"C{index}" for index in range(classes)]
+    from matplotlib.colors import ListedColormap
+    ax.contourf(xs, ys, regions, levels=np.arange(classes + 1) - 0.5, cmap=ListedColormap(colours), alpha=0.3)
+    ax.scatter(inputs[:, 0], inputs[:, 1], c=[colours[label] for label in labels], s=14, edgecolors="black",
+               linewidths=0.4)
+    accuracy = float((predict(model, inputs).argmax(axis=1) == labels).mean())
+    ax.set_title(f"{title + ': ' if title else ''}decision regions, accuracy {100 * accuracy:.1f}%", fontsize=10)
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(ys[0], ys[-1])
+    ax.set_aspect("equal")
+    if path is not None:
+        save(figure, path)
+    return figure
+
+
+def _grid_axes(inputs, resolution: int) -> tuple:
+    """The grid's x and y coordinates: the points' bounding box and a tenth of its size around it."""
+    import numpy as np
+    low, high = inputs.min(axis=0), inputs.max(axis=0)
+    margin = 0.1 * np.maximum(high - low, 1e-6)
+    return (np.linspace(low[0] - margin[0], high[0] + margin[0], resolution),
+            np.linspace(low[1] - margin[1], high[1] + margin[1], resolution))

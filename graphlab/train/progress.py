@@ -1,4 +1,7 @@
-"""Progress bars: tqdm everywhere (the ``train`` extra); plain lines when tqdm is not installed.
+"""Progress bars: tqdm on a terminal (the ``train`` extra); plain lines when tqdm is not installed
+or stderr is no terminal (a file, a pipe, a CI log): one line per bar that a terminal would keep,
+none for the bars it would erase, so ``graphlab train spiral-mlp 2> log`` writes a few lines,
+not a thousand redrawn bars.
 
 >>> from graphlab.train.progress import progress_bar
 >>> with progress_bar(total=3, desc="demo", enabled=False) as bar:
@@ -14,8 +17,8 @@ from typing import Optional
 class _Silent:
     """A bar that shows nothing (``progress=False``)."""
 
-    def __init__(self, total: Optional[int] = None, desc: str = "", **_):
-        self.total, self.desc, self.n = total, desc, 0
+    def __init__(self, total: Optional[int] = None, desc: str = "", unit: str = "it", **_):
+        self.total, self.desc, self.n, self.unit = total, desc, 0, unit
 
     def update(self, count: int = 1) -> None:
         self.n += count
@@ -46,19 +49,32 @@ class _Lines(_Silent):
         if getattr(self, "_closed", False):
             return
         self._closed = True
-        print(f"{self.desc}: {self.n}/{self.total} {getattr(self, 'postfix', '')}".rstrip(), file=sys.stderr)
+        postfix = getattr(self, "postfix", "")
+        print(f"{self.desc}: {self.n}/{self.total} {self.unit}{'es' if self.unit.endswith('ch') else 's'}"
+              f"{', ' + postfix if postfix else ''}", file=sys.stderr)
 
 
 def progress_bar(total: Optional[int] = None, desc: str = "", enabled: bool = True, leave: bool = True, unit: str = "it"):
-    """A tqdm bar (``update``, ``set_postfix_str``, ``write``, ``close``), or a stand-in."""
+    """A tqdm bar (``update``, ``set_postfix_str``, ``write``, ``close``), or a stand-in: nothing
+    when not ``enabled``; when stderr is no terminal, one line at the end if ``leave``, else nothing."""
     if not enabled:
         return _Silent(total, desc)
+    if not _is_terminal(sys.stderr):
+        return _Lines(total, desc, unit) if leave else _Silent(total, desc)
     try:
         from tqdm import tqdm
     except ImportError:
-        return _Lines(total, desc)
+        return _Lines(total, desc, unit)
     bar = tqdm(total=total, desc=desc, leave=leave, unit=unit, dynamic_ncols=True, file=sys.stderr)
     return bar
+
+
+def _is_terminal(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:                      # a closed stream
+        return False
 
 
 def write(message: str, bar=None) -> None:

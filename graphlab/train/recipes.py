@@ -2,7 +2,8 @@
 
 Each recipe names its data, model and default hyper-parameters; any of them can be changed
 (optimizer by name, lr, epochs, schedule, batch size, seed). A run trains with a progress bar,
-evaluates on the held-out split after every epoch (shown as val_*; nothing is selected on it),
+evaluates on the test split after every epoch (recorded as val_*, as ``fit`` names its held-out
+loader, and shown as test_*; nothing is selected on it),
 saves a checkpoint every epoch (atomic) and writes the history plot and JSON to ``out``.
 
 =================  ==========================================================  ====================
@@ -45,7 +46,8 @@ class Recipe:
     transform: Optional[Callable] = None             # () -> training augmentation
     goal_metric: str = "test_accuracy"               # final model on the test split, or "train_accuracy"
     goal: float = 0.95
-    checkpoint_every: int = 1
+    checkpoint_every: int = 1                        # and the last epoch, whatever its number
+    boundary: bool = False                           # 2-D inputs: draw decision_boundary.png
 
 
 def _limit(dataset, limit: Optional[int]):
@@ -112,7 +114,7 @@ RECIPES = {recipe.name: recipe for recipe in [
            transform=_digits_augmentation, goal=0.97),
     Recipe("spiral-mlp", "CS231n's 2-layer net: 100 ReLUs, softmax, on the 3-arm spiral", _spiral, _spiral_mlp,
            optimizer="sgd", lr=1.0, epochs=1000, batch_size=300, hyper={"weight_decay": 1e-3},
-           decay_weights_only=True, goal_metric="train_accuracy", goal=0.95, checkpoint_every=100),
+           decay_weights_only=True, goal_metric="train_accuracy", goal=0.95, checkpoint_every=100, boundary=True),
     Recipe("shapes-densenet", "DenseNet-BC (depth 16, growth 8, compression 0.5) on 28x28 procedural shapes",
            _shapes, _shapes_densenet, optimizer="adam", lr=3e-3, epochs=10, batch_size=64, schedule="cosine",
            goal=0.95),
@@ -130,6 +132,8 @@ class RecipeResult:
     goal: float
     #: the final model's metrics in eval mode: train_loss, train_accuracy, test_loss, test_accuracy
     final: dict = field(default_factory=dict)
+    #: samples in each split: {"train": 1438, "test": 359} (no "test" when the recipe has none)
+    sizes: dict = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -139,16 +143,29 @@ class RecipeResult:
     def reached(self) -> bool:
         return self.score >= self.goal
 
+    def legend(self) -> str:
+        """What the table's columns are: the running means of training, and the held-out split."""
+        lines = ["loss, accuracy: the mean over each epoch's batches while training (train mode,",
+                 "  weights changing from batch to batch)"]
+        if "test" in self.sizes:
+            lines.append(f"test_loss, test_accuracy: the test split ({self.sizes['test']} samples, never "
+                         f"trained on),\n  evaluated after each epoch")
+        return "\n".join(lines)
+
     def summary(self) -> str:
-        parts = [f"{self.recipe}: {len(self.history)} epochs in {self.seconds:.1f} s (training {self.training_seconds:.1f} s)"]
-        for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
-            if name in self.final:
-                value = self.final[name]
-                parts.append(f"{name.replace('_', ' ')} {100 * value:.2f}%" if "accuracy" in name else
-                             f"{name.replace('_', ' ')} {value:.4f}")
+        """The run's time, the final model re-evaluated on each whole split, and the goal."""
+        lines = [f"{self.recipe}: {len(self.history)} epochs in {self.seconds:.1f} s "
+                 f"(training {self.training_seconds:.1f} s)",
+                 "final model, re-evaluated in eval mode on each whole split:"]
+        for split in ("train", "test"):
+            if f"{split}_loss" in self.final:
+                line = f"  {split} loss {self.final[f'{split}_loss']:.4f}"
+                if f"{split}_accuracy" in self.final:
+                    line += f", {split} accuracy {100 * self.final[f'{split}_accuracy']:.2f}%"
+                lines.append(line + (f" ({self.sizes[split]} samples)" if split in self.sizes else ""))
         label = self.goal_metric.replace("_", " ")
         verdict = "reached" if self.reached else "NOT reached"
-        return ", ".join(parts) + f"\ngoal {label} >= {100 * self.goal:.0f}%: {verdict}"
+        return "\n".join(lines) + f"\ngoal {label} >= {100 * self.goal:.0f}%: {verdict}"
 
 
 def _parameter_groups(model, decay_weights_only: bool, weight_decay: float):
@@ -160,7 +177,7 @@ def _parameter_groups(model, decay_weights_only: bool, weight_decay: float):
 
 
 #: the files a run writes into its folder (a folder holding one of them holds an earlier run)
-RUN_FILES = ("checkpoint.npz", "history.json", "history.png", "health.txt")
+RUN_FILES = ("checkpoint.npz", "history.json", "history.png", "health.txt", "run.json", "decision_boundary.png")
 
 
 def holds_run(folder) -> bool:
@@ -238,13 +255,56 @@ def run_recipe(name: str, optimizer: Optional[str] = None, lr: Optional[float] =
     chosen = _optimizer(recipe, model, optimizer, lr, weight_decay, momentum)
     scheduler = _scheduler(recipe.schedule if schedule is None else schedule, chosen, epochs, warmup)
     files = {"checkpoint": os.path.join(out, "checkpoint.npz"), "plot": os.path.join(out, "history.png"),
-             "history": os.path.join(out, "history.json")}
+             "history": os.path.join(out, "history.json"), "settings": os.path.join(out, "run.json")}
+    _write_settings(files, name, seed, limit, test_limit, epochs, chosen, batch_size or recipe.batch_size)
     history, monitor, training_seconds, test_loader = _train(recipe, model, chosen, scheduler, train_data, test_data,
                                                              files, epochs, batch_size, seed, progress, health)
+    history.held_out = "test"                        # the val_* records are the test split's
+    _save_last_epoch(recipe, model, chosen, scheduler, history, files["checkpoint"])
     final = _final_metrics(model, train_data, test_loader)
     seconds = time.perf_counter() - started
     _write_reports(history, monitor, files, out)
-    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final)
+    if recipe.boundary:
+        _draw_boundary(name, model, train_data, files, os.path.join(out, "decision_boundary.png"))
+    sizes = {"train": len(train_data)} | ({"test": len(test_data)} if test_data is not None else {})
+    return RecipeResult(name, history, seconds, files, training_seconds, recipe.goal_metric, recipe.goal, final,
+                        sizes)
+
+
+def _write_settings(files: dict, name: str, seed: int, limit, test_limit, epochs: int, optimizer,
+                    batch_size: int) -> None:
+    """run.json: what ``load_run`` needs to rebuild the model and the data (written before training)."""
+    from graphlab.train.runs import write_settings
+    write_settings(os.path.dirname(files["settings"]) or ".",
+                   {"recipe": name, "seed": seed, "limit": limit, "test_limit": test_limit, "epochs": epochs,
+                    "optimizer": type(optimizer).__name__, "lr": optimizer.lr, "batch_size": batch_size})
+
+
+def _save_last_epoch(recipe: Recipe, model, optimizer, scheduler, history, path: str) -> None:
+    """The checkpoint of the last epoch when ``checkpoint_every`` skipped it (a run stopped by a
+    NaN keeps its last finite checkpoint), so load_run gets the model the summary measured."""
+    from graphlab.checkpoint import save
+    if not len(history) or len(history) % recipe.checkpoint_every == 0 or history.stopped:
+        return
+    contents = {"model": model, "optimizer": optimizer, "epoch": len(history), "history": history}
+    if scheduler is not None:
+        contents["scheduler"] = scheduler
+    save(contents, path)
+
+
+def _draw_boundary(name: str, model, train_data, files: dict, path: str) -> None:
+    """decision_boundary.png from the training points (skipped, like history.png, without matplotlib)."""
+    import numpy as np
+    from graphlab.data import DataLoader
+    from graphlab.train.plots import decision_boundary
+    batches = list(DataLoader(train_data, batch_size=len(train_data)))
+    inputs = np.concatenate([np.asarray(batch[0]) for batch in batches])
+    labels = np.concatenate([np.asarray(batch[1]) for batch in batches])
+    try:
+        decision_boundary(model, inputs, labels, path, title=name)
+    except GraphlabError:                        # matplotlib missing
+        return
+    files["boundary"] = path
 
 
 def _run_folder(name: str, out, force: bool) -> str:

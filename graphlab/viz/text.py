@@ -27,6 +27,9 @@ from graphlab.viz.graph import VizError
 
 #: deeper graphs are listed as a table (a tree would indent off the screen)
 MAX_TREE_DEPTH = 30
+#: a terminal's width: wider diagrams summarize tensors by shape and mean, then put each
+#: node's cells on a line of their own
+WIDTH = 80
 
 
 def text(root, *, style: str = "auto", precision: int = 4, file=None) -> None:
@@ -45,8 +48,18 @@ def diagram(root, *, style: str = "auto", precision: int = 4) -> str:
     view, gradients = resolve(root)
     if style == "auto":
         style = "tree" if _depth(view) <= MAX_TREE_DEPTH else "table"
-    rows = _tree_rows(view, gradients, precision) if style == "tree" else _table_rows(view, gradients, precision)
-    return _align(rows)
+    make_rows = _tree_rows if style == "tree" else _table_rows
+    text = _align(make_rows(view, gradients, precision))
+    if _widest(text) <= WIDTH:
+        return text
+    text = _align(make_rows(view, gradients, precision, compact=True))
+    if _widest(text) <= WIDTH:
+        return text
+    return _stacked(_table_rows(view, gradients, precision, compact=True)[1:])
+
+
+def _widest(text: str) -> int:
+    return max(map(len, text.splitlines()), default=0)
 
 
 def _expression(view, tensor) -> str:
@@ -58,9 +71,16 @@ def _expression(view, tensor) -> str:
     return f"{view.name(tensor)} = {view.formula(tensor, depth=1)}"
 
 
-def _cells(view, gradients, tensor, precision: int) -> list:
-    cells = [f"value {labels.values(tensor.data, precision)}"]
+def _cells(view, gradients, tensor, precision: int, compact: bool = False) -> list:
+    """value, grad and (for an array) shape and dtype; ``compact``: an array's value and grad
+    by shape and mean (``(2x4) mean 0.12``, the Trace's wording) when it is not short."""
     grad = labels.gradient(gradients.node(tensor), tensor.requires_grad, precision)
+    if compact and tensor.data.ndim:
+        from graphlab.autodiff.rules import shaped
+        upstream = gradients.node(tensor)
+        grad_text = None if grad is None else (shaped(upstream, precision, room=16) if upstream is not None else grad)
+        return [f"value {shaped(tensor.data, precision, room=16)}", "" if grad_text is None else f"grad {grad_text}"]
+    cells = [f"value {labels.values(tensor.data, precision)}"]
     cells.append("" if grad is None else f"grad {grad}")
     if tensor.data.ndim:
         cells.append(f"{labels.shape(tensor.shape)} {tensor.dtype}")
@@ -75,7 +95,7 @@ def _depth(view) -> int:
     return depth[view.root.id]
 
 
-def _tree_rows(view, gradients, precision: int) -> list:
+def _tree_rows(view, gradients, precision: int, compact: bool = False) -> list:
     """Depth-first from the root with an explicit stack; a node seen before is not expanded
     again (its line says so), so fan-out shows where gradients add up."""
     rows = []
@@ -89,7 +109,7 @@ def _tree_rows(view, gradients, precision: int) -> list:
             continue
         shown.add(tensor.id)
         note = "  (fan-out)" if view.is_fan_out(tensor) else ""
-        rows.append([prefix + label + note, *_cells(view, gradients, tensor, precision)])
+        rows.append([prefix + label + note, *_cells(view, gradients, tensor, precision, compact)])
         children = [parent for _, parent in view.inputs(tensor)]
         child_prefix = prefix + ("" if is_root else ("    " if branch.startswith("└") else "│   "))
         for index in range(len(children) - 1, -1, -1):
@@ -98,10 +118,10 @@ def _tree_rows(view, gradients, precision: int) -> list:
     return rows
 
 
-def _table_rows(view, gradients, precision: int) -> list:
+def _table_rows(view, gradients, precision: int, compact: bool = False) -> list:
     rows = [["node", "computed as", "value", "grad"]]
     for tensor in view.nodes:
-        cells = _cells(view, gradients, tensor, precision)
+        cells = _cells(view, gradients, tensor, precision, compact)
         rows.append([view.name(tensor), _expression(view, tensor), *cells])
     return rows
 
@@ -111,3 +131,16 @@ def _align(rows: list) -> str:
     rows = [row + [""] * (width - len(row)) for row in rows]
     widths = [max(len(row[column]) for row in rows) for column in range(width)]
     return "\n".join("  ".join(cell.ljust(size) for cell, size in zip(row, widths)).rstrip() for row in rows)
+
+
+def _stacked(rows: list) -> str:
+    """Rows too wide for one line each (a CNN's tensors): every node in topological order,
+    its expression on one line (cut at WIDTH) and its cells indented below it."""
+    lines = []
+    for name, expression, *cells in rows:
+        line = expression if expression.startswith(name) else f"{name} = {expression}"
+        lines.append(line if len(line) <= WIDTH else line[:WIDTH - 1] + "…")
+        cells = [cell for cell in cells if cell]
+        together = "    " + "  ".join(cells)
+        lines.extend([together] if len(together) <= WIDTH else ["    " + cell[:WIDTH - 4] for cell in cells])
+    return "\n".join(line.rstrip() for line in lines)

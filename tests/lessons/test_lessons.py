@@ -38,8 +38,36 @@ def test_find_by_number_topic_or_file_name():
     assert (lesson.number, lesson.topic, lesson.name) == (1, "scalar_backprop", "01_scalar_backprop")
     assert lessons.find("01") == lessons.find("scalar_backprop") == lessons.find("01_scalar_backprop.py") == lesson
     assert lesson.load() is lesson.load()                                      # loaded once
-    with pytest.raises(lessons.LessonError, match=r"no lesson 'nope'; choose one of 1 \(scalar_backprop\)"):
+    with pytest.raises(lessons.LessonError, match=r"no lesson 'nope'\nchoose one of:\n  1 \(scalar_backprop\)"):
         lessons.find("nope")
+
+
+@pytest.mark.parametrize("text, number", [
+    ("1", 1), ("01", 1), (" 17 ", 17), ("scalar", 1), ("sigmoid", 2), ("sigmoid_fused", 2), ("gates", 3),
+    ("vector", 4), ("scalar_backprop", 1), ("09_batch_norm.py", 9), ("batch", 9), ("Second-Order", 17),
+    ("dense", 16), ("conv", 10)])
+def test_resolve_lesson_takes_numbers_topics_repl_graph_words_and_unique_prefixes(text, number):
+    assert lessons.resolve_lesson(text).number == number
+
+
+def test_every_repl_lecture_graph_names_the_lesson_that_teaches_it():
+    from graphlab import examples
+    assert set(lessons.GRAPH_LESSONS) == set(examples.GRAPHS)
+    assert lessons.resolve_lesson("gates").topic == "gate_patterns"
+
+
+def test_resolve_lesson_says_did_you_mean_and_lists_the_choices_at_80_columns():
+    with pytest.raises(lessons.LessonError) as caught:
+        lessons.resolve_lesson("batchnrom")
+    message = str(caught.value)
+    assert message.splitlines()[0] == "lesson: no lesson 'batchnrom'; did you mean 9 (batch_norm)?"
+    assert "4 (vectorized_backprop)" in message and "17 (second_order)" in message
+    assert len("graphlab: " + message.splitlines()[0]) <= 80 and max(map(len, message.splitlines())) <= 80
+    with pytest.raises(lessons.LessonError, match=r"'s' could be 1 \(scalar_backprop\), 2 \(sigmoid_neuron\), "
+                                                  r"17 \(second_order\); give more of the name, or the number"):
+        lessons.resolve_lesson("s")
+    with pytest.raises(lessons.LessonError, match=r"no lesson '18'; the lessons are numbered 1 to 17:"):
+        lessons.resolve_lesson("18")
 
 
 def test_every_lesson_has_the_same_command_line(tmp_path, monkeypatch):
@@ -66,11 +94,27 @@ def test_every_lesson_runs_quick_into_the_folder_it_is_given(lesson, tmp_path):
         status = lesson.run(["--quick", "--out", str(tmp_path)])
     text = output.getvalue()
     assert status == 0
-    assert text.startswith(lesson.title)
+    assert " ".join(text.split()).startswith(lesson.title)                 # the title may wrap
     assert re.search(r"\bE\d\d\b", text)                                      # it says which catalogue entries it shows
     written = [Path(line.split("wrote ", 1)[1]) for line in text.splitlines() if "  wrote " in line]
     assert written and all(path.parent == tmp_path and path.stat().st_size > 0 for path in written)
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in written)
+    # 80 columns: every line but the "wrote PATH" ones, whose length is the length of the --out folder
+    too_wide = [line for line in text.splitlines() if len(line) > lessons.WIDTH and "  wrote " not in line]
+    assert too_wide == [], f"{lesson.name} prints lines wider than {lessons.WIDTH} columns"
+
+
+def test_say_wraps_prose_moves_set_apart_notes_and_leaves_tables_alone(capsys):
+    lessons.say("word " * 30 + "end")
+    lessons.say("  df/dz = 1 × 3 = 3" + " " * 10 + "(the mul gate: the local gradient is the other input, " + "x" * 30 + ")")
+    table_row = "a" * 30 + "  " + "b" * 30 + "  " + "c" * 30
+    lessons.say(table_row)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [("word " * 16).rstrip(), ("word " * 14) + "end"]
+    assert lines[2] == "  df/dz = 1 × 3 = 3"
+    assert lines[3] == "      (the mul gate: the local gradient is the other input,"
+    assert lines[4] == "        " + "x" * 30 + ")"
+    assert lines[5] == table_row                                   # a table must fit by itself; the test above checks
 
 
 def test_graphlab_lesson_list_shows_every_title(tmp_path):
@@ -98,7 +142,15 @@ def test_graphlab_lesson_by_topic_and_unknown_names(tmp_path):
     assert result.returncode == 0 and "df/dz = df/df × q = 1 × 3 = 3" in result.stdout
     assert (tmp_path / "pictures" / "e01_backward.svg").is_file() and not (tmp_path / "pictures" / "walk").exists()
     unknown = graphlab("lesson", "99", cwd=tmp_path)
-    assert unknown.returncode == 2 and "no lesson '99'; choose one of" in unknown.stderr
+    assert unknown.returncode == 2 and "no lesson '99'; the lessons are numbered 1 to 17:" in unknown.stderr
+    typo = graphlab("lesson", "sigmiod", cwd=tmp_path)
+    assert typo.returncode == 2 and "did you mean 2 (sigmoid_neuron)?" in typo.stderr
+
+
+def test_graphlab_lesson_takes_the_repl_word_scalar(tmp_path):
+    result = graphlab("lesson", "scalar", "--quick", "--out", "pictures", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(lessons.resolve_lesson(1).title)
 
 
 def test_a_lesson_runs_as_a_script(tmp_path):

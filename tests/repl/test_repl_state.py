@@ -176,7 +176,7 @@ def test_lesson_takes_the_numbers_and_names_of_graphlab_lesson():
     assert five.startswith("lesson 5 (jacobians)") and "`lesson`" in five
     assert callable(workspace.namespace["lesson"].main)
     typo = workspace.execute(":lesson scalr")
-    assert not typo.ok and "did you mean scalar?" in typo.text and fits(typo.text)
+    assert not typo.ok and "did you mean 1 (scalar_backprop)?" in typo.text and fits(typo.text)
 
 
 # -- :render options -------------------------------------------------------------------------------
@@ -215,4 +215,4 @@ def test_repl_lesson_flag_takes_lesson_numbers_too():
     assert "array(-4., dtype=float32)" in result.stdout
     typo = subprocess.run([sys.executable, "-m", "graphlab", "repl", "--lesson", "scalr"], input="",
                           capture_output=True, text=True, cwd=root, timeout=120)
-    assert typo.returncode == 2 and "did you mean scalar?" in typo.stderr
+    assert typo.returncode == 2 and "did you mean 1 (scalar_backprop)?" in typo.stderr

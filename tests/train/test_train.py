@@ -233,3 +233,15 @@ def test_best_only_checkpoints_patience_shorthand_and_plots(tmp_path):
                            early_stopping=1, scheduler=plateau)
     assert len(history) == 2 and history.stopped.startswith("early stopping at epoch 2: val_loss")   # lr 0: no progress
     assert len(plateau.plot(path=tmp_path / "plateau.png").axes[0].get_lines()[0].get_xdata()) == len(history) + 1
+
+
+def test_history_table_thins_long_runs_and_names_the_held_out_split():
+    history = gl.train.History([{"epoch": epoch, "loss": 1 / epoch, "val_loss": 2.0} for epoch in range(1, 101)])
+    history.held_out = "test"
+    lines = history.table(max_rows=12, every_epoch_in="run/history.json").splitlines()
+    assert lines[0].split() == ["epoch", "loss", "test_loss"]
+    assert [int(line.split()[0]) for line in lines[2:-2]] == [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    assert lines[-2:] == ["(11 of 100 epochs shown: the first, every 10th, the last;", " every epoch: run/history.json)"]
+    assert len(history.table(max_rows=100).splitlines()) == 102 and "val_loss" in str(gl.train.History(history.records))
+    copy = gl.train.History().load_state_dict(history.state_dict())
+    assert copy.held_out == "test" and copy.table() == history.table()

@@ -88,4 +88,38 @@ def test_ctrl_c_during_training_leaves_a_loadable_checkpoint(tmp_path):
     assert f"interrupted; the last checkpoint is intact: {checkpoint}" in stderr
     saved = gl.load(checkpoint)                           # complete and consistent
     assert saved["epoch"] >= 1 and len(saved["history"]["records"]) == saved["epoch"]
-    assert [path.name for path in out.iterdir()] == ["checkpoint.npz"]        # no temporary file left
+    assert sorted(path.name for path in out.iterdir()) == ["checkpoint.npz", "run.json"]   # no temporary file left
+    assert gl.train.load_run(out).epoch == saved["epoch"]                # an interrupted run reloads too
+
+
+def test_train_piped_to_a_file_writes_a_few_lines_not_a_thousand_bars(tmp_path):
+    result = graphlab("train", "spiral-mlp", "--out", "run", cwd=tmp_path)       # stdout, stderr: pipes
+    assert result.returncode == 0, result.stderr
+    progress = result.stderr.splitlines()
+    assert len(progress) == 10 and progress[0] == "epoch 100/1000: 1/1 batches, loss 0.4275, acc 82.0%"
+    assert progress[-1].startswith("epoch 1000/1000: 1/1 batches, loss ")
+    lines = result.stdout.splitlines()
+    rows = [line for line in lines if line.split() and line.split()[0].isdigit()]
+    assert [int(row.split()[0]) for row in rows] == [1] + list(range(50, 1001, 50))
+    history = tmp_path / "run" / "history.json"
+    assert "(21 of 1000 epochs shown: the first, every 50th, the last;" in lines
+    assert " every epoch: run/history.json)" in lines and len(json.loads(history.read_text())["records"]) == 1000
+    assert len(result.stdout) + len(result.stderr) < 4000 and max(map(len, lines + progress)) <= 80
+
+
+def test_train_names_the_held_out_split_test_everywhere_and_says_which_loss_is_which(tmp_path):
+    result = graphlab("train", "digits-mlp", "--epochs", "3", "--limit", "300", "--test-limit", "120",
+                      "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.splitlines()[0].split() == ["epoch", "loss", "accuracy", "test_loss", "test_accuracy"]
+    assert "val_" not in out and "validation" not in out
+    assert "loss, accuracy: the mean over each epoch's batches while training (train mode," in out
+    assert "test_loss, test_accuracy: the test split (120 samples, never trained on)," in out
+    assert "final model, re-evaluated in eval mode on each whole split:" in out
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    final_test = next(line for line in out.splitlines() if line.startswith("  test loss "))
+    assert final_test.endswith("(120 samples)") and history["held_out"] == "test"
+    last_row = next(line for line in out.splitlines() if line.startswith("3 "))
+    test_loss = f"{history['records'][-1]['val_loss']:.4f}"
+    assert test_loss in last_row and final_test.startswith(f"  test loss {test_loss},")   # same model, same split

@@ -110,3 +110,15 @@ def test_health_warnings_are_printed_once(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stderr.count("the loss exploded") == 1, completed.stderr
     assert "TrainingWarning" not in completed.stderr and "too low" not in completed.stderr
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["trian", "spiral-mlp"], "argument COMMAND: no command 'trian' (did you mean 'train'?); choose from demo,"),
+    (["lessonn", "1"], "no command 'lessonn' (did you mean 'lesson'?)"),
+    (["train", "digit-cnn"], "argument RECIPE: no recipe 'digit-cnn' (did you mean 'digits-cnn'?); choose from"),
+    (["train", "spiral-mlp", "--optimizer", "adma"], "no optimizer 'adma' (did you mean 'adam'?); choose from"),
+    (["train", "spiral-mlp", "--schedule", "cosin"], "no schedule 'cosin' (did you mean 'cosine'?); choose from"),
+])
+def test_a_mistyped_command_recipe_optimizer_or_schedule_gets_a_did_you_mean(argv, says, capsys):
+    error = _parse_error(argv, capsys)
+    assert says in error and len(error.strip().splitlines()) == 1

@@ -86,9 +86,9 @@ def test_text_view_names_the_input_and_the_parameters():
     text = gl.viz.diagram(loss)
     conv = next(line for line in text.splitlines() if "conv2d(" in line and "features.0.weight" in line)
     assert f"conv2d({images.label}, features.0.weight, features.0.bias)" in conv
-    input_row = next(line for line in text.splitlines() if re.search(rf"── {images.label}\b", line))
-    assert input_row.split("── ")[1].split()[0] == images.label           # not its value summary
-    assert "── mean" not in text
+    # too wide for a tree at 80 columns: one node a line, its numbers below it
+    assert images.label in text.splitlines()                              # the input by name, not its values
+    assert "── mean" not in text and not any(line.startswith("mean") for line in text.splitlines())
 
 
 def test_trace_and_focus_use_the_parameter_names():

@@ -444,3 +444,21 @@ def test_importing_graphlab_does_not_import_graphviz_and_only_dot_py_does():
     importers = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
                        if re.search(r"^\s*(import graphviz|from graphviz)", path.read_text(), re.M))
     assert importers == ["viz/dot.py"]
+
+
+def test_text_diagram_of_a_cnn_fits_80_columns_with_names_shapes_and_means():
+    """A CNN's text view at 80 columns: parameters by their module path, tensors by shape and
+    mean (the Trace's wording), each node's numbers under it; a small graph keeps its tree."""
+    model = gl.nn.models.SmallCNN()
+    images = gl.tensor(np.random.default_rng(0).random((2, 1, 28, 28)), dtype=np.float32)
+    loss = gl.functional.cross_entropy(model(images), np.array([1, 2]))
+    loss.backward()
+    text = gl.viz.diagram(loss)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    lines = text.splitlines()
+    weight = lines.index("head.1.weight")
+    mean = float(model.head[1].weight.grad.mean())
+    assert lines[weight + 1].startswith("    value (10x784) mean ") and "grad (10x784) mean" in lines[weight + 1]
+    assert f"{mean:.4g}" in lines[weight + 1] or f"{mean:.3e}"[:5] in lines[weight + 1]
+    assert lines[-2].startswith(f"{loss.label} = cross_entropy(")
+    assert lines[-1] == f"    value {float(loss.data):.4g}  grad 1"
