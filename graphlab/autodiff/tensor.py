@@ -164,8 +164,18 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> "ElementCount":
+        """The number of elements (numpy's ``size``, an int as before), and also callable as
+        PyTorch's ``size()`` method: ``t.size()`` is the shape, ``t.size(0)`` one dimension."""
+        return ElementCount(self.data.size, self.data.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's spelling of numpy's ``size``)."""
         return self.data.size
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's spelling of ``ndim``)."""
+        return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
@@ -232,6 +242,17 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
         return Tensor._from_op(self.data, None, False).named(self.name)
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor itself from the graph, in place: it becomes a leaf that needs no
+        gradient (PyTorch's ``detach_``); returns self."""
+        self.creator = None
+        self.requires_grad = False
+        return self
+
+    def clone(self) -> "Tensor":
+        """A copy of the data that stays in the graph (gradients flow back to this tensor)."""
+        return _ops.clone(self)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -373,6 +394,11 @@ class Tensor:
     def sigmoid(self): return _ops.sigmoid(self)
     def relu(self): return _ops.relu(self)
     def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    def clamp(self, min=None, max=None): return _ops.clip(self, min, max)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
+    def gather(self, dim, index): return _ops.gather(self, dim, index)
     def maximum(self, other): return _ops.maximum(self, other)
     def minimum(self, other): return _ops.minimum(self, other)
     def astype(self, dtype): return _ops.astype(self, dtype)
@@ -380,10 +406,21 @@ class Tensor:
     def double(self): return _ops.astype(self, np.float64)
 
     # -- reductions -------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    # numpy's axis=/keepdims= or PyTorch's dim=/keepdim= (one of each pair; see graphlab.ops)
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The max (numpy's spelling); with ``dim=`` PyTorch's ``(values, indices)`` pair."""
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The min (numpy's spelling); with ``dim=`` PyTorch's ``(values, indices)`` pair."""
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Where the max is (numpy's axis/keepdims, or PyTorch's dim/keepdim): an int64 tensor."""
         return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
@@ -392,23 +429,67 @@ class Tensor:
         """Where the min is: as ``argmax``."""
         return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis=None, keepdims=False, ddof=0): return _ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-    def logsumexp(self, axis=None, keepdims=False): return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
-    def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)
-    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis=axis)
+    def var(self, axis=None, keepdims=False, ddof=None, *, dim=None, keepdim=None, correction=None):
+        return _ops.var(self, axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, axis=None, keepdims=False, ddof=None, *, dim=None, keepdim=None, correction=None):
+        return _ops.std(self, axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction)
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def softmax(self, axis=None, *, dim=None): return _ops.softmax(self, axis, dim=dim)
+    def log_softmax(self, axis=None, *, dim=None): return _ops.log_softmax(self, axis, dim=dim)
 
     # -- shapes -----------------------------------------------------------------------------
     def reshape(self, *shape): return _ops.reshape(self, *shape)
-    def transpose(self, *axes): return _ops.transpose(self, *axes)
+    def view(self, *shape): return _ops.reshape(self, *shape)
+
+    def transpose(self, *dims):
+        """PyTorch's ``transpose(dim0, dim1)``: swap two dims. ``transpose()`` reverses them all
+        (as ``.T``); for any other order use ``permute(*dims)``. See ``graphlab.ops.transpose``."""
+        return _ops.transpose(self, *dims)
+
     def permute(self, *dims): return _ops.permute(self, *dims)
     def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
-    def unsqueeze(self, axis): return _ops.unsqueeze(self, axis)
+    def squeeze(self, axis=None, *, dim=None): return _ops.squeeze(self, axis, dim=dim)
+    def unsqueeze(self, axis=None, *, dim=None): return _ops.unsqueeze(self, axis, dim=dim)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def matmul(self, other): return _ops.matmul(self, other)
 
     @property
-    def T(self): return _ops.transpose(self)
+    def T(self):
+        """Every dim reversed (numpy's ``.T``; a matrix's transpose)."""
+        return _ops.transpose(self)
+
+
+class ElementCount(int):
+    """``Tensor.size``: the number of elements, an int as numpy's ``size`` (``w.size + b.size``),
+    that is also callable as PyTorch's ``size()`` method.
+
+    >>> import graphlab as gl
+    >>> t = gl.zeros(2, 3)
+    >>> t.size, t.size(), t.size(1), t.size(dim=-1)
+    (6, (2, 3), 3, 3)
+    """
+
+    def __new__(cls, count: int, shape: tuple):
+        count_of = super().__new__(cls, count)
+        count_of.shape = tuple(shape)
+        return count_of
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        from graphlab.ops.params import is_int
+        ndim = len(self.shape)
+        if not is_int(dim) or not -ndim <= dim < ndim:
+            hint = f"use an integer in -{ndim}..{ndim - 1}" if ndim else "a 0-d tensor has no dimensions"
+            raise ShapeError(f"size: dim={dim!r} is not a dimension of a tensor of shape {self.shape}; {hint}")
+        return self.shape[dim]
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
 
 
 def _details_lines(parts: list) -> str:

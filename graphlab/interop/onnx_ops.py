@@ -19,7 +19,7 @@ ONE_TO_ONE = {
     "add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "pow": "Pow", "neg": "Neg", "exp": "Exp",
     "log": "Log", "sqrt": "Sqrt", "abs": "Abs", "tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu",
     "maximum": "Max", "minimum": "Min", "matmul": "MatMul", "where": "Where", "lt": "Less", "le": "LessOrEqual",
-    "gt": "Greater", "ge": "GreaterOrEqual", "eq": "Equal",
+    "gt": "Greater", "ge": "GreaterOrEqual", "eq": "Equal", "sin": "Sin", "cos": "Cos", "clone": "Identity",
 }
 
 

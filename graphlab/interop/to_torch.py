@@ -70,8 +70,9 @@ LAYERS = {
     nn.PReLU: lambda layer, torch: torch.nn.PReLU(layer.weight.shape[0], dtype=_dtype(layer, torch)),
     nn.Dropout: _simple("Dropout", "p"), nn.Dropout2d: _simple("Dropout2d", "p"), nn.Identity: _simple("Identity"),
     nn.Flatten: _simple("Flatten", "start_dim", "end_dim"),
-    nn.MaxPool2d: _simple("MaxPool2d", "kernel_size", "stride", "padding"),
-    nn.AvgPool2d: _simple("AvgPool2d", "kernel_size", "stride", "padding"),
+    nn.MaxPool2d: lambda layer, torch: torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding,
+                                                          ceil_mode=layer.ceil_mode),
+    nn.AvgPool2d: _simple("AvgPool2d", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
     nn.AdaptiveAvgPool2d: _simple("AdaptiveAvgPool2d", "output_size"),
     nn.GlobalAvgPool2d: lambda layer, torch: _twins().GlobalAvgPool2d(),
 }

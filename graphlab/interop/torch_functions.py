@@ -97,23 +97,21 @@ def linear(input, weight, bias=None):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    if isinstance(padding, str):
-        raise UnsupportedError("conv2d: padding given as a string; use the number of pixels")
     return F.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    if dilation not in (1, (1, 1)) or ceil_mode or return_indices:
-        raise UnsupportedError("max_pool2d: dilation, ceil_mode and return_indices are not supported")
-    return F.max_pool2d(input, kernel_size, stride or kernel_size, padding)
+    if dilation not in (1, (1, 1)) or return_indices:
+        raise UnsupportedError("max_pool2d: dilation and return_indices are not supported")
+    return F.max_pool2d(input, kernel_size, stride or kernel_size, padding, ceil_mode=ceil_mode)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    if ceil_mode or divisor_override is not None or (padding not in (0, (0, 0)) and not count_include_pad):
-        raise UnsupportedError("avg_pool2d: ceil_mode, divisor_override and count_include_pad=False are "
-                               "not supported")
-    return F.avg_pool2d(input, kernel_size, stride or kernel_size, padding)
+    if divisor_override is not None:
+        raise UnsupportedError("avg_pool2d: divisor_override is not supported")
+    return F.avg_pool2d(input, kernel_size, stride or kernel_size, padding, ceil_mode=ceil_mode,
+                        count_include_pad=count_include_pad)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -159,9 +157,7 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     """PyTorch's transpose swaps two dims (numpy's reverses them all)."""
-    axes = list(range(input.ndim))
-    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-    return ops.transpose(input, *axes)
+    return ops.transpose(input, dim0, dim1)
 
 
 def unsqueeze(input, dim):

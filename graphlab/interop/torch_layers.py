@@ -2,7 +2,7 @@
 
 Each converter builds the graphlab layer with the same settings and dtype, then copies the
 PyTorch layer's parameters and buffers with ``load_state_dict`` (strict: the names must match).
-A setting graphlab does not compute (``ceil_mode=True``, ``padding_mode="reflect"``) raises
+A setting graphlab does not compute (``dilation=2`` in pooling, ``padding_mode="reflect"``) raises
 ``UnsupportedError`` with the reason; ``from_torch`` collects them all into one error.
 """
 from __future__ import annotations
@@ -67,14 +67,11 @@ def layer_norm(module):
 
 
 def _pool_settings(module, name: str):
-    if getattr(module, "ceil_mode", False):
-        raise UnsupportedError("ceil_mode=True")
     if getattr(module, "dilation", 1) not in (1, (1, 1)) or getattr(module, "return_indices", False):
         raise UnsupportedError("dilation or return_indices")
-    if name == "AvgPool2d" and (module.divisor_override is not None
-                                or (module.padding not in (0, (0, 0)) and not module.count_include_pad)):
-        raise UnsupportedError("divisor_override or count_include_pad=False with padding")
-    return module.kernel_size, module.stride, module.padding
+    if name == "AvgPool2d" and module.divisor_override is not None:
+        raise UnsupportedError("divisor_override")
+    return module.kernel_size, module.stride, module.padding, module.ceil_mode
 
 
 def max_pool2d(module):
@@ -82,13 +79,13 @@ def max_pool2d(module):
 
 
 def avg_pool2d(module):
-    return nn.AvgPool2d(*_pool_settings(module, "AvgPool2d"))
+    return nn.AvgPool2d(*_pool_settings(module, "AvgPool2d"), count_include_pad=module.count_include_pad)
 
 
 def adaptive_avg_pool2d(module):
-    if module.output_size not in (1, (1, 1)):
-        raise UnsupportedError(f"output_size={module.output_size} (only 1: global average pooling)")
-    return nn.AdaptiveAvgPool2d(1)
+    if module.output_size is None or (isinstance(module.output_size, tuple) and None in module.output_size):
+        raise UnsupportedError(f"output_size={module.output_size} (None: keep that input size)")
+    return nn.AdaptiveAvgPool2d(module.output_size)
 
 
 def softmax(layer_class, argument: str):

@@ -24,6 +24,7 @@ from graphlab.errors import ShapeError
 from graphlab.nn import init as initializers
 from graphlab.nn.module import MAX_PARAMETER_SIZE, Module, Parameter
 from graphlab.ops.conv import Window, check_conv_shapes, pair
+from graphlab.ops.pool_matrices import pooled_size
 
 
 def _check_ndim(layer: str, shape: tuple, allowed: tuple, fix: str) -> None:
@@ -106,23 +107,28 @@ class _Pool(Module):
     tensor_input = "float"
     function = None
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
         super().__init__()
         self.kernel_size = pair(kernel_size, "kernel_size", type(self).__name__, 1)
         self.stride = self.kernel_size if stride is None else pair(stride, "stride", type(self).__name__, 1)
         self.padding = pair(padding, "padding", type(self).__name__, 0)
+        self.ceil_mode = flag(ceil_mode, "ceil_mode", type(self).__name__)
 
     def forward(self, x):
-        return type(self).function(x, self.kernel_size, self.stride, self.padding)
+        return type(self).function(x, self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
 
     def output_shape(self, input_shape):
         _check_ndim(type(self).__name__, input_shape, (4,), "pool (N, C, H, W) images")
         window = Window.of(type(self).__name__, input_shape[2:], self.kernel_size, self.stride, self.padding)
-        return tuple(input_shape[:2]) + window.out_size
+        if not self.ceil_mode:
+            return tuple(input_shape[:2]) + window.out_size
+        return tuple(input_shape[:2]) + tuple(pooled_size(size, k, s, p, True) for size, k, s, p in
+                                              zip(input_shape[2:], self.kernel_size, self.stride, self.padding))
 
     def extra_repr(self):
         text = f"kernel_size={self.kernel_size}, stride={self.stride}"
-        return text + (f", padding={self.padding}" if self.padding != (0, 0) else "")
+        text += f", padding={self.padding}" if self.padding != (0, 0) else ""
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
 
 
 class MaxPool2d(_Pool):
@@ -131,8 +137,20 @@ class MaxPool2d(_Pool):
 
 
 class AvgPool2d(_Pool):
-    """Mean over kh x kw windows (stride defaults to the kernel size)."""
+    """Mean over kh x kw windows (stride defaults to the kernel size); ``count_include_pad``:
+    zero padding counts in the mean (PyTorch's default), else only the real inputs."""
     function = staticmethod(F.avg_pool2d)
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad = flag(count_include_pad, "count_include_pad", "AvgPool2d")
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode,
+                            count_include_pad=self.count_include_pad)
+
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.count_include_pad else ", count_include_pad=False")
 
 
 class GlobalAvgPool2d(Module):
@@ -148,21 +166,20 @@ class GlobalAvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
-    """PyTorch's AdaptiveAvgPool2d for output size 1: (N, C, H, W) -> (N, C, 1, 1)."""
+    """PyTorch's AdaptiveAvgPool2d: (N, C, H, W) -> (N, C, *output_size), whatever H and W."""
     tensor_input = "float"
 
     def __init__(self, output_size=1):
         super().__init__()
         self.output_size = output_size
-        if pair(output_size, "output_size", "AdaptiveAvgPool2d", 1) != (1, 1):
-            raise ShapeError("AdaptiveAvgPool2d: only output_size=1 is supported; use AvgPool2d otherwise")
+        pair(output_size, "output_size", "AdaptiveAvgPool2d", 1)
 
     def forward(self, x):
         return F.adaptive_avg_pool2d(x, self.output_size)
 
     def output_shape(self, input_shape):
         _check_ndim("AdaptiveAvgPool2d", input_shape, (4,), "it averages (N, C, H, W) feature maps")
-        return tuple(input_shape[:2]) + (1, 1)
+        return tuple(input_shape[:2]) + pair(self.output_size, "output_size", "AdaptiveAvgPool2d", 1)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -379,9 +396,14 @@ class Tanh(_Elementwise):
 
 
 class Softmax(_Elementwise):
-    def __init__(self, axis: int = -1):
+    """softmax along ``axis`` (or PyTorch's ``dim``; the last axis when neither is given)."""
+
+    def __init__(self, axis=None, *, dim=None):
         super().__init__()
-        self.axis = argcheck.integer(axis, "axis", "Softmax")
+        if axis is not None and dim is not None:
+            raise argcheck.ArgumentError("Softmax: give axis= (numpy) or dim= (PyTorch), not both")
+        chosen = axis if dim is None else dim
+        self.axis = argcheck.integer(-1 if chosen is None else chosen, "axis" if dim is None else "dim", "Softmax")
 
     def forward(self, x):
         return F.softmax(x, self.axis)

@@ -1,4 +1,4 @@
-"""Elementwise ops: exp/log/sqrt/abs, activations, clip, maximum/minimum, where, astype.
+"""Elementwise ops: exp/log/sqrt/abs, sin/cos, clone, activations, clip, maximum/minimum, where, astype.
 
 Each op's ``local`` is d out / d input elementwise, the number the lecture writes on the gate;
 ``Function.backward`` turns it into upstream × local, and the engine sums that back over
@@ -11,6 +11,7 @@ import numpy as np
 
 from graphlab.autodiff.cases import Case, F, th, unary_cases
 from graphlab.autodiff.function import Function
+from graphlab.autodiff.tensor import Tensor
 from graphlab.ops import params
 from graphlab.ops import dual
 # the arithmetic and comparisons are imported back for older importers (``from graphlab.ops.elementwise import Add``)
@@ -181,6 +182,92 @@ class Tanh(Function):
     def symbolic(x):
         from graphlab.verify import sym
         return sym.tanh(x)
+
+
+def _sin(value):
+    """sin of an array or (under create_graph) a Tensor, so local() works for both."""
+    return value.sin() if isinstance(value, Tensor) else np.sin(value)
+
+
+def _cos(value):
+    return value.cos() if isinstance(value, Tensor) else np.cos(value)
+
+
+class Sin(Function):
+    """z = sin x: dz/dx = cos x."""
+    higher_order = True
+    elementwise = True
+    cases = unary_cases("real", np.sin, lambda x: th.sin(x), method=lambda x: x.sin())
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def local(ctx):
+        (x,) = ctx.saved_tensors
+        return _cos(x)
+
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.sin(x)
+
+
+class Cos(Function):
+    """z = cos x: dz/dx = -sin x."""
+    higher_order = True
+    elementwise = True
+    cases = unary_cases("real", np.cos, lambda x: th.cos(x), method=lambda x: x.cos())
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def local(ctx):
+        (x,) = ctx.saved_tensors
+        return -_sin(x)
+
+    @staticmethod
+    def symbolic(x):
+        from graphlab.verify import sym
+        return sym.cos(x)
+
+
+class Clone(Function):
+    """z = x, in a new array (PyTorch's clone): dz/dx = 1, the gradient passes unchanged."""
+    symbol = "clone"
+    reads_inputs = False   # backward needs no input values
+    higher_order = True
+    elementwise = True
+    cases = (
+        *unary_cases("real", np.copy, lambda x: x.clone(), method=lambda x: x.clone()),
+        Case([(3, 4)], variant="function", call=lambda x: _ops().clone(x), numpy=np.copy,
+             torch=lambda x: th.clone(x)),
+    )
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, copy=True)
+
+    @staticmethod
+    def local(ctx):
+        return np.ones_like(ctx.inputs[0].data)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        return upstream
+
+    @staticmethod
+    def rule(ctx, index: int, terms) -> str:
+        return terms.up
+
+    @staticmethod
+    def symbolic(x):
+        return x
 
 
 class Sigmoid(Function):

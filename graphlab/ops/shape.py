@@ -112,7 +112,8 @@ def _torch_transpose(x, axes=None):
 
 
 class Transpose(Function):
-    """Permute axes (numpy's transpose; reversed order when no axes are given)."""
+    """Permute axes (reversed order when no axes are given). One node for ``x.T``, ``permute``
+    and PyTorch's ``transpose(dim0, dim1)``, which all record the permutation they make."""
     symbol = "T"
     higher_order = True
     param_checks = dict(axes=params.permutation)
@@ -122,8 +123,13 @@ class Transpose(Function):
              torch=_torch_transpose),
         Case([(2, 3, 4)], params=dict(axes=None), variant="no_axes", call=lambda x, axes: _functions().transpose(x),
              symbolic=True, numpy=_numpy_transpose, torch=_torch_transpose),
-        _spelled("method_negative_axes", (2, 3, 4), lambda x: x.transpose(-1, 0, 1), lambda x: x.transpose(-1, 0, 1),
-                 lambda x: x.permute(-1, 0, 1)),
+        # PyTorch's transpose(dim0, dim1) swaps two dims
+        _spelled("method_swap", (2, 3, 4), lambda x: x.transpose(0, 2), lambda x: np.swapaxes(x, 0, 2),
+                 lambda x: x.transpose(0, 2)),
+        _spelled("function_swap_negative", (2, 3, 4), lambda x: _functions().transpose(x, -1, 1),
+                 lambda x: np.swapaxes(x, -1, 1), lambda x: x.transpose(-1, 1)),
+        _spelled("method_permutation_tuple", (2, 3, 4), lambda x: x.transpose((2, 0, 1)),
+                 lambda x: x.transpose(2, 0, 1), lambda x: x.permute(2, 0, 1)),
         _spelled("T_matrix", (2, 3), lambda x: x.T, lambda x: x.T, lambda x: x.T),
         _spelled("T_3d", (2, 3, 4), lambda x: x.T, lambda x: x.T, lambda x: x.permute(2, 1, 0)),
         # permute records a transpose node

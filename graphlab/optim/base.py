@@ -134,8 +134,25 @@ class Optimizer:
         for parameter in self.parameters():
             parameter.grad = None
 
-    def step(self) -> None:
-        """One update of every parameter that has a gradient (the others are left alone)."""
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient (the others are left alone).
+
+        ``closure`` (PyTorch's ``optimizer.step(closure)``): a function that zeroes the gradients,
+        recomputes the loss, calls ``backward`` and returns the loss. It runs first, with
+        gradients on, and ``step`` returns what it returned (None without a closure).
+        """
+        loss = None
+        if closure is not None:
+            if not callable(closure):
+                raise OptimizerError(f"{type(self).__name__}.step: closure must be a function that recomputes "
+                                     f"the loss, calls backward and returns the loss; got {type(closure).__name__}")
+            from graphlab.config import enable_grad
+            with enable_grad():
+                loss = closure()
+        self._update_parameters()
+        return loss
+
+    def _update_parameters(self) -> None:
         for group in self.param_groups:
             for parameter in group["params"]:
                 if parameter.grad is None:

@@ -27,8 +27,8 @@ from graphlab.errors import GraphlabError
 #: graphlab functions an expression may call (those the installed graphlab has): every elementwise
 #: op of one input the REPL completes (tests/repl/test_render_expression.py keeps the list whole),
 #: then the reductions, softmaxes and two-input functions
-FUNCTIONS = ("abs", "exp", "log", "sqrt", "neg", "tanh", "sigmoid", "relu", "elu", "leaky_relu", "selu", "gelu",
-             "erf", "clip", "softmax", "log_softmax", "logsumexp", "sum", "mean", "var", "max", "min",
+FUNCTIONS = ("abs", "exp", "log", "sqrt", "neg", "sin", "cos", "tanh", "sigmoid", "relu", "elu", "leaky_relu", "selu",
+             "gelu", "erf", "clip", "clone", "softmax", "log_softmax", "logsumexp", "sum", "mean", "var", "max", "min",
              "maximum", "minimum", "pow", "transpose")
 #: names that are numbers, not --set values
 CONSTANTS = {"pi": math.pi, "e": math.e}

@@ -25,7 +25,9 @@ from fractions import Fraction
 
 import numpy as np
 import sympy
-from sympy import Abs, Add, Heaviside, Integer, Piecewise, Rational, erf, exp, log, oo, pi, sqrt, tanh  # noqa: F401
+from sympy import (  # noqa: F401
+    Abs, Add, Heaviside, Integer, Piecewise, Rational, cos, erf, exp, log, oo, pi, sin, sqrt, tanh,
+)
 
 from graphlab.errors import GraphlabError
 

@@ -160,7 +160,7 @@ def test_transpose_and_permute_round_trip(data):
     elif form == "permute":
         out = gl.permute(x, *axes)
     else:
-        out = x.transpose(*axes)
+        out = x.permute(*axes)
     np.testing.assert_array_equal(out.data, x_np.transpose(axes))
     inverse = tuple(np.argsort(axes))
     np.testing.assert_array_equal(out.permute(inverse).data, x_np)

@@ -169,6 +169,8 @@ LAYERS = [
     (lambda: nn.MaxPool2d(2), (2, 3, 6, 6)), (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 7, 7)),
     (lambda: nn.AvgPool2d(2), (2, 3, 6, 6)), (lambda: nn.AvgPool2d(3, 1, padding=1), (2, 3, 5, 5)),
     (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 5, 5)), (lambda: nn.AdaptiveAvgPool2d((1, 1)), (2, 3, 5, 5)),
+    (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 3, 7, 5)), (lambda: nn.MaxPool2d(3, 2, ceil_mode=True), (2, 3, 8, 8)),
+    (lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False), (2, 3, 8, 7)),
     (lambda: nn.Flatten(), (2, 3, 2, 2)), (lambda: nn.Flatten(0, 1), (2, 3, 2)), (lambda: nn.Identity(), (2, 3)),
     (lambda: nn.Dropout(0.3).eval(), (3, 4)), (lambda: nn.Dropout2d(0.3).eval(), (2, 3, 2, 2)),
 ]
@@ -257,7 +259,7 @@ class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
         self.rnn = nn.GRU(4, 4)
-        self.pool = nn.MaxPool2d(2, ceil_mode=True)
+        self.pool = nn.MaxPool2d(2, dilation=2)
 
     def forward(self, x):
         x = F.interpolate(self.pool(x), scale_factor=2)
@@ -268,7 +270,7 @@ def test_one_error_lists_everything_unsupported():
     with pytest.raises(UnsupportedError) as error:
         gl.from_torch(Unsupported())
     message = str(error.value)
-    for expected in ("torch.nn.GRU at 'rnn'", "MaxPool2d at 'pool' (ceil_mode=True)", "interpolate",
+    for expected in ("torch.nn.GRU at 'rnn'", "MaxPool2d at 'pool' (dilation or return_indices)", "interpolate",
                      "roll (2 calls)", "Tensor.cumsum", "5 thing(s)"):
         assert expected in message
 

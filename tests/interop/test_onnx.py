@@ -125,6 +125,18 @@ def test_tensor_expression_with_constants_and_chosen_inputs(tmp_path):
     assert_close(run_onnx(path, {"x": x.data})[0], out.data, "expression")
 
 
+def test_pytorch_api_additions_export(tmp_path):
+    """sin, cos, clone, transpose(dim0, dim1) and pooling with ceil_mode / count_include_pad /
+    an adaptive size (two matmuls with constant matrices) run in onnxruntime."""
+    x = gl.tensor(images(2, 3, 7, 6, seed=4), requires_grad=True, name="x")
+    pooled = gl.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+    pooled = gl.functional.max_pool2d(pooled, 2, ceil_mode=True) + gl.functional.adaptive_avg_pool2d(x, (2, 2))
+    out = (gl.sin(pooled).clone() * gl.cos(pooled)).transpose(1, 3)
+    path = tmp_path / "torch_api.onnx"
+    gl.export_onnx(out, [x], path)
+    assert_close(run_onnx(path, {"x": x.data})[0], out.data, "torch api")
+
+
 def test_ops_without_a_mapping_are_named_together():
     model = nn.Sequential(nn.Linear(3, 2))
     logits = model(gl.tensor(images(4, 3)))

@@ -104,6 +104,9 @@ BLOCKS = [
                            nn.Linear(4, 5, bias=False), nn.Sigmoid(), nn.Softmax(axis=1), LogSoftmax(dim=1)),
      (2, 4, 7, 7)),
     (lambda: nn.Sequential(nn.GlobalAvgPool2d(), nn.Dropout(0.0), nn.GELU(), nn.ReLU()), (2, 3, 4, 4)),
+    (lambda: nn.Sequential(nn.MaxPool2d(3, 2, ceil_mode=True), nn.AvgPool2d(3, 2, 1, ceil_mode=True,
+                                                                          count_include_pad=False),
+                           nn.AdaptiveAvgPool2d((3, 2))), (2, 3, 9, 8)),
 ]
 
 

@@ -130,7 +130,9 @@ def test_label_errors_name_the_loss_the_shapes_and_the_fix():
         F.nll_loss(gl.zeros(2, 10), [-1, 0])
     with pytest.raises(gl.ShapeError, match=r"targets of shape \(3,\) do not match scores \(2, 10\)"):
         F.cross_entropy(gl.zeros(2, 10), [1, 2, 3])
-    with pytest.raises(gl.ShapeError, match="must be 2-D"):
+    # (N, C, d1, ...) logits take one label per position, as in PyTorch
+    with pytest.raises(gl.ShapeError, match=r"targets of shape \(2,\) do not fit logits of shape \(2, 10, 3\); "
+                                            r"give class indices of shape \(2, 3\)"):
         F.cross_entropy(gl.zeros(2, 10, 3), [1, 2])
     with pytest.raises(gl.ShapeError, match="fractional"):
         F.cross_entropy(gl.zeros(2, 10), np.array([0.5, 1.0]))

@@ -110,5 +110,7 @@ def test_pooling_errors():
         F.avg_pool2d(gl.ones(1, 1, 4, 4), 5)
     with pytest.raises(gl.ShapeError, match="padding 2 must be at most half the kernel"):
         F.max_pool2d(gl.ones(1, 1, 8, 8), 2, padding=2)
-    with pytest.raises(gl.ShapeError, match="only output_size=1"):
-        F.adaptive_avg_pool2d(gl.ones(1, 1, 8, 8), 2)
+    with pytest.raises(gl.ShapeError, match="adaptive_avg_pool2d: output_size 0 must be >= 1"):
+        F.adaptive_avg_pool2d(gl.ones(1, 1, 8, 8), 0)
+    with pytest.raises(gl.ShapeError, match=r"adaptive_avg_pool2d: input of shape \(8, 8\) is 2-D"):
+        F.adaptive_avg_pool2d(gl.ones(8, 8), 2)
