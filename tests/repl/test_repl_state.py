@@ -216,3 +216,20 @@ def test_repl_lesson_flag_takes_lesson_numbers_too():
     typo = subprocess.run([sys.executable, "-m", "graphlab", "repl", "--lesson", "scalr"], input="",
                           capture_output=True, text=True, cwd=root, timeout=120)
     assert typo.returncode == 2 and "did you mean 1 (scalar_backprop)?" in typo.stderr
+
+
+def test_graph_marks_a_partial_sum_mid_walk_like_show():
+    """:graph, :show and :nodes agree mid-walk: x (used twice) has 1 of its 2 contributions."""
+    workspace = Workspace()
+    run(workspace, "x = gl.scalar(3.0, requires_grad=True)")
+    run(workspace, "y = x * 2")
+    run(workspace, "f = y + x")
+    run(workspace, ":step")
+    graph = run(workspace, ":graph").text.splitlines()
+    x_line = next(line for line in graph if "x  (fan-out)" in line)
+    assert x_line.endswith("grad 1 (partial: 1 of 2 contributions)")
+    assert "(partial: 1 of 2 contributions)" in run(workspace, ":show x").text
+    run(workspace, ":step")
+    run(workspace, ":step")
+    graph = run(workspace, ":graph").text
+    assert "partial" not in graph and "grad 3" in graph
