@@ -434,6 +434,7 @@ class Module:
                 tensor.data = value.astype(tensor.dtype, copy=True)
             else:
                 tensor.data[...] = value
+                tensor.mark_modified()    # a graph that saved the old values refuses to backpropagate
         return self
 
     # -- display --------------------------------------------------------------------------------

@@ -165,6 +165,9 @@ class Optimizer:
                     grad = grad.astype(parameter.data.dtype)
                 state = self.state.setdefault(id(parameter), {})
                 self.update(parameter.data, grad, state, group)
+                # the update wrote into the array in place: a graph built before this step saved
+                # the old values, and backward through it now refuses instead of mixing the two
+                parameter.mark_modified()
 
     def update(self, data: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         """Change ``data`` in place from ``grad``; ``state`` is this parameter's own memory."""

@@ -100,3 +100,13 @@ def test_conv_layer_validation():
     with pytest.raises(gl.ShapeError, match=r"in layer Conv2d: conv2d: kernel 5x5 is larger than the padded input 4x4"):
         layer.infer_shape((1, 3, 4, 4))
     assert "Conv2d(3, 8, kernel_size=(5, 5))" == layer._own_line()
+
+
+def test_load_state_dict_after_forward_makes_the_old_graph_refuse_backward():
+    """load_state_dict writes into the weights in place: the loss computed before it saved the
+    old weights, so its backward is refused rather than mixing old and new values."""
+    layer = gl.nn.Linear(2, 1)
+    loss = layer(gl.tensor([[1.0, 2.0]])).sum()
+    layer.load_state_dict({name: np.zeros_like(value) for name, value in layer.state_dict().items()})
+    with pytest.raises(gl.errors.GraphlabError, match="modified|in place|changed"):
+        loss.backward()

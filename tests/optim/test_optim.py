@@ -288,3 +288,20 @@ def test_load_state_dict_checks_everything_before_changing_anything():
         gl.optim.Adam([{"params": [w]}, {"params": [b]}]).load_state_dict(before)
     with pytest.raises(OptimizerError, match="not take"):
         gl.optim.SGD([w, b], lr=0.1).load_state_dict(before)
+
+
+def test_backward_through_a_graph_built_before_a_step_is_refused():
+    """optimizer.step edits the weights in place: a graph that saved the old values must not
+    mix them with the new ones (PyTorch's version counter gives the same refusal)."""
+    weight = gl.tensor([2.0, -1.0], requires_grad=True)
+    optimizer = gl.optim.SGD([weight], lr=0.1)
+    loss = (weight * weight).sum()
+    loss.backward()
+    stale = (weight * weight).sum()          # saves weight's values before the step
+    optimizer.step()
+    with pytest.raises(gl.errors.GraphlabError, match="modified|in place|changed"):
+        stale.backward()
+    fresh = (weight * weight).sum()
+    optimizer.zero_grad()
+    fresh.backward()
+    assert np.allclose(weight.grad, 2 * np.array([1.6, -0.8]))
