@@ -152,7 +152,7 @@ class Tensor:
     def label(self) -> str:
         """The node's display name, the one every view shows (Trace, REPL, diagrams, walk) and
         every command accepts: ``given_name``, else ``t`` and the node's stable id (``t12``)."""
-        name = self.name if self.name is not None else getattr(self, "_module_path", None)
+        name = self.given_name
         return name if name is not None else f"t{self.id}"
 
     @property

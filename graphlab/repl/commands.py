@@ -168,12 +168,13 @@ def _rule_lines(workspace, node) -> list:
 
 @command("graph", ":graph [var]", "the graph as text, with values and gradients", argument="tensor")
 def graph_command(workspace, argument: str) -> str:
-    text = gl.viz.diagram(_root(workspace, argument))
+    root = _root(workspace, argument)
+    text = gl.viz.diagram(root)
     walk = workspace.walk()
     if walk is None:
         return text
     # mid-walk, a fan-out node shows the partial sum it has received: say so, as :show does
-    partial = {node.label: _partial_text(walk, node) for node in workspace.graph_nodes(_root(workspace, argument))}
+    partial = {node.label: _partial_text(walk, node) for node in workspace.graph_nodes(root)}
     lines = []
     for line in text.splitlines():
         words = line.lstrip("│├└─ ").split()

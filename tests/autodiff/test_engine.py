@@ -201,7 +201,7 @@ def test_create_graph_through_an_op_without_higher_order_is_an_error():
             return upstream * 3 * np.square(x)
 
     x = gl.scalar(2.0)
-    with pytest.raises(gl.BackwardError, match=r"cube: .*create_graph=True.*higher_order = True"):
+    with pytest.raises(gl.BackwardError, match=r"cube: .*create_graph=True.*higher_order = True.*composed twin"):
         gl.grad(Cube.apply(x), x, create_graph=True)
     assert gl.grad(Cube.apply(x), x)[0].item() == 12
 

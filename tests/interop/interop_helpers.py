@@ -7,6 +7,21 @@ import graphlab as gl
 TOLERANCE = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
 
 
+def images(*shape, dtype=np.float64, seed=1):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def with_statistics(model):
+    """Running statistics away from 0 and 1 (so eval mode is really compared)."""
+    rng = np.random.default_rng(7)
+    for name, buffer in model.named_buffers():
+        if name.endswith("running_mean"):
+            buffer.data[...] = rng.normal(0, 0.1, buffer.shape)
+        elif name.endswith("running_var"):
+            buffer.data[...] = rng.uniform(0.5, 1.5, buffer.shape)
+    return model
+
+
 def assert_close(found, expected, what: str, exact: bool = False):
     found, expected = np.asarray(found), np.asarray(expected)
     assert found.shape == expected.shape, f"{what}: shape {found.shape} vs {expected.shape}"

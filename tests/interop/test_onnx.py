@@ -10,26 +10,17 @@ import graphlab as gl  # noqa: E402
 from graphlab import nn  # noqa: E402
 from graphlab.interop import UnsupportedError  # noqa: E402
 from graphlab.interop.layers import LogSoftmax  # noqa: E402
-from interop_helpers import assert_close  # noqa: E402
+from interop_helpers import assert_close, with_statistics  # noqa: E402
+from interop_helpers import images as float_images  # noqa: E402
 
 
 def images(*shape, seed=1):
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    return float_images(*shape, dtype=np.float32, seed=seed)     # ONNX graphs run in float32
 
 
 def run_onnx(path, feeds: dict) -> list:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return session.run(None, feeds)
-
-
-def with_statistics(model):
-    rng = np.random.default_rng(7)
-    for name, buffer in model.named_buffers():
-        if name.endswith("running_mean"):
-            buffer.data[...] = rng.normal(0, 0.1, buffer.shape)
-        elif name.endswith("running_var"):
-            buffer.data[...] = rng.uniform(0.5, 1.5, buffer.shape)
-    return model
 
 
 BUILDERS = {

@@ -9,22 +9,9 @@ import graphlab as gl  # noqa: E402
 from graphlab import nn  # noqa: E402
 from graphlab.interop import UnsupportedError  # noqa: E402
 from graphlab.interop.layers import LogSoftmax  # noqa: E402
-from interop_helpers import assert_same_model, assert_same_state, run_graphlab  # noqa: E402
-
-
-def images(*shape, dtype=np.float64, seed=1):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def with_statistics(model):
-    """Running statistics away from 0 and 1 (so eval mode is really compared)."""
-    rng = np.random.default_rng(7)
-    for name, buffer in model.named_buffers():
-        if name.endswith("running_mean"):
-            buffer.data[...] = rng.normal(0, 0.1, buffer.shape)
-        elif name.endswith("running_var"):
-            buffer.data[...] = rng.uniform(0.5, 1.5, buffer.shape)
-    return model
+from interop_helpers import (  # noqa: E402
+    assert_same_model, assert_same_state, images, run_graphlab, with_statistics,
+)
 
 
 BUILDERS = {
