@@ -212,13 +212,15 @@ class BackwardWalk:
         """Call the op's backward, fit each gradient to its input, send it on: one per input."""
         downstream = self._call_backward(node, creator, upstream)
         result = []
+        create_graph, anomaly = self.create_graph, config.anomaly
         for tensor, gradient in zip(creator.inputs, downstream):
             if gradient is None or not tensor.requires_grad:
                 result.append(None)
                 continue
+            if type(gradient) is not np.ndarray and not create_graph:
+                gradient = np.asarray(gradient)   # numpy returns scalars for 0-d math
             data = tensor.data
-            if (type(gradient) is not np.ndarray or gradient.shape != data.shape
-                    or gradient.dtype is not data.dtype or self.create_graph or config.anomaly):
+            if gradient.shape != data.shape or gradient.dtype is not data.dtype or create_graph or anomaly:
                 gradient = self._fit_to_input(gradient, tensor, creator)   # the common case fits already
             # send: self._receive, inlined on this hot path
             waiting = self._pending.get(tensor.id)

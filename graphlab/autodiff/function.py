@@ -219,14 +219,34 @@ class Function:
 
         Positional arguments are the op's inputs (Tensors, or numbers and arrays that become
         constants); keyword arguments are settings passed to ``forward`` unchanged and kept
-        on ``ctx.params``.
+        on ``ctx.params``. Three steps: check the inputs, run forward, record the node. (The
+        forward step stays inline: it is the hot path of every scalar graph, see
+        benchmarks/scalar_graph.py; a call per step cost 3% of building a chain.)
         """
         inputs, float_dtype, requires_grad, tracks = _check_inputs(cls, args)
         ctx = object.__new__(cls)
         ctx.inputs = inputs
         if params:
             ctx._keep_params(params)
-        output = ctx._run_forward(inputs, params, float_dtype)
+        # run forward on the inputs' arrays, kept so that `t.data = ...` later is seen by identity
+        ctx._arrays = arrays = list(map(_data_of, inputs))
+        try:
+            if cls.quiet_numpy or config.anomaly:
+                output = quietly(cls.forward, (ctx, *arrays), params, any(a.size == 0 for a in arrays))
+            else:
+                output = cls.forward(ctx, *arrays, **params)
+        except GraphlabError:
+            raise
+        except (ValueError, IndexError) as error:
+            raise _shape_error(cls.name, inputs, error) from error
+        if type(output) is not np.ndarray:
+            # numpy gives scalars for 0-d math; remember the scalar so that create_graph still
+            # recognises a saved output as the output (see engine.BackwardWalk)
+            ctx._returned = output
+            output = np.asarray(output)
+        if output.dtype is not float_dtype or config.anomaly:
+            output = ctx._settle_output(output, float_dtype)
+        # record the node
         if not config.grad_enabled:
             return Tensor._from_op(output, None, False)
         # a node is recorded when an input needs a gradient, and also below a comparison
@@ -251,29 +271,13 @@ class Function:
         self.params = params
         self.__dict__.update(params)
 
-    def _run_forward(self, inputs: tuple, params: dict, float_dtype) -> np.ndarray:
-        """forward on the inputs' arrays; the output as an array of the inputs' float dtype."""
+    def _settle_output(self, output: np.ndarray, float_dtype) -> np.ndarray:
+        """forward's output in the inputs' float dtype (a forward may not widen float32 to
+        float64), checked for NaN/inf under ``gl.detect_anomaly()``."""
         cls = type(self)
-        self._arrays = arrays = list(map(_data_of, inputs))   # `t.data = ...` later is seen by identity
-        try:
-            if cls.quiet_numpy or config.anomaly:
-                output = quietly(cls.forward, (self, *arrays), params, any(a.size == 0 for a in arrays))
-            else:
-                output = cls.forward(self, *arrays, **params)
-        except GraphlabError:
-            raise
-        except (ValueError, IndexError) as error:
-            shapes = ", ".join(str(tensor.shape) for tensor in inputs)
-            raise ShapeError(f"{cls.name}: cannot apply to inputs of shapes {shapes}: {error}") from error
-        if type(output) is not np.ndarray:
-            # numpy gives scalars for 0-d math; remember the scalar so that create_graph still
-            # recognises a saved output as the output (see engine.BackwardWalk)
-            self._returned = output
-            output = np.asarray(output)
-        output_dtype = output.dtype
-        if output_dtype is not float_dtype and float_dtype is not None and output_dtype.kind == "f" \
+        if output.dtype is not float_dtype and float_dtype is not None and output.dtype.kind == "f" \
                 and cls.keeps_dtype:
-            output = output.astype(float_dtype)  # a forward may not widen float32 to float64
+            output = output.astype(float_dtype)
         if config.anomaly:
             check_finite(output, cls.name, "forward", self)
         return output
@@ -288,11 +292,16 @@ class Function:
                 break
         # constants take the float inputs' dtype; with no tensor at all, the default dtype
         constant_dtype = float_dtype if float_dtype is not None else (None if saw_tensor else config.default_dtype)
+        entry = _CONSTANTS.get(id(constant_dtype))     # _constants_of, inlined: this is the hot path
+        constants = entry[1] if entry is not None and entry[0] is constant_dtype else _NO_CONSTANTS
         inputs = []
         for arg in args:
             kind = type(arg)
             if kind is float or kind is int:     # the common case, x * 0.5: no validation needed
-                arg = Tensor._from_op(_constant_array(arg, constant_dtype), None, False)
+                array = constants.get(arg)
+                if array is None:
+                    array = _constant_array(arg, constant_dtype)
+                arg = Tensor._from_op(array, None, False)
             elif not isinstance(arg, Tensor):
                 arg = Tensor._constant(arg, constant_dtype, cls.name)
             if float_dtype is not None and cls.differentiable and arg.data.dtype.kind not in "fb":
@@ -313,6 +322,11 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<op {self.name} of {', '.join(t.label for t in self.inputs)}>"
+
+
+def _shape_error(op_name: str, inputs: tuple, error: Exception) -> ShapeError:
+    shapes = ", ".join(str(tensor.shape) for tensor in inputs)
+    return ShapeError(f"{op_name}: cannot apply to inputs of shapes {shapes}: {error}")
 
 
 def _mixed_dtypes_message(op_name: str, float_dtype, odd: "Tensor", args: tuple) -> str:
@@ -358,25 +372,32 @@ def _leaves_of_dtype(tensors: list, dtype, limit: int = 10_000) -> list:
 
 
 #: read-only 0-d arrays for the Python numbers that scalar graphs repeat (x * 0.5, v + 1):
-#: making a numpy array costs about as much as the rest of a scalar op. Keyed by id(dtype)
-#: first (the dtype kept to check), because hashing a numpy dtype costs as much as the array.
+#: making a numpy array costs about as much as the rest of a scalar op. id(dtype) -> (dtype,
+#: {number: array}): keyed by id because hashing a numpy dtype costs as much as the array, and
+#: by the number alone because the dtype fixes the value (1 and 1.0 give the same float32 1).
 _CONSTANTS: dict = {}
+_NO_CONSTANTS: dict = {}
 
 
-def _constant_array(number, dtype) -> np.ndarray:
-    if number == 0:                      # 0.0 == -0.0 as dict keys, but not as numbers
-        return np.array(number, dtype=dtype)
+def _constants_of(dtype) -> dict:
+    """The cache of constants of float dtype ``dtype`` (see _CONSTANTS)."""
     entry = _CONSTANTS.get(id(dtype))
     if entry is None or entry[0] is not dtype:
         entry = _CONSTANTS[id(dtype)] = (dtype, {})
-    arrays = entry[1]
-    key = (type(number), number)
-    array = arrays.get(key)
+    return entry[1]
+
+
+def _constant_array(number, dtype) -> np.ndarray:
+    """``np.array(number, dtype)``, read-only and shared when ``dtype`` is given."""
+    if dtype is None or number == 0:      # no dtype: int or float by the number; 0.0 == -0.0 as keys
+        return np.array(number, dtype=dtype)
+    arrays = _constants_of(dtype)
+    array = arrays.get(number)
     if array is None:
         array = np.array(number, dtype=dtype)
         array.flags.writeable = False
         if len(arrays) < 4096:
-            arrays[key] = array
+            arrays[number] = array
     return array
 
 
