@@ -181,3 +181,43 @@ def test_summary_html_has_shapes_params_and_totals():
     assert rows["total parameters"][1] == "9,146"
     assert rows["activations per sample"] == ["input 784", "21,962 values"]
     assert "total parameters: 9,146" in str(summary)
+
+
+# -- History -----------------------------------------------------------------------------------------
+def small_history():
+    history = gl.train.History()
+    history.append({"epoch": 1, "loss": 1.2, "accuracy": 0.5, "val_loss": 1.3, "val_accuracy": 0.45})
+    history.append({"epoch": 2, "loss": 0.7, "accuracy": 0.8, "val_loss": 0.9, "val_accuracy": 0.7})
+    return history
+
+
+def test_history_displays_its_plot_as_png():
+    pytest.importorskip("matplotlib")
+    bundle = small_history()._repr_mimebundle_()
+    assert list(bundle) == ["image/png"] and bundle["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_history_without_matplotlib_is_an_html_table(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "matplotlib", None)          # import matplotlib... raises ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    bundle = small_history()._repr_mimebundle_()
+    assert list(bundle) == ["text/html"]
+    table = Tables(bundle["text/html"]).tables[0]
+    assert table == [["epoch", "loss", "accuracy", "val_loss", "val_accuracy"],
+                     ["1", "1.2000", "50.00%", "1.3000", "45.00%"], ["2", "0.7000", "80.00%", "0.9000", "70.00%"]]
+
+
+def test_long_history_table_is_thinned_with_the_text_tables_note(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    history = gl.train.History([{"epoch": epoch, "loss": 1 / epoch} for epoch in range(1, 101)])
+    page = history._repr_mimebundle_()["text/html"]
+    rows = Tables(page).tables[0][1:]
+    assert len(rows) == 21 and rows[-1] == ["100", "0.0100"] and rows[1] == ["5", "0.2000"]
+    assert "21 of 100 epochs shown: the first, every 5th, the last" in page
+    assert "21 of 100 epochs shown: the first, every 5th, the last" in history.table(max_rows=30)
+
+
+def test_empty_history_says_so():
+    assert "no epochs recorded yet" in gl.train.History()._repr_mimebundle_()["text/html"]
