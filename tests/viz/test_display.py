@@ -221,3 +221,90 @@ def test_long_history_table_is_thinned_with_the_text_tables_note(monkeypatch):
 
 def test_empty_history_says_so():
     assert "no epochs recorded yet" in gl.train.History()._repr_mimebundle_()["text/html"]
+
+
+# -- verify reports ------------------------------------------------------------------------------------
+def test_verify_reports_open_their_latex_with_a_pass_header():
+    pytest.importorskip("sympy")
+    x, y, z, q, f = lecture_graph()
+    graph = gl.verify.graph(f)
+    latex = graph._repr_latex_()
+    assert latex.startswith(r"$\textbf{verify.graph f: pass}\quad f = z \left(x + y\right)")
+    assert r"\frac{\partial f}{\partial x} = -4" in latex and r"\frac{\partial f}{\partial z} = 3" in latex
+    op = gl.verify.op("leaky_relu", values=[[1.5, -2.0]])
+    assert op._repr_latex_().startswith(r"$\textbf{verify.op leaky}\_\textbf{relu: pass}\quad")
+    assert r"J = \left[\begin{matrix}1 & 0\\0 & \frac{1}{100}\end{matrix}\right]" in op._repr_latex_()
+    jacobian = gl.verify.jacobian(["x*y", "x+y"], "x y", at=[1, 2])._repr_latex_()
+    assert jacobian.startswith(r"$\textbf{verify.jacobian: pass}\quad J = ")
+    assert r"J(1, 2) = \left[\begin{matrix}2 & 1\\1 & 1\end{matrix}\right]$" in jacobian
+    structure = gl.verify.structure("relu", (300,))
+    assert structure.passed and structure._repr_latex_() == (
+        r"$\textbf{verify.structure relu: diagonal}\quad \frac{\partial\,\mathrm{out}}{\partial x} = "
+        r"\text{diagonal}\quad(300\times300)$")
+
+
+def test_a_failing_graph_report_says_fail(monkeypatch):
+    pytest.importorskip("sympy")
+    from graphlab.verify import graph_check
+    x, y, z, q, f = lecture_graph()
+    report = gl.verify.graph(f)
+    monkeypatch.setattr(graph_check.GraphReport, "passed", property(lambda self: False))
+    assert report._repr_latex_().startswith(r"$\textbf{verify.graph f: FAIL}\quad")
+
+
+def test_coverage_and_the_verify_table_show_a_pass_fail_header():
+    pytest.importorskip("sympy")
+    coverage = gl.verify.coverage()
+    assert isinstance(coverage, dict) and coverage.passed
+    parsed = Tables(coverage._repr_html_())
+    assert "gl-pass" in parsed.classes
+    rows = {row[0]: row[1:] for row in parsed.tables[0][1:]}
+    assert rows["missing twin"] == ["0", ""] and rows["verified"][0] == f"{len(coverage['verified']):,}"
+    assert "lt" in rows["exempt"][1]
+    table = gl.verify.verify_all(only=lambda name: name in ("mul", "lt"))
+    parsed = Tables(table._repr_html_())
+    assert "gl-pass" in parsed.classes and parsed.tables[0][0][:4] == ["op", "input shapes", "max error", "status"]
+    assert {row[0].split(".")[0] for row in parsed.tables[0][1:]} == {"mul", "lt"}
+    table[0].status = "FAIL"
+    assert table.passed is False and ">FAIL<" in table._repr_html_()
+
+
+# -- diagrams ------------------------------------------------------------------------------------------
+needs_dot = pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+@needs_dot
+def test_draw_shows_itself_as_svg_with_the_lecture_numbers():
+    x, y, z, q, f = lecture_graph()
+    f.backward()
+    graph = gl.draw(f, focus=q)
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"] and bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    assert "-12" in bundle["image/svg+xml"] and "downstream = upstream × local: -4 × 1 = -4" in graph.source
+    assert list(graph._repr_mimebundle_(include=["image/png"])) == ["image/png"]
+    assert isinstance(graph, __import__("graphviz").Digraph) and type(graph.copy()) is type(graph)
+
+
+def test_draw_without_dot_shows_a_note_and_the_source_not_a_traceback(monkeypatch, tmp_path):
+    pytest.importorskip("graphviz")
+    x, y, z, q, f = lecture_graph()
+    graph = gl.draw(f)
+    monkeypatch.setenv("PATH", str(tmp_path))               # no `dot` on PATH
+    bundle = graph._repr_mimebundle_()
+    assert "Graphviz's `dot` program was not found on PATH" in bundle["text/plain"]
+    assert "apt-get install graphviz" in bundle["text/plain"]
+    parsed = Tables(bundle["text/html"])
+    assert "gl-fail" in parsed.classes and "diagram not drawn" in "".join(parsed.text)
+    assert graph.source in "".join(parsed.text)              # the DOT source, unescaped back
+
+
+@needs_dot
+def test_render_returns_the_path_which_shows_its_picture(tmp_path):
+    x, y, z, q, f = lecture_graph()
+    f.backward()
+    svg = gl.render(f, tmp_path / "flow.svg")
+    assert svg == tmp_path / "flow.svg" and svg.read_text().startswith("<?xml")
+    assert svg._repr_mimebundle_() == {"image/svg+xml": svg.read_text()}
+    png = gl.render(f, tmp_path / "flow.png")
+    assert png._repr_mimebundle_()["image/png"].startswith(b"\x89PNG")
+    assert gl.render(f, tmp_path / "flow.dot")._repr_mimebundle_() == {}    # its path is what to show
