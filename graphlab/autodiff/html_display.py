@@ -24,6 +24,8 @@ from graphlab.autodiff import rules
 from graphlab.autodiff.trace import MAX_ROWS, _pattern_text, format_value
 
 COLUMNS = ("#", "node", "op", "upstream", "local", "downstream", "pattern", "rule")
+#: characters an array may take before it is shown by its shape and mean (the text table's room)
+VALUE_ROOM = 24
 #: a rule longer than this breaks after a comma (a table cell is wider than a terminal)
 RULE_WIDTH = 100
 
@@ -49,10 +51,10 @@ def tensor_html(tensor) -> str:
 # -- Steps and Traces --------------------------------------------------------------------------
 def cells(step, precision: int = 4) -> list:
     """One table row for a step: index, node, op, upstream, local, downstream, pattern, and the
-    rule lines (a list). A scalar step reads like the text table, a tensor step gives each
+    rule lines (a list; at a fan-out, first the sum the copy gate made). A scalar step reads like the text table, a tensor step gives each
     value by its shape (``(2) [0.25, 0.25]``, ``(2x4) mean 0.12``) as the tensor table does."""
     if step.is_tensor:
-        value = lambda item: rules.shaped(item, precision, room=40)   # noqa: E731
+        value = lambda item: rules.shaped(item, precision, room=VALUE_ROOM)   # noqa: E731
         pattern = _pattern_text(step)
     else:
         value = lambda item: format_value(item, precision)            # noqa: E731
@@ -62,6 +64,8 @@ def cells(step, precision: int = 4) -> list:
     local_text = "" if local is None else _each(local, value, names, step.is_tensor)
     downstream = "" if step.is_leaf else _each(step.downstream, value, names, step.is_tensor)
     rule = step.rule_lines(precision=precision, width=RULE_WIDTH, values=not step.is_tensor)
+    if step.is_fan_out:            # the copy gate's sum, as print(step) says it
+        rule = ["fan-out adds " + " + ".join(value(grad) for _, grad in step.contributions)] + rule
     return [str(step.index), step.node.label, step.op or "leaf", value(step.upstream), local_text, downstream,
             pattern, rule]
 
@@ -83,13 +87,9 @@ def _row(step, precision: int) -> list:
 
 
 def step_html(step, precision: int = 4) -> str:
-    """A Step as a one-row table with its rule (and, at a fan-out, what was added)."""
-    parts = [display.title(f"step {step.index}: {step.node.label}", step.op or "leaf"),
-             display.table(COLUMNS, [_row(step, precision)], numeric={0})]
-    if step.is_fan_out:
-        added = " + ".join(format_value(grad, precision) for _, grad in step.contributions)
-        parts.append(display.note(f"fan-out: the copy gate added {added}"))
-    return display.block(*parts, kind="step")
+    """A Step as a one-row table with its rule (and, at a fan-out, what the copy gate added)."""
+    return display.block(display.title(f"step {step.index}: {step.node.label}", step.op or "leaf"),
+                         display.table(COLUMNS, [_row(step, precision)], numeric={0}), kind="step")
 
 
 def trace_html(trace, precision: int = 4, max_rows: Optional[int] = MAX_ROWS) -> str:

@@ -139,8 +139,8 @@ def test_tensor_trace_html_states_the_vectorized_rule():
     assert rows["h"]["rule"].splitlines() == step.rule_lines(values=False, width=100) == [
         "dL/dW (2x2) = upstream (2x1) · vᵀ (1x2)", "dL/dv (2) = Wᵀ (2x2) · upstream (2)"]
     assert rows["h"]["upstream"] == "(2) [0.247, 0.2458]" and rows["h"]["upstream"] in str(trace)
-    assert rows["h"]["downstream"].splitlines() == ["W: (2x2) [[0.0494, 0.0988], [0.04916, 0.09833]]",
-                                                    "v: (2) [-0.04905, 0.3202]"]
+    assert rows["h"]["downstream"].splitlines() == ["W: (2x2) mean 0.07392", "v: (2) [-0.04905, 0.3202]"]
+    assert rows["W"]["upstream"] == "(2x2) mean 0.07392" and "4  W     leaf     (2x2) mean 0.07392" in str(trace)
     np.testing.assert_allclose(W.grad, [[0.0494, 0.0988], [0.04916, 0.09833]], rtol=1e-3)
 
 
@@ -308,3 +308,13 @@ def test_render_returns_the_path_which_shows_its_picture(tmp_path):
     png = gl.render(f, tmp_path / "flow.png")
     assert png._repr_mimebundle_()["image/png"].startswith(b"\x89PNG")
     assert gl.render(f, tmp_path / "flow.dot")._repr_mimebundle_() == {}    # its path is what to show
+
+
+def test_a_fan_out_step_says_what_the_copy_gate_added():
+    x = gl.scalar(3.0, requires_grad=True, name="x")
+    f = ((x * 2).named("a") + (x * 5).named("b")).named("f")
+    trace = f.backward()
+    row = rows_by_node(Tables(trace._repr_html_()).tables[0])["x"]
+    assert row["upstream"] == "7" and row["pattern"] == "adder" and row["rule"] == "fan-out adds 5 + 2"
+    assert "[fan-out adds 5 + 2]" in str(trace.step_for(x))
+    assert Tables(trace.step_for(x)._repr_html_()).tables[0][1][7] == "fan-out adds 5 + 2"
