@@ -318,3 +318,17 @@ def test_a_fan_out_step_says_what_the_copy_gate_added():
     assert row["upstream"] == "7" and row["pattern"] == "adder" and row["rule"] == "fan-out adds 5 + 2"
     assert "[fan-out adds 5 + 2]" in str(trace.step_for(x))
     assert Tables(trace.step_for(x)._repr_html_()).tables[0][1][7] == "fan-out adds 5 + 2"
+
+
+def test_the_displays_need_no_ipython_and_no_matplotlib_to_be_imported():
+    import subprocess
+    import sys
+    code = ("import sys, graphlab as gl\n"
+            "x = gl.scalar(2.0, requires_grad=True, name='x'); trace = (x * x).backward()\n"
+            "model = gl.nn.Sequential(gl.nn.Linear(2, 3))\n"
+            "pages = [x._repr_html_(), trace._repr_html_(), trace[0]._repr_html_(), model._repr_html_(),\n"
+            "         gl.nn.summary(model, (1, 2))._repr_html_()]\n"
+            "assert all(page.startswith('<div class=\"graphlab') for page in pages)\n"
+            "print(sorted(name for name in ('IPython', 'matplotlib', 'graphviz', 'sympy') if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
