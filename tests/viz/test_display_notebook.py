@@ -36,3 +36,7 @@ def test_a_notebook_shows_tensor_trace_and_summary_as_html(tmp_path):
         in trace
     assert '<td class="gl-num">9,146</td>' in summary
     assert "<td>2</td><td class=\"gl-num\">0.7000</td>" in history
+    nbconvert = pytest.importorskip("nbconvert", reason="nbconvert (the notebook extra) exports the HTML")
+    exported, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    for page in (tensor, trace, summary):                # the exported page carries the same tables
+        assert page[page.index("<table>"):page.index("</table>")] in exported
