@@ -51,13 +51,14 @@ def tensor_html(tensor) -> str:
 # -- Steps and Traces --------------------------------------------------------------------------
 def cells(step, precision: int = 4) -> list:
     """One table row for a step: index, node, op, upstream, local, downstream, pattern, and the
-    rule lines (a list; at a fan-out, first the sum the copy gate made). A scalar step reads like the text table, a tensor step gives each
-    value by its shape (``(2) [0.25, 0.25]``, ``(2x4) mean 0.12``) as the tensor table does."""
+    rule lines (a list; at a fan-out, first the sum the copy gate made). A scalar step reads
+    like the text table; a tensor step gives each value by its shape (``(2) [0.25, 0.25]``,
+    ``(2x4) mean 0.12``) as the tensor table does, one input per line."""
     if step.is_tensor:
         value = lambda item: rules.shaped(item, precision, room=VALUE_ROOM)   # noqa: E731
         pattern = _pattern_text(step)
     else:
-        value = lambda item: format_value(item, precision)            # noqa: E731
+        value = lambda item: format_value(item, precision)                    # noqa: E731
         pattern = step.pattern or ""
     names = [tensor.label for tensor in step.inputs]
     local = step.local
