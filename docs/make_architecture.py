@@ -21,7 +21,7 @@ PACKAGE = ROOT / "graphlab"
 PICTURES = Path(__file__).resolve().parent / "pictures"
 
 #: used by everything; their incoming edges are not drawn
-FOUNDATION = ("config", "errors", "memory", "tables")
+FOUNDATION = ("config", "errors", "memory", "tables", "display")
 #: the layers of the picture, top to bottom, with what each one is for
 LAYERS = [
     ("front", ("cli", "lessons"), "graphlab COMMAND, lessons/"),
@@ -30,7 +30,7 @@ LAYERS = [
     ("training", ("train", "optim", "data", "checkpoint"), "the trainer, optimizers, data, checkpoints"),
     ("networks", ("nn", "functional"), "modules, blocks, models; fused CNN ops"),
     ("engine", ("autodiff", "ops"), "Tensor, Function, the backward walk; one class per op"),
-    ("foundation", FOUNDATION, "configuration, errors, memory, text tables (used by all; their edges are not drawn)"),
+    ("foundation", FOUNDATION, "configuration, errors, memory, text and HTML tables (used by all; their edges are not drawn)"),
 ]
 
 

@@ -226,6 +226,12 @@ class Tensor:
             rest = _details_lines(parts)      # a big tensor: the details below it, in 80 columns
         return f"Tensor({body}{rest}"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: name, op, shape, dtype, values and grad in a small table (the same
+        numbers as the repr; ``autodiff/html_display.py``)."""
+        from graphlab.autodiff.html_display import tensor_html
+        return tensor_html(self)
+
     # -- methods of PyTorch's Tensor -----------------------------------------------------
     def item(self):
         if self.data.size != 1:

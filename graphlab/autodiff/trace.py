@@ -79,6 +79,11 @@ class Step:
     def __repr__(self) -> str:
         return f"<Step {self.index}: {self}>"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the step as a one-row table with its rule (``html_display.py``)."""
+        from graphlab.autodiff.html_display import step_html
+        return step_html(self)
+
     @property
     def op(self) -> Optional[str]:
         return None if self._creator is None else self._creator.name
@@ -241,3 +246,8 @@ class Trace(list):
 
     def __repr__(self) -> str:
         return f"Trace of {len(self)} steps\n{self.table()}"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the table of ``print(trace)`` in HTML, each step's rule beside it."""
+        from graphlab.autodiff.html_display import trace_html
+        return trace_html(self)

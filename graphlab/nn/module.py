@@ -448,14 +448,24 @@ class Module:
     def __repr__(self) -> str:
         return "\n".join(self._repr_lines())
 
-    def _repr_lines(self, label: str = "") -> list:
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the repr tree as nested lists with parameter counts (``html_display.py``)."""
+        from graphlab.nn.html_display import module_html
+        return module_html(self)
+
+    def _repr_notes(self) -> str:
+        """What the repr writes after a module's ``#``: its output shape once known, its parameters."""
         notes = []
         if self._output_shape is not None:
             notes.append(f"out {tuple(self._output_shape)}")
         count = self.num_parameters()
         if count:
             notes.append(f"{count:,} params")
-        note = f"  # {', '.join(notes)}" if notes else ""
+        return ", ".join(notes)
+
+    def _repr_lines(self, label: str = "") -> list:
+        notes = self._repr_notes()
+        note = f"  # {notes}" if notes else ""
         children = list(self.named_children())
         head = f"{label}{type(self).__name__}({self.extra_repr()}"
         if not children:

@@ -73,6 +73,11 @@ class Summary:
     def __repr__(self) -> str:
         return str(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the same table in HTML, totals included."""
+        from graphlab.nn.html_display import summary_html
+        return summary_html(self)
+
 
 def _record(model: Module, input_shape: tuple) -> list:
     rows: list = []

@@ -14,11 +14,13 @@ epoch  loss    accuracy  val_loss  val_accuracy
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 from typing import Optional
 
+from graphlab import display
 from graphlab.errors import GraphlabError
 from graphlab.tables import format_table
 
@@ -82,17 +84,25 @@ class History:
         """The records as a text table; ``val_*`` columns are headed with ``held_out``. With
         ``max_rows``, a longer run shows the first epoch, every k-th (k = 1, 2, 5, 10, 20, 50, ...)
         and the last, then a line saying so (and where every epoch is: ``every_epoch_in``)."""
+        header, rows, note = self._cells(columns, max_rows)
+        text = format_table([header] + rows)
+        if note:
+            text += f"\n({note}"
+            text += f";\n every epoch: {every_epoch_in})" if every_epoch_in else ")"
+        return text
+
+    def _cells(self, columns: Optional[list], max_rows: Optional[int]) -> tuple:
+        """The table's header, its rows of formatted values, and what thinning left out ("" if nothing)."""
         columns = columns or [name for name in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
                               if name in self.metrics]
         shown = _thinned(len(self.records), max_rows)
         header = [self.held_out + name[3:] if name.startswith("val_") else name for name in columns]
-        text = format_table([header] + [[_format(name, self.records[index].get(name)) for name in columns]
-                                        for index in shown])
+        rows = [[_format(name, self.records[index].get(name)) for name in columns] for index in shown]
+        note = ""
         if len(shown) < len(self.records):
             step = self.records[shown[1]].get("epoch", shown[1] + 1) if len(shown) > 2 else len(self.records)
-            text += f"\n({len(shown)} of {len(self.records)} epochs shown: the first, every {_ordinal(step)}, the last"
-            text += f";\n every epoch: {every_epoch_in})" if every_epoch_in else ")"
-        return text
+            note = f"{len(shown)} of {len(self.records)} epochs shown: the first, every {_ordinal(step)}, the last"
+        return header, rows, note
 
     def __str__(self) -> str:
         return self.table()
@@ -124,6 +134,12 @@ class History:
         with open(path, encoding="utf-8") as handle:
             return cls().load_state_dict(json.load(handle))
 
+    def _repr_mimebundle_(self, include=None, exclude=None, **_) -> dict:
+        """Jupyter's view: the plot as a PNG; without matplotlib (an optional extra) the table of
+        the epochs in HTML instead, never an ImportError."""
+        png = _plot_png(self)
+        return {"image/png": png} if png is not None else {"text/html": _html_table(self)}
+
     # -- pictures --------------------------------------------------------------------------------
     def plot(self, path=None):
         """Loss and accuracy curves, train vs validation (and the lr when it changed); returns the
@@ -153,6 +169,34 @@ class History:
         if path is not None:
             save(figure, path)
         return figure
+
+
+#: epochs a History's HTML table shows before it thins them out (as ``table(max_rows=...)``)
+HTML_ROWS = 30
+
+
+def _plot_png(history: History) -> Optional[bytes]:
+    """The loss/accuracy plot as PNG bytes; None when matplotlib is missing or nothing is recorded."""
+    if not history.records:
+        return None
+    try:
+        figure = history.plot()
+    except GraphlabError:                # no matplotlib: the caller shows the table instead
+        return None
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+def _html_table(history: History) -> str:
+    """The epochs as an HTML table (thinned past ``HTML_ROWS``, with the text table's note)."""
+    if not history.records:
+        return display.block(display.note("History: no epochs recorded yet"), kind="history")
+    header, rows, note = history._cells(None, HTML_ROWS)
+    parts = [display.title("History", f"{len(history)} epochs"),
+             display.table(header, rows, numeric=set(range(1, len(header))))]
+    parts += [display.note(line) for line in (note, history.stopped) if line]
+    return display.block(*parts, kind="history")
 
 
 def _thinned(count: int, max_rows: Optional[int]) -> list:

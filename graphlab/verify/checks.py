@@ -23,6 +23,8 @@ from typing import Optional
 
 import numpy as np
 
+from graphlab import display
+
 #: the checks, in the order they run
 CHECKS = ("numpy", "gradcheck", "torch", "sympy", "local")
 
@@ -63,6 +65,13 @@ class CaseReport:
             note = f": {result.message}" if result.message else ""
             lines.append(f"  {result.check:<10} {result.status}{note}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the pass/fail header, then one row per check."""
+        rows = [(result.check, result.status, result.message) for result in self.results]
+        kinds = ["gl-fail" if result.status == "FAIL" else "" for result in self.results]
+        return display.block(display.status(self.passed, self.label),
+                             display.table(["check", "status", "why"], rows, row_classes=kinds), kind="verify")
 
 
 # -- inputs -----------------------------------------------------------------------------------

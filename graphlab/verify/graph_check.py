@@ -16,7 +16,7 @@ import sympy
 from graphlab.autodiff.tensor import Tensor
 from graphlab.verify import sym
 from graphlab.verify.op_check import check_at
-from graphlab.verify.printing import Mismatch, indent, latex, pretty
+from graphlab.verify.printing import Mismatch, indent, latex, latex_header, pretty
 from graphlab.verify.twins import (ATOL, LOW_PRECISION_TOL, MAX_ENTRIES, VerifyError, apply_twin, compare,
                                    engine_jacobian, floats, jacobian_of, params_of, worst_mismatch)
 
@@ -103,11 +103,13 @@ class GraphReport:
         return "\n".join(parts)
 
     def _repr_latex_(self) -> str:
-        verdict = r"\text{matches}" if self.passed else r"\text{DOES NOT MATCH}"
+        """Jupyter's view: the pass/fail header, the output's formula and each leaf's exact gradient."""
+        output = sympy.latex(sympy.Symbol(self.output))
         gradients = r",\ ".join(
-            rf"\frac{{\partial {self.output}}}{{\partial {sympy.latex(sympy.Symbol(leaf.label))}}} = "
+            rf"\frac{{\partial {output}}}{{\partial {sympy.latex(sympy.Symbol(leaf.label))}}} = "
             rf"{latex(leaf.exact)}" for leaf in self.leaves)
-        return rf"${self.output} = {latex(self.expression)}; \quad {gradients} \quad {verdict}$"
+        return (rf"${latex_header(f'verify.graph {self.output}', self.status)}{output} = "
+                rf"{latex(self.expression)}; \quad {gradients} \quad (\max|\Delta| = {self.max_error:.3g})$")
 
 
 def _tolerance(dtypes) -> tuple:

@@ -17,7 +17,7 @@ from graphlab.autodiff.functional import jacobian as engine_jacobian
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import GraphlabError
 from graphlab.verify import sym
-from graphlab.verify.printing import indent, pretty
+from graphlab.verify.printing import indent, latex_header, pretty
 from graphlab.verify.twins import ATOL, VerifyError, floats
 
 
@@ -73,9 +73,12 @@ class JacobianReport:
         return "\n".join(parts)
 
     def _repr_latex_(self) -> str:
-        verdict = r"\text{matches the engine}" if self.matches else r"\text{does not match the engine}"
-        return rf"$J = {sympy.latex(self.symbolic)},\quad J({', '.join(map(str, self.at.values()))}) = " \
-               rf"{sympy.latex(self.exact)}\quad {verdict}$"
+        """Jupyter's view: the pass/fail header (the engine against the exact Jacobian), the
+        Jacobian's formula and its exact value at the point."""
+        verdict = "engine not compared" if self.engine is None else ("pass" if self.matches else "FAIL")
+        header = latex_header("verify.jacobian", verdict)
+        return rf"${header}J = {sympy.latex(self.symbolic)},\quad J({', '.join(map(str, self.at.values()))}) = " \
+               rf"{sympy.latex(self.exact)}$"
 
 
 def _variables(variables) -> list:

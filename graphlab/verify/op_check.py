@@ -21,7 +21,7 @@ from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import GraphlabError
 from graphlab.verify import sym
 from graphlab.verify.op_cases import default_case
-from graphlab.verify.printing import SHOW_ENTRIES, Mismatch, indent, latex, pretty, pretty_exact
+from graphlab.verify.printing import SHOW_ENTRIES, Mismatch, indent, latex, latex_header, latex_text, pretty, pretty_exact
 from graphlab.verify.twins import (ATOL, MAX_ENTRIES, VerifyError, apply_twin, compare, engine_jacobian, floats,
                                    forward_signature, input_count, input_names, jacobian_of, resolve,
                                    worst_mismatch)
@@ -112,11 +112,10 @@ class OpReport:
         return "\n".join(lines) + "\n(every other entry is 0)"
 
     def _repr_latex_(self) -> str:
-        verdict = r"\text{matches}" if self.passed else r"\text{DOES NOT MATCH}"
-        expression = latex(self.expression)
+        """Jupyter's view: the pass/fail header, the twin's formula and the exact Jacobian."""
         jacobian = latex(self.exact) if self.exact.rows * self.exact.cols <= SHOW_ENTRIES else r"\dots"
-        return (rf"$\text{{{self.op}}}: \quad \mathrm{{out}} = {expression}, \quad "
-                rf"J = {jacobian} \quad {verdict}\ (\max|\Delta| = {self.max_error:.3g})$")
+        return (rf"${latex_header(f'verify.op {self.op}', self.status)}{latex_text(self.output)} = "
+                rf"{latex(self.expression)}, \quad J = {jacobian} \quad (\max|\Delta| = {self.max_error:.3g})$")
 
 
 

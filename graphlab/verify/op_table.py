@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from graphlab import display
 from graphlab.ops.registry import builtin_ops, import_failures
 from graphlab.tables import format_table as aligned_table
 from graphlab.verify.op_cases import cases_of
@@ -40,11 +41,29 @@ class Row:
 
 
 
-def coverage() -> dict:
+class CoverageReport(dict):
+    """``coverage()``'s answer: a dict of op names by what they lack, that also shows itself in
+    Jupyter (a pass/fail header and one row per kind)."""
+
+    @property
+    def passed(self) -> bool:
+        """True when every built-in op imports and has a symbolic twin and a case (or is exempt)."""
+        return not (self["missing_twin"] or self["missing_case"] or self["import_failures"])
+
+    def _repr_html_(self) -> str:
+        verified = len(self["verified"])
+        rows = [(kind.replace("_", " "), f"{len(self[kind]):,}", ", ".join(sorted(self[kind])))
+                for kind in ("missing_twin", "missing_case", "import_failures", "exempt", "verified")]
+        header = display.status(self.passed, f"verify.coverage: {verified:,} ops verified, "
+                                             f"{len(self['exempt'])} exempt")
+        return display.block(header, display.table(["ops", "count", "names"], rows, numeric={1}), kind="verify")
+
+
+def coverage() -> CoverageReport:
     """Which built-in ops have a twin and a case: {"missing_twin": [...], "missing_case": [...],
     "exempt": [...], "verified": [...], "import_failures": {...}}."""
-    result = {"missing_twin": [], "missing_case": [], "exempt": [], "verified": [],
-              "import_failures": import_failures()}
+    result = CoverageReport(missing_twin=[], missing_case=[], exempt=[], verified=[],
+                            import_failures=import_failures())
     for name, cls in builtin_ops().items():
         if name in EXEMPT:
             result["exempt"].append(name)
@@ -79,23 +98,42 @@ def _rows_of(name: str, op_class) -> list:
     return rows
 
 
-def verify_all(only: Optional[Callable] = None) -> list:
+class VerifyTable(list):
+    """``verify_all()``'s Rows; in Jupyter, ``graphlab verify``'s table under a pass/fail header."""
+
+    @property
+    def passed(self) -> bool:
+        return all(row.status != "FAIL" for row in self)
+
+    def _repr_html_(self) -> str:
+        failed = sum(row.status == "FAIL" for row in self)
+        header = display.status(self.passed, f"verify: {len(self):,} cases, {failed:,} failed")
+        rows = [_cells(row) for row in self]
+        kinds = ["gl-fail" if row.status == "FAIL" else "" for row in self]
+        return display.block(header, display.table(HEADER, rows, numeric={2, 4}, row_classes=kinds), kind="verify")
+
+
+def verify_all(only: Optional[Callable] = None) -> VerifyTable:
     """Run every case of every built-in op; one Row each (exempt and broken ops get a row too)."""
-    rows = [Row(module, "", (), "FAIL", math.inf, 0.0, f"cannot import: {error}")
-            for module, error in import_failures().items()]
+    rows = VerifyTable(Row(module, "", (), "FAIL", math.inf, 0.0, f"cannot import: {error}")
+                       for module, error in import_failures().items())
     for name, op_class in builtin_ops().items():
         if only is None or only(name):
             rows.extend(_rows_of(name, op_class))
     return rows
 
 
+HEADER = ("op", "input shapes", "max error", "status", "time", "note")
+
+
+def _cells(row: Row) -> tuple:
+    """One Row as the table's cells (text)."""
+    label = f"{row.op}.{row.variant}" if row.variant else row.op
+    shapes = ", ".join(str(shape) for shape in row.shapes) if row.shapes else "-"
+    error = "-" if row.status == "exempt" else ("inf" if math.isinf(row.max_error) else f"{row.max_error:.1e}")
+    return (label, shapes, error, row.status, f"{row.seconds * 1000:.0f} ms", row.note)
+
+
 def format_table(rows: list) -> str:
     """The rows as an aligned text table: op, input shapes, max error, status, time, note."""
-    header = ("op", "input shapes", "max error", "status", "time", "note")
-    lines = [header]
-    for row in rows:
-        label = f"{row.op}.{row.variant}" if row.variant else row.op
-        shapes = ", ".join(str(shape) for shape in row.shapes) if row.shapes else "-"
-        error = "-" if row.status == "exempt" else ("inf" if math.isinf(row.max_error) else f"{row.max_error:.1e}")
-        lines.append((label, shapes, error, row.status, f"{row.seconds * 1000:.0f} ms", row.note))
-    return aligned_table(lines, right={4})
+    return aligned_table([HEADER, *(_cells(row) for row in rows)], right={4})

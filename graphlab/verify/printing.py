@@ -44,6 +44,28 @@ def latex(value) -> str:
     return sympy.latex(value, symbol_names=names)
 
 
+#: characters \text{} cannot hold as they are, and how math mode writes them (MathJax, KaTeX and LaTeX agree)
+_LATEX_SPECIAL = {"_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
+                  "~": r"\sim", "^": r"\wedge", "\\": r"\backslash"}
+
+
+def latex_text(text, command: str = "text") -> str:
+    r"""Any text as LaTeX: runs of plain characters in ``\text{...}`` (or ``command``), special
+    characters between them in math mode, so an op called ``leaky_relu`` typesets everywhere.
+
+    >>> latex_text("leaky_relu: pass", "textbf")
+    '\\textbf{leaky}\\_\\textbf{relu: pass}'
+    """
+    pieces = re.split(r"([_&%#$\\{}~^])", str(text))
+    return "".join(_LATEX_SPECIAL[piece] if piece in _LATEX_SPECIAL else rf"\{command}{{{piece}}}"
+                   for piece in pieces if piece)
+
+
+def latex_header(title: str, verdict: str) -> str:
+    r"""What every verify report's LaTeX opens with: ``\textbf{verify.op sigmoid: pass}``."""
+    return latex_text(f"{title}: {verdict}", "textbf") + r"\quad "
+
+
 def pretty_exact(matrix) -> str:
     """Exact values in full when they are rational; irrational ones (e, logs) to 6 digits."""
     if all(getattr(entry, "is_Rational", False) for entry in matrix):

@@ -13,7 +13,7 @@ from graphlab.autodiff.tensor import Tensor
 from graphlab.verify import sym
 from graphlab.verify.op_cases import default_case
 from graphlab.verify.op_check import OpReport, as_shapes, op
-from graphlab.verify.printing import SHOW_ENTRIES, as_sympy, indent, latex, pretty_exact
+from graphlab.verify.printing import SHOW_ENTRIES, as_sympy, indent, latex, latex_header, latex_text, pretty_exact
 from graphlab.verify.twins import (MAX_STRUCTURE_INPUTS, VerifyError, apply_twin, floats, input_count,
                                    input_names, resolve)
 
@@ -177,10 +177,18 @@ class StructureReport:
                 + indent(pretty_exact(self.check.exact)))
         return "\n".join(parts)
 
+    @property
+    def passed(self) -> bool:
+        """True unless the exact Jacobian at a point (``check``, small shapes only) disagrees."""
+        return self.check is None or self.check.passed
+
     def _repr_latex_(self) -> str:
-        body = latex(self.exact) if self.exact is not None else r"\text{" + self.kind + "}"
-        return rf"$\frac{{\partial\,\mathrm{{{self.op}}}}}{{\partial x}} = {body}\quad(\text{{{self.kind}}}, " \
-               rf"{self.rows}\times{self.cols})$"
+        """Jupyter's view: the header (pass/fail when the exact Jacobian was compared), the
+        Jacobian (exact when known, else its kind) and its size."""
+        verdict = self.kind if self.check is None else f"{self.kind}, {self.check.status}"
+        body = latex(self.exact) if self.exact is not None else latex_text(self.kind)
+        return rf"${latex_header(f'verify.structure {self.op}', verdict)}" \
+               rf"\frac{{\partial\,\mathrm{{out}}}}{{\partial x}} = {body}\quad({self.rows}\times{self.cols})$"
 
     def heatmap(self, path=None, block: int = 0):
         """Draw the Jacobian (exact values when known, else the pattern) as a PNG; returns its path.

@@ -26,6 +26,7 @@ True
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -39,6 +40,7 @@ from graphlab.viz.files import (  # noqa: F401  (output_format, check_output_pat
     FORMATS, INSTALL_HINT, GraphvizNotFoundError, RenderError, check_output_path, output_format, png_attributes,
 )
 from graphlab.viz.graph import GraphView, Grouping, LiveGradients, TraceGradients, VizError, plan
+from graphlab.viz.inline import InlineDiagram, RenderedFile
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
@@ -412,10 +414,15 @@ def focus_caption(view: GraphView, gradients, node: Tensor, precision: int = 4) 
 
 
 # -- Spec -> graphviz ----------------------------------------------------------------------------------
-def to_digraph(spec: Spec, engine: str = "dot") -> "graphviz.Digraph":
+@functools.lru_cache(maxsize=None)
+def _diagram_class() -> type:
+    """graphviz.Digraph that shows itself inline in Jupyter (``inline.py``), made on first use."""
     import graphviz
+    return type("Diagram", (InlineDiagram, graphviz.Digraph), {"__module__": __name__})
 
-    graph = graphviz.Digraph("graphlab", engine=engine, graph_attr=dict(spec.graph_attr),
+
+def to_digraph(spec: Spec, engine: str = "dot") -> "graphviz.Digraph":
+    graph = _diagram_class()("graphlab", engine=engine, graph_attr=dict(spec.graph_attr),
                              node_attr=dict(spec.node_attr), edge_attr=dict(spec.edge_attr))
     if spec.caption:
         graph.attr(label=labels.table_html(spec.caption, align="LEFT"), labelloc="b", labeljust="l")
@@ -522,12 +529,16 @@ def draw(root, *, show: str = "both", rankdir: str = "LR", patterns: bool = Fals
 # -- files ------------------------------------------------------------------------------------------------
 def pipe(graph: "graphviz.Digraph", fmt: str, where: str = "render", **options) -> bytes:
     """Run Graphviz on ``graph``; a missing ``dot`` becomes GraphvizNotFoundError."""
-    import graphviz
+    return _graphviz(where, graph.engine, lambda: graph.pipe(format=fmt, **options))
 
+
+def _graphviz(where: str, program: str, run):
+    """``run()``, with graphviz's errors said in graphlab's words (and how to install it)."""
+    import graphviz
     try:
-        return graph.pipe(format=fmt, **options)
+        return run()
     except graphviz.ExecutableNotFound as error:
-        raise GraphvizNotFoundError(f"{where}: Graphviz's `dot` program was not found on PATH. "
+        raise GraphvizNotFoundError(f"{where}: Graphviz's `{program}` program was not found on PATH. "
                                     f"{INSTALL_HINT}") from error
     except graphviz.CalledProcessError as error:
         stderr = (error.stderr or b"").decode(errors="replace").strip()
@@ -538,15 +549,7 @@ def pipe_sources(sources: list, engine: str, fmt: str, where: str, **options) ->
     """Several DOT sources through one Graphviz run (it draws every graph of its input); one
     output document per source. ``options`` go to ``graphviz.pipe`` (e.g. ``neato_no_op=2``)."""
     import graphviz
-
-    try:
-        output = graphviz.pipe(engine, fmt, "\n".join(sources).encode("utf-8"), quiet=True, **options)
-    except graphviz.ExecutableNotFound as error:
-        raise GraphvizNotFoundError(f"{where}: Graphviz's `{engine}` program was not found on PATH. "
-                                    f"{INSTALL_HINT}") from error
-    except graphviz.CalledProcessError as error:
-        stderr = (error.stderr or b"").decode(errors="replace").strip()
-        raise RenderError(f"{where}: Graphviz failed ({stderr or error})") from error
+    output = _graphviz(where, engine, lambda: graphviz.pipe(engine, fmt, "\n".join(sources).encode(), quiet=True, **options))
     if fmt != "svg":
         raise RenderError(f"{where}: several graphs in one run can only be split as SVG, not {fmt}")
     documents = [part for part in re.split(r"(?=<\?xml )", output.decode("utf-8")) if part.strip()]
@@ -564,7 +567,7 @@ def render(root, path, *, dpi=None, **draw_options) -> Path:
     Without Graphviz's ``dot``, the ``.dot`` source is still written beside ``path`` and the
     error says how to install Graphviz.
     """
-    path = Path(path)
+    path = RenderedFile(path)
     fmt = output_format(path)
     check_output_path(path)
     png = png_attributes(dpi)            # checked for every format: a wrong dpi is a mistake anyway
