@@ -133,7 +133,11 @@ def test_walk_from_a_trace_and_its_html(tmp_path):
     result = gl.walk(trace, tmp_path / "walk")
     assert [frame.node for frame in result.frames] == [step.node.label for step in trace]
     page = result.index.read_text()
-    assert page.count('<figure class="frame"') == 5 and page.count(" hidden>") == 4
+    figures = re.findall(r'<figure class="(frame|question)" id="[a-z]+-(\d+)"[^>]*?( hidden)?>', page)
+    # every Step's frame, the first one shown; a question frame for the two Steps that send gradient
+    assert figures == [("frame", "1", ""), ("question", "1", " hidden"), ("frame", "2", " hidden"),
+                       ("question", "2", " hidden"), ("frame", "3", " hidden"), ("frame", "4", " hidden"),
+                       ("frame", "5", " hidden")]
     assert "<script>" in page and "src=" not in page and "href=" not in page   # self-contained
     assert 'data-caption="Step 2 of 5: q = x + y' in page
 
