@@ -101,7 +101,7 @@ def _explanation(view: GraphView, step: Step, index: int, names: list, precision
         lines.append(f"{view.title(step.node)}: {_pattern_text(step, pattern)}")
     if step.is_fan_out:
         parts = " + ".join(_value(gradient, precision, step.is_tensor) for _, gradient in step.contributions)
-        lines.append(f"the upstream is the sum {parts} of what its {len(step.contributions)} readers sent "
+        lines.append(f"the upstream is the sum {parts} of the {len(step.contributions)} gradients it received "
                      f"(copy gate: gradient adder)")
     return lines
 

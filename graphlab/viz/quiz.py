@@ -61,7 +61,7 @@ class Quiz:
         return walk_page.iframe(self.html, "quiz")
 
     def __repr__(self) -> str:
-        root = self.walk.title.replace("Backward walk of ", "")
+        root = self.walk.frames[0].node
         return (f"<Quiz on {root}: {len(self)} questions in {len(self.walk)} steps. Show it as the last line "
                 f"of a notebook cell, or quiz.save('quiz.html') and open the file in a browser>")
 
@@ -105,6 +105,9 @@ def _trace(root_or_trace) -> Trace:
         raise VizError(f"{WHO}: expected the output Tensor (gl.quiz(f)) or the Trace of its backward "
                        f"(gl.quiz(f.backward())), got {type(root_or_trace).__name__}")
     root = root_or_trace
+    if not root.requires_grad:
+        raise VizError(f"{WHO}: {root.label} does not require grad (no leaf it was computed from does), so no "
+                       f"gradient flows; create the leaves with requires_grad=True (gl.scalar does by default)")
     if root.creator is None:
         raise VizError(f"{WHO}: {root.label} is a leaf (no op made it), so there is no step to practice; "
                        f"pass a tensor computed from it, e.g. gl.quiz({root.label} * 2)")
