@@ -147,11 +147,11 @@ def question_texts(view: GraphView, trace: Trace, index: int, precision: int) ->
 
 def walk(root_or_trace, out_dir=None, *, show: str = "both", rankdir: str = "LR", patterns: bool = False,
          precision: int = 4, max_nodes: int = 150) -> Walk:
-    """Write the backward walk of ``root_or_trace`` (an output Tensor, or a Trace) into ``out_dir``:
-    one SVG per Step in ``frames/`` and a self-contained ``index.html`` that steps through them
-    (buttons, arrow keys, slider, a quiz toggle; ``index.html#frame=3`` opens the third frame).
-    Returns a Walk with the frames (node, caption, pending queue, gradients known so far); in a
-    notebook it displays the stepper inline. Without ``out_dir`` nothing is written."""
+    """The backward walk of ``root_or_trace`` (an output Tensor, or a Trace), one frame per Step;
+    into ``out_dir`` (when given) one SVG per Step in ``frames/`` and a self-contained
+    ``index.html`` that steps through them (buttons, arrow keys, slider, a quiz toggle;
+    ``index.html#frame=3`` opens the third frame). Returns a Walk with the frames (node,
+    caption, pending queue, gradients known so far); in a notebook it shows the stepper inline."""
     _check_options(show, rankdir, precision)
     started = time.perf_counter()
     trace = trace_of(root_or_trace)
