@@ -113,8 +113,7 @@ PAGE = """<!DOCTYPE html>
 <h1>{title}</h1>
 <p class="help">One frame per Step of the backward walk: the yellow node is being processed
 (upstream &times; local = downstream), dashed orange nodes wait in the queue, and every gradient
-known so far is written in red. Keys: &larr; / &rarr;, Home, End. Quiz: before a Step's gradients
-are shown, type what each input receives (relative tolerance 10<sup>-3</sup>, 3 tries).</p>
+known so far is written in red. Keys: &larr; / &rarr;, Home, End.</p>
 <div id="controls">
   <button id="prev" type="button">&#9664; previous</button>
   <input id="slider" type="range" min="1" max="{count}" value="1" aria-label="step">
@@ -196,7 +195,8 @@ SCRIPT = r"""(function () {
     if (open) {
       var item = step.questions[here.question];
       question.textContent = step.title + ": what does " + item.name + " receive? " + item.gradient + " = ?";
-      format.textContent = "type " + item.format;
+      format.textContent = "type " + item.format + " (right within a relative " + data.tolerance + "; " +
+        data.tries + " tries)";
     } else {
       question.textContent = step.questions.length ? step.title + ": answered" :
         step.title + ": nothing to answer here, press next";
