@@ -5,6 +5,7 @@ and the page driven in headless Chromium (wrong answer, explanation, right answe
 Lecture ids refer to docs/catalogue.md (E01 (x+y)z, E03 sigmoid neuron, E05 copy gate).
 """
 import html
+import json
 import re
 
 import numpy as np
@@ -337,3 +338,30 @@ def test_two_inline_walks_on_one_page_do_not_interfere(tmp_path):
                 f"(function () {{ var host = document.querySelector('{frame}'); return [host.clientHeight, "
                 f"host.contentDocument.documentElement.scrollHeight]; }})()")
             assert outer >= inner > 300, frame
+
+
+HTML_LIKE = '</script><b>"a"&amp;'
+
+
+@needs_dot
+def test_names_that_look_like_html_stay_text_in_the_page():
+    a = gl.scalar(2.0, name=HTML_LIKE)
+    practice = gl.quiz((a * 3).named("f"))
+    page = practice.html
+    assert "</script><b>" not in page                       # JSON, attributes and SVG all escape it
+    data = re.search(r'<script type="application/json" id="quiz-data">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(data)["steps"][0]["questions"][0]["name"] == HTML_LIKE
+
+
+@needs_dot
+@needs_chromium
+def test_names_that_look_like_html_stay_text_in_chromium(tmp_path):
+    a = gl.scalar(2.0, name=HTML_LIKE)
+    url = gl.quiz((a * 3).named("f")).save(tmp_path / "quiz.html").resolve().as_uri()
+    with Browser(1000, 700) as browser:
+        browser.open(url)
+        page = Page(browser)
+        assert page.text("question") == f"Step 1 of 2: what does {HTML_LIKE} receive? dL/d{HTML_LIKE} = ?"
+        assert page.value("doc.querySelectorAll('b').length") == 0
+        page.answer("3")
+        assert page.text("score") == "score 1/1"
