@@ -89,12 +89,12 @@ def _explanation(view: GraphView, step: Step, index: int, names: list, precision
     """The lines a wrong answer shows: this input's upstream × local (or the vectorized rule),
     then the gate pattern and, at a fan-out, where the upstream came from."""
     upstream = _value(step.upstream, precision, step.is_tensor)
-    local = step.local[index] if step.local is not None else None
+    local = _local(step, index)
     if not step.is_tensor and local is not None:
         lines = [f"{names[index]} receives upstream {upstream} × local {labels.summary(local, precision)} = ?"]
     else:
         lines = [rules.rule(step.node.creator, index, step.node.shape, names), f"upstream {upstream}"]
-        if local is not None and type(step.node.creator).chain is Function.chain:   # an elementwise factor
+        if local is not None:
             lines[-1] += f", local {_value(local, precision, True)}"
     pattern = step.node.creator.pattern
     if pattern is not None:
@@ -119,13 +119,23 @@ def _pattern_text(step: Step, pattern: str) -> str:
 def _answer(step: Step, index: int, names: list, precision: int) -> str:
     """The chain rule with the engine's number, shown after a right answer or the last try."""
     downstream = step.downstream[index]
-    local = step.local[index] if step.local is not None else None
+    local = _local(step, index)
     if not step.is_tensor and local is not None:
         return f"{names[index]}: " + labels.chain_rule(labels.summary(step.upstream, precision),
                                                         labels.summary(local, precision),
                                                         labels.summary(downstream, precision))
     rule = rules.rule(step.node.creator, index, step.node.shape, names)
     return f"{rule} = {_value(downstream, precision, step.is_tensor, room=400)}"
+
+
+def _local(step: Step, index: int):
+    """Input ``index``'s local gradient where it is a factor of the chain rule: always on a scalar
+    Step, on a tensor Step only when the op multiplies elementwise (matmul's or a convolution's
+    local is no factor: their rule says how it is used, and it is not computed for nothing)."""
+    if step.is_tensor and type(step.node.creator).chain is not Function.chain:
+        return None
+    local = step.local
+    return None if local is None else local[index]
 
 
 def _value(value, precision: int, tensor: bool, room: int = 60) -> str:

@@ -87,7 +87,7 @@ def quiz_from_trace(trace: Trace, *, rankdir: str = "LR", patterns: bool = False
     """The Quiz over ``trace`` (a full backward walk, output first)."""
     options = dict(show="both", rankdir=rankdir, patterns=patterns, precision=precision)
     walk = draw_walk(trace, options, max_nodes, who=WHO)
-    walk.title = walk.title.replace("Backward walk of", "Practice the backward walk of")
+    walk.title = f"Practice the backward walk of {walk.frames[0].node}"
     result = Quiz(walk)
     if not len(result):
         raise VizError(f"{WHO}: no step of this walk sends a gradient to an input that needs one, so there is "
