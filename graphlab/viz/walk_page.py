@@ -153,6 +153,7 @@ SCRIPT = r"""(function () {
   var current = 0;
   // the quiz: per Step, which question is asked, the wrong tries so far, what was said
   var state = [], right = 0, asked = 0;
+  var total = data.steps.reduce(function (sum, step) { return sum + step.questions.length; }, 0);
   function restart() {
     state = data.steps.map(function () { return {question: 0, tries: 0, said: "", mood: ""}; });
     right = 0; asked = 0;
@@ -197,8 +198,12 @@ SCRIPT = r"""(function () {
       question.textContent = step.title + ": what does " + item.name + " receive? " + item.gradient + " = ?";
       format.textContent = "type " + item.format + " (right within a relative " + data.tolerance + "; " +
         data.tries + " tries)";
+    } else if (asked === total) {
+      question.textContent = "All " + total + " questions answered: score " + right + "/" + asked +
+        " (turn the quiz off and on to start again)";
+      format.textContent = "";
     } else {
-      question.textContent = step.questions.length ? step.title + ": answered" :
+      question.textContent = step.questions.length ? step.title + ": answered, press next" :
         step.title + ": nothing to answer here, press next";
       format.textContent = "";
     }
