@@ -286,6 +286,7 @@ SCRIPT = r"""(function () {
   });
   window.addEventListener("hashchange", fromHash);
   window.addEventListener("resize", fitHeight);
+  window.addEventListener("load", fitHeight);          // again once fonts are in
   restart();
   fromHash();
 })();"""
