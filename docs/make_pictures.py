@@ -111,6 +111,10 @@ def pictures(out: Path) -> list:
         screenshot = out / "walk_e03_last.png"
         if _screenshot(walk.index.resolve().as_uri() + f"#frame={len(walk.frames)}", screenshot):
             written.append(screenshot)
+        practice = gl.quiz(lecture_e03()).save(Path(folder) / "quiz.html")
+        screenshot = out / "quiz_e03_first.png"        # the quiz's first question, before any answer
+        if _screenshot(practice.resolve().as_uri(), screenshot, height=580):
+            written.append(screenshot)
     return written
 
 

@@ -41,7 +41,7 @@ _LAZY_MODULES = (
     "data",         # gl.data: datasets (digits, spiral, shapes, ...), DataLoader
     "train",        # gl.train: fit, History, callbacks, health monitor, recipes
     "checkpoint",   # gl.save / gl.load: .npz, no pickle, atomic writes
-    "viz",          # gl.draw / gl.render / gl.walk (graphviz itself loads on the first diagram)
+    "viz",          # gl.draw / gl.render / gl.walk / gl.quiz (graphviz itself loads on the first diagram)
     "verify",       # gl.gradcheck, gl.verify.op/graph/jacobian/structure (SymPy on first use)
     "examples",     # the lecture graphs
     "memory",       # the allocator setting the CNN ops and gl.train.fit apply on first use
@@ -50,7 +50,7 @@ _LAZY_MODULES = (
 #: functions re-exported from a lazy subpackage: name -> the module that defines it
 _LAZY_FUNCTIONS = {
     "save": "graphlab.checkpoint", "load": "graphlab.checkpoint",
-    "draw": "graphlab.viz", "render": "graphlab.viz", "walk": "graphlab.viz",
+    "draw": "graphlab.viz", "render": "graphlab.viz", "walk": "graphlab.viz", "quiz": "graphlab.viz",
     "gradcheck": "graphlab.verify.numeric", "numeric_jacobian": "graphlab.verify.numeric",
     "from_torch": "graphlab.interop", "to_torch": "graphlab.interop", "export_onnx": "graphlab.interop",
 }

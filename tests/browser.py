@@ -122,16 +122,32 @@ class Browser:
         return result["result"].get("value")
 
     def press(self, key: str) -> None:
-        codes = {"ArrowRight": 39, "ArrowLeft": 37, "Home": 36, "End": 35}
+        codes = {"ArrowRight": 39, "ArrowLeft": 37, "Home": 36, "End": 35, "Enter": 13}
         for kind in ("keyDown", "keyUp"):
             self.call("Input.dispatchKeyEvent", type=kind, key=key, code=key,
                       windowsVirtualKeyCode=codes[key], nativeVirtualKeyCode=codes[key])
 
-    def click(self, selector: str) -> None:
-        box = self.evaluate(f"(function () {{ var r = document.querySelector({json.dumps(selector)})"
-                            f".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()")
+    def click(self, selector: str, frame: str = None) -> None:
+        """A real mouse click in the middle of ``selector``'s element, scrolled into view first;
+        with ``frame`` (a selector of a same-origin iframe, e.g. a notebook's inline walk) the
+        element is looked up inside that iframe's document."""
+        host = "null" if frame is None else f"document.querySelector({json.dumps(frame)})"
+        box = self.evaluate(f"""(function () {{
+            var host = {host}, root = host ? host.contentDocument : document;
+            var element = root.querySelector({json.dumps(selector)});
+            element.scrollIntoView({{block: "center"}});
+            var r = element.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
+            if (host) {{
+                var outer = host.getBoundingClientRect();
+                x += outer.x + host.clientLeft; y += outer.y + host.clientTop;
+            }}
+            return [x, y]; }})()""")
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+
+    def type(self, text: str) -> None:
+        """Type ``text`` into the focused element (as an input method would insert it)."""
+        self.call("Input.insertText", text=text)
 
     def screenshot(self, path) -> None:
         data = self.call("Page.captureScreenshot", format="png")["data"]

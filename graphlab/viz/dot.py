@@ -85,7 +85,7 @@ class Builder:
     def __init__(self, view: GraphView, gradients, *, show: str, rankdir: str, patterns: bool,
                  precision: int, grouping: Optional[Grouping] = None, focus: Optional[Tensor] = None,
                  current: Optional[Tensor] = None, pending: tuple = (), reserve_focus: bool = False,
-                 legend: bool = True):
+                 legend: bool = True, hide_local: bool = False):
         self.view = view
         self.gradients = gradients
         self.show = show
@@ -97,6 +97,7 @@ class Builder:
         self.current = current
         self.pending_ids = {tensor.id for tensor in pending}
         self.reserve_focus = reserve_focus   # every gate labelled as if focused (walk layout pass)
+        self.hide_local = hide_local         # a quiz question: the student works the local out
         self.legend = legend
         self.spec = Spec()
         self.copy_gates = view.scalar_style and grouping is None
@@ -358,6 +359,8 @@ class Builder:
         return lines
 
     def _local(self, consumer: Tensor, position: int):
+        if self.hide_local:
+            return None
         locals_ = consumer.creator.local_gradients() if consumer.creator is not None else None
         return None if locals_ is None else locals_[position]
 
@@ -393,10 +396,7 @@ def focus_caption(view: GraphView, gradients, node: Tensor, precision: int = 4) 
                         " (fan-out: the copy gate adds)"
         return [text]
     pairs = [(position, parent) for position, parent in enumerate(node.creator.inputs)]
-    names = [view.describe(parent) if parent.id in view.number else labels.values(parent.data, precision)
-             for _, parent in pairs]
-    if len(set(names)) < len(names):   # x * x: say which input is which
-        names = [f"{name} (input {index + 1})" for index, name in enumerate(names)]
+    names = view.input_names(node, precision)
     title = view.title(node)
     pattern = labels.pattern_title(node.creator.pattern, node.op)
     if pattern:

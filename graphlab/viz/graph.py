@@ -133,6 +133,15 @@ class GraphView:
             return f"{text} [{self.name(tensor)}]"
         return f"{self.symbol(tensor)} gate [{self.name(tensor)}]"
 
+    def input_names(self, tensor: Tensor, precision: int = 4) -> list:
+        """How captions (and the quiz) name each input of ``tensor``'s gate: ``x``, ``w0 * x0
+        [t12]``, a folded constant by its value; ``x (input 1)``, ``x (input 2)`` for ``x * x``."""
+        names = [self.describe(parent) if parent.id in self.number else labels.values(parent.data, precision)
+                 for parent in tensor.creator.inputs]
+        if len(set(names)) < len(names):   # x * x: say which input is which
+            names = [f"{name} (input {index + 1})" for index, name in enumerate(names)]
+        return names
+
     def formula(self, tensor: Tensor, depth: Optional[int] = None, limit: int = 2 * MAX_FORMULA) -> str:
         """How ``tensor`` is computed, unnamed inputs spelled out ``depth`` levels deep (by default
         as deep as fits in ``limit`` characters): ``w0 * x0 + w1 * x1``, ``1 / (1 + exp(-s))``."""
@@ -293,11 +302,7 @@ class TraceGradients:
     def pending(self) -> list:
         """Nodes that have received some gradient but are not processed yet, in the order the
         walk will process them (the engine's ``BackwardWalk.pending``)."""
-        received = set()
-        for step in self.steps:
-            for tensor, gradient in zip(step.inputs, step.downstream):
-                if gradient is not None:
-                    received.add(tensor.id)
+        received = {tensor.id for tensor, _ in self._sent()}
         waiting = [node_id for node_id in received if node_id in self._future]
         waiting.sort(key=self._future.__getitem__)
         by_id = {step.node.id: step.node for step in self.trace}
@@ -305,13 +310,30 @@ class TraceGradients:
 
     def received(self, tensor: Tensor) -> list:
         """The gradients a pending node has received so far (its fan-out sum in progress)."""
-        found = []
-        for step in self.steps:
-            for input_tensor, gradient in zip(step.inputs, step.downstream):
-                if input_tensor is tensor and gradient is not None:
-                    found.append(gradient)
-        return found
+        return [gradient for input_tensor, gradient in self._sent() if input_tensor is tensor]
 
+    def _sent(self):
+        """(input, gradient) for every gradient the Steps so far sent down an edge."""
+        for step in self.steps:
+            for tensor, gradient in zip(step.inputs, self.downstream(step.node) or ()):
+                if gradient is not None:
+                    yield tensor, gradient
+
+
+
+class QuestionGradients(TraceGradients):
+    """A quiz question's frame: Step ``upto`` has begun (its node's gradient is final) but has
+    sent nothing to its inputs yet, so their edges read '?' until the student answers."""
+
+    def __init__(self, trace: Trace, upto: int):
+        super().__init__(trace, upto)
+        self._asking = trace[upto].node.id
+
+    def edge(self, tensor: Tensor, consumer: Tensor, position: int):
+        return None if consumer.id == self._asking else super().edge(tensor, consumer, position)
+
+    def downstream(self, consumer: Tensor) -> Optional[tuple]:
+        return None if consumer.id == self._asking else super().downstream(consumer)
 
 # -- collapsing into boxes -------------------------------------------------------------------------
 class Group:

@@ -3,13 +3,16 @@
 ``gl.walk(f, "walk/")`` writes ``walk/frames/step_000.svg`` ... (the node being processed
 highlighted, the queue of nodes waiting for more gradient outlined, every gradient known so
 far written on its edge) and ``walk/index.html``: the frames inline, previous/next buttons,
-the arrow keys and a slider. Nothing jumps between frames: the graph is laid out once with
-``dot`` (with the widest labels it will ever carry) and every frame is drawn with those
-positions pinned (``neato -n2``).
+the arrow keys, a slider and a quiz toggle (``walk_page.py``). Nothing jumps between frames:
+the graph is laid out once with ``dot`` (with the widest labels it will ever carry) and every
+frame is drawn with those positions pinned (``neato -n2``). For the quiz, each Step that sends
+gradient also gets a question frame: the same picture before it sends (its inputs' edges '?').
+
+In a notebook the Walk displays itself: the same page inline (``Walk._repr_html_``);
+``gl.walk(f)`` without a folder writes nothing and only displays.
 """
 from __future__ import annotations
 
-import html
 import json
 import time
 from dataclasses import dataclass, field
@@ -21,25 +24,27 @@ import numpy as np
 from graphlab.autodiff.engine import BackwardWalk
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Step, Trace
-from graphlab.viz import labels
+from graphlab.viz import labels, walk_page
 from graphlab.viz.dot import (
     RenderError, Spec, Builder, _check_options, focus_caption, pipe, pipe_sources, to_digraph,
 )
-from graphlab.viz.graph import GraphView, TraceGradients, VizError
+from graphlab.viz.graph import GraphView, QuestionGradients, TraceGradients, VizError
+from graphlab.viz.questions import quiz_data
 
 POINTS_PER_INCH = 72.0
 CAPTION_FONT = 12
 CAPTION_LINE = 16.0      # points per caption line
 CHAR_WIDTH = 7.0         # generous points per character at CAPTION_FONT (Helvetica averages ~6)
-#: "fit to window" shrinks a frame at most to this scale (12-point text stays about 9 points)
-MIN_FIT_SCALE = 0.75
+MIN_FIT_SCALE = walk_page.MIN_FIT_SCALE
 MIN_CAPTION_WIDTH = 520.0
 
 
 @dataclass
 class Frame:
     """One Step of the walk as drawn: ``gradients`` maps node names to the final gradients
-    known after this Step; ``pending`` names the nodes still waiting, in processing order."""
+    known after this Step; ``pending`` names the nodes still waiting, in processing order.
+    ``svg`` is the picture; where the quiz asks something, ``question_svg`` and
+    ``question_caption`` show the Step before it sends anything to its inputs."""
     index: int
     step: Step
     node: str
@@ -47,35 +52,52 @@ class Frame:
     pending: list
     gradients: dict
     path: Optional[Path] = None
+    svg: str = field(default="", repr=False)
+    question_svg: Optional[str] = field(default=None, repr=False)
+    question_caption: list = field(default_factory=list, repr=False)
 
 
 @dataclass
 class Walk:
-    """What ``gl.walk`` wrote: ``index`` (the HTML page), ``frames`` (in processing order)."""
-    out_dir: Path
-    index: Path
+    """The drawn walk: ``frames`` (in processing order), ``quiz`` (the questions,
+    ``questions.quiz_data``), and where ``gl.walk`` wrote it: ``index`` (the HTML page) in
+    ``out_dir`` (both None when no folder was given). Displays itself in a notebook."""
+    out_dir: Optional[Path]
+    index: Optional[Path]
     frames: list
     seconds: dict = field(default_factory=dict)
+    title: str = ""
+    quiz: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.frames)
 
     def __repr__(self) -> str:
-        return f"<Walk of {len(self.frames)} frames: {self.index}>"
+        where = self.index if self.index is not None else "not written (gl.walk(root, folder) writes it)"
+        return f"<Walk of {len(self.frames)} frames: {where}>"
+
+    def page(self, quiz_on: bool = False) -> str:
+        """The self-contained HTML stepper (what ``index.html`` holds), the quiz on when ``quiz_on``."""
+        return walk_page.page(self.title, self.frames, self.quiz, quiz_on)
+
+    def _repr_html_(self) -> str:
+        """The stepper inline (Jupyter, VS Code, Colab, nbconvert's HTML): an iframe, no kernel needed."""
+        return walk_page.iframe(self.page(), "walk")
 
 
-def _trace_of(root_or_trace) -> Trace:
+def trace_of(root_or_trace, who: str = "walk") -> Trace:
     """A Trace of the whole walk. From a Tensor, the walk runs with ``store_grads=False``: no
-    ``.grad`` changes (so leaves do not accumulate twice when backward already ran)."""
+    ``.grad`` changes (so leaves do not accumulate twice when backward already ran). ``who``
+    names the caller in errors."""
     if isinstance(root_or_trace, Trace):
         if not len(root_or_trace):
-            raise VizError("walk: the Trace is empty; pass the output tensor instead")
+            raise VizError(f"{who}: the Trace is empty; pass the output tensor instead")
         return root_or_trace
     if not isinstance(root_or_trace, Tensor):
-        raise VizError(f"walk: expected a Tensor or a Trace, got {type(root_or_trace).__name__}")
+        raise VizError(f"{who}: expected a Tensor or a Trace, got {type(root_or_trace).__name__}")
     root = root_or_trace
     if root.data.size != 1:
-        raise VizError(f"walk: {root.label} has shape {root.shape}; the walk starts from one number "
+        raise VizError(f"{who}: {root.label} has shape {root.shape}; the walk starts from one number "
                        f"(reduce it first, e.g. {root.label}.sum())")
     seed = np.ones(root.shape, dtype=root.dtype)
     return BackwardWalk([root], [seed], store_grads=False).run()
@@ -101,38 +123,76 @@ def frame_texts(view: GraphView, trace: Trace, index: int, precision: int) -> tu
     return lines, pending, known
 
 
-def walk(root_or_trace, out_dir, *, show: str = "both", rankdir: str = "LR", patterns: bool = False,
+def question_texts(view: GraphView, trace: Trace, index: int, precision: int) -> tuple:
+    """(caption lines, pending nodes) of Step ``index``'s quiz question: its upstream, whom it
+    asks about, and no local, rule or pattern (those are what the student works out)."""
+    gradients = QuestionGradients(trace, index)
+    step = trace[index]
+    lines = [f"Step {index + 1} of {len(trace)}: {view.title(step.node)}"]
+    upstream = labels.summary(step.upstream, precision)
+    if index == 0:
+        lines[0] += ", the output: its upstream is the seed 1"
+    elif step.is_fan_out:
+        parts = " + ".join(labels.summary(gradient, precision) for _, gradient in step.contributions)
+        lines.append(f"upstream {upstream} = {parts} (the copy gate adds)")
+    else:
+        lines.append(f"upstream {upstream}")
+    asked = [name for name, tensor in zip(view.input_names(step.node, precision), step.inputs) if tensor.requires_grad]
+    lines.append(f"quiz: what does {', '.join(asked)} receive? (local gradients hidden until answered)")
+    pending = gradients.pending()
+    queue = ", ".join(view.describe(tensor) for tensor in pending)
+    lines.append(f"pending: {queue or 'none'}")
+    return lines, pending
+
+
+def walk(root_or_trace, out_dir=None, *, show: str = "both", rankdir: str = "LR", patterns: bool = False,
          precision: int = 4, max_nodes: int = 150) -> Walk:
-    """Write the backward walk of ``root_or_trace`` (an output Tensor, or a Trace) into ``out_dir``:
-    one SVG per Step in ``frames/`` and a self-contained ``index.html`` that steps through them
-    (buttons, arrow keys, slider; ``index.html#frame=3`` opens the third frame).
-    Returns a Walk with the frames (node, caption, pending queue, gradients known so far)."""
+    """The backward walk of ``root_or_trace`` (an output Tensor, or a Trace), one frame per Step;
+    into ``out_dir`` (when given) one SVG per Step in ``frames/`` and a self-contained
+    ``index.html`` that steps through them (buttons, arrow keys, slider, a quiz toggle;
+    ``index.html#frame=3`` opens the third frame). Returns a Walk with the frames (node,
+    caption, pending queue, gradients known so far); in a notebook it shows the stepper inline."""
     _check_options(show, rankdir, precision)
-    timings = {}
     started = time.perf_counter()
-    trace = _trace_of(root_or_trace)
+    trace = trace_of(root_or_trace)
+    _check_size(GraphView(trace[0].node), max_nodes, "walk")      # before the folder is emptied
+    frames_dir = None if out_dir is None else _empty_frames_folder(Path(out_dir))
+    result = draw_walk(trace, dict(show=show, rankdir=rankdir, patterns=patterns, precision=precision), max_nodes)
+    if frames_dir is not None:
+        for frame in result.frames:
+            frame.path = frames_dir / f"step_{frame.index:03d}.svg"
+            frame.path.write_text(frame.svg, encoding="utf-8")
+        result.out_dir, result.index = Path(out_dir), Path(out_dir) / "index.html"
+        result.index.write_text(result.page(), encoding="utf-8")
+    result.seconds["total"] = time.perf_counter() - started
+    return result
+
+
+def draw_walk(trace: Trace, options: dict, max_nodes: Optional[int] = 150, who: str = "walk") -> Walk:
+    """Every frame of ``trace``'s walk (and the quiz's question frames) as SVG, nothing written:
+    what ``gl.walk`` and ``gl.quiz`` display. ``options``: show, rankdir, patterns, precision."""
+    started = time.perf_counter()
     view = GraphView(trace[0].node)
-    if max_nodes is not None and len(view) > max_nodes:
-        raise VizError(f"walk: the graph has {len(view):,} nodes, more than max_nodes={max_nodes}: one frame per "
-                       f"Step would be unreadable. Walk a smaller graph (gl.draw(root) collapses big ones), "
-                       f"or pass max_nodes=None")
-    out_dir = Path(out_dir)
-    frames_dir = _empty_frames_folder(out_dir)
-
-    options = dict(show=show, rankdir=rankdir, patterns=patterns, precision=precision)
+    _check_size(view, max_nodes, who)
     layout = _layout(view, trace, options)
-    timings["layout"] = time.perf_counter() - started
-    frames, sources = _pinned_frames(view, trace, layout, options)
-    timings["frames"] = time.perf_counter() - started - timings["layout"]
-
+    seconds = {"layout": time.perf_counter() - started}
+    quiz = quiz_data(view, trace, options["precision"])
+    asking = [index for index, step in enumerate(quiz["steps"]) if step["questions"]]
+    frames, sources = _pinned_frames(view, trace, layout, options, asking)
+    seconds["frames"] = time.perf_counter() - started - seconds["layout"]
     svgs = _render_pinned(sources)
     for frame, svg in zip(frames, svgs):
-        frame.path = frames_dir / f"step_{frame.index:03d}.svg"
-        frame.path.write_text(svg, encoding="utf-8")
-    index_path = out_dir / "index.html"
-    index_path.write_text(page(view, frames, svgs), encoding="utf-8")
-    timings["total"] = time.perf_counter() - started
-    return Walk(out_dir, index_path, frames, timings)
+        frame.svg = svg
+    for index, svg in zip(asking, svgs[len(frames):]):
+        frames[index].question_svg = svg
+    return Walk(None, None, frames, seconds, f"Backward walk of {view.name(view.root)}", quiz)
+
+
+def _check_size(view: GraphView, max_nodes: Optional[int], who: str) -> None:
+    if max_nodes is not None and len(view) > max_nodes:
+        raise VizError(f"{who}: the graph has {len(view):,} nodes, more than max_nodes={max_nodes}: one frame per "
+                       f"Step would be unreadable. Walk a smaller graph (gl.draw(root) collapses big ones), "
+                       f"or pass max_nodes=None")
 
 
 def _empty_frames_folder(out_dir: Path) -> Path:
@@ -148,24 +208,31 @@ def _empty_frames_folder(out_dir: Path) -> Path:
     return frames_dir
 
 
-def _pinned_frames(view: GraphView, trace: Trace, layout: "Layout", options: dict) -> tuple:
-    """(the Frames, the DOT source of each) after every Step, each pinned to the one layout with
-    its caption wrapped to the same width and the same number of rows."""
-    frames, sources = [], []
+def _pinned_frames(view: GraphView, trace: Trace, layout: "Layout", options: dict, asking: list) -> tuple:
+    """(the Frames, the DOT sources: one per Step, then one per question frame of the Steps in
+    ``asking``), all pinned to the one layout with captions of one width and number of rows."""
     precision = options["precision"]
     texts = [frame_texts(view, trace, index, precision) for index in range(len(trace))]
+    asked = [question_texts(view, trace, index, precision) for index in asking]
     caption_width = max(layout.width, MIN_CAPTION_WIDTH)
-    wrapped = [_wrap(lines, caption_width) for lines, _, _ in texts]
-    caption_rows = max(len(rows) for rows in wrapped)
-    for index, step in enumerate(trace):
-        lines, pending, known = texts[index]
-        builder = Builder(view, TraceGradients(trace, upto=index), current=step.node, pending=tuple(pending),
-                          legend=False, **options)
+    caption_rows = max(len(_wrap(text[0], caption_width)) for text in texts + asked)
+
+    def source(index: int, gradients, lines: list, pending: list) -> str:
+        builder = Builder(view, gradients, current=trace[index].node, pending=tuple(pending), legend=False,
+                          hide_local=isinstance(gradients, QuestionGradients), **options)
         spec = builder.build()
         spec.caption = []
-        layout.pin(spec, wrapped[index], caption_rows, caption_width)
-        sources.append(to_digraph(spec, engine="neato").source)
+        layout.pin(spec, _wrap(lines, caption_width), caption_rows, caption_width)
+        return to_digraph(spec, engine="neato").source
+
+    frames, sources = [], []
+    for index, step in enumerate(trace):
+        lines, pending, known = texts[index]
+        sources.append(source(index, TraceGradients(trace, upto=index), lines, pending))
         frames.append(Frame(index, step, view.name(step.node), lines, [view.name(t) for t in pending], known))
+    for index, (lines, pending) in zip(asking, asked):
+        sources.append(source(index, QuestionGradients(trace, index), lines, pending))
+        frames[index].question_caption = lines
     return frames, sources
 
 
@@ -251,125 +318,3 @@ def _layout(view: GraphView, trace: Trace, options: dict) -> Layout:
 def _render_pinned(sources: list) -> list:
     """All frames through one ``neato -n2`` run: positions as given, nothing laid out again."""
     return pipe_sources(sources, "neato", "svg", "walk", neato_no_op=2)
-
-
-# -- the HTML page ---------------------------------------------------------------------------------------
-def _inline(svg: str) -> str:
-    """An SVG document as an element to put inside HTML (no XML prolog or doctype)."""
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
-
-
-def page(view: GraphView, frames: list, svgs: list) -> str:
-    title = f"Backward walk of {view.name(view.root)}"
-    figures = []
-    for frame, svg in zip(frames, svgs):
-        caption = " | ".join(frame.caption)
-        figures.append(
-            f'<figure class="frame" id="frame-{frame.index + 1}" data-node="{html.escape(frame.node)}" '
-            f'data-pending="{html.escape(", ".join(frame.pending))}" data-caption="{html.escape(caption)}"'
-            f'{"" if frame.index == 0 else " hidden"}>\n{_inline(svg)}</figure>')
-    count = len(frames)
-    return PAGE.format(title=html.escape(title), count=count, figures="\n".join(figures),
-                       first=html.escape(frames[0].caption[0]), script=SCRIPT, min_scale=MIN_FIT_SCALE)
-
-
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>
-  body {{ font-family: Helvetica, Arial, sans-serif; margin: 16px; color: #1f2328; }}
-  h1 {{ font-size: 18px; margin: 0 0 6px 0; }}
-  p.help {{ margin: 0 0 10px 0; color: #57606a; font-size: 13px; }}
-  #controls {{ display: flex; flex-wrap: wrap; align-items: center; gap: 10px; margin-bottom: 10px; }}
-  #controls button {{ font-size: 14px; padding: 4px 12px; }}
-  #controls button, #controls label, #counter {{ white-space: nowrap; }}
-  #slider {{ width: 260px; }}
-  #counter {{ font-weight: bold; }}
-  #controls label {{ font-size: 13px; }}
-  #status {{ color: #57606a; font-size: 13px; flex: 1 1 300px; }}
-  #frames {{ overflow-x: auto; }}
-  /* fit to window shrinks a wide frame, but never below MIN_FIT_SCALE of its size (the script
-     sets each SVG's min-width): past that the text is unreadable, so the frame scrolls instead */
-  #frames.fit svg {{ max-width: 100%; height: auto; }}
-  figure.frame {{ margin: 0; }}
-</style>
-</head>
-<body>
-<h1>{title}</h1>
-<p class="help">One frame per Step of the backward walk: the yellow node is being processed
-(upstream &times; local = downstream), dashed orange nodes wait in the queue, and every gradient
-known so far is written in red. Keys: &larr; / &rarr;, Home, End.</p>
-<div id="controls">
-  <button id="prev" type="button">&#9664; previous</button>
-  <input id="slider" type="range" min="1" max="{count}" value="1" aria-label="step">
-  <button id="next" type="button">next &#9654;</button>
-  <span id="counter">Step 1 of {count}</span>
-  <label><input id="fit" type="checkbox" checked> fit to window</label>
-  <span id="status">{first}</span>
-</div>
-<div id="frames" class="fit" data-min-scale="{min_scale}">
-{figures}
-</div>
-<script>
-{script}
-</script>
-</body>
-</html>
-"""
-
-SCRIPT = """(function () {
-  var frames = document.querySelectorAll("figure.frame");
-  var slider = document.getElementById("slider");
-  var counter = document.getElementById("counter");
-  var status = document.getElementById("status");
-  var previous = document.getElementById("prev");
-  var next = document.getElementById("next");
-  var current = 0;
-  function show(index) {
-    index = Math.max(0, Math.min(frames.length - 1, index));
-    for (var k = 0; k < frames.length; k++) { frames[k].hidden = (k !== index); }
-    current = index;
-    slider.value = String(index + 1);
-    counter.textContent = "Step " + (index + 1) + " of " + frames.length;
-    status.textContent = frames[index].getAttribute("data-caption").split(" | ")[0];
-    previous.disabled = index === 0;
-    next.disabled = index === frames.length - 1;
-    document.body.setAttribute("data-frame", String(index + 1));
-    var hash = "#frame=" + (index + 1);
-    if (location.hash !== hash) {
-      try { history.replaceState(null, "", hash); } catch (error) { /* file: URLs in some browsers */ }
-    }
-  }
-  function fromHash() {
-    var match = /frame=(\\d+)/.exec(location.hash);
-    show(match ? parseInt(match[1], 10) - 1 : current);
-  }
-  // "fit to window" may shrink a frame only down to the minimum readable scale
-  var minimum = parseFloat(document.getElementById("frames").getAttribute("data-min-scale"));
-  var drawings = document.querySelectorAll("figure.frame svg");
-  for (var d = 0; d < drawings.length; d++) {
-    var natural = drawings[d].width.baseVal.value;
-    if (natural > 0) { drawings[d].style.minWidth = Math.round(natural * minimum) + "px"; }
-  }
-  var fit = document.getElementById("fit");
-  fit.addEventListener("change", function () {
-    document.getElementById("frames").className = fit.checked ? "fit" : "";
-  });
-  previous.addEventListener("click", function () { show(current - 1); });
-  next.addEventListener("click", function () { show(current + 1); });
-  slider.addEventListener("input", function () { show(parseInt(slider.value, 10) - 1); });
-  document.addEventListener("keydown", function (event) {
-    if (event.target === slider && (event.key === "ArrowLeft" || event.key === "ArrowRight")) { return; }
-    if (event.key === "ArrowRight" || event.key === "PageDown") { show(current + 1); }
-    else if (event.key === "ArrowLeft" || event.key === "PageUp") { show(current - 1); }
-    else if (event.key === "Home") { show(0); }
-    else if (event.key === "End") { show(frames.length - 1); }
-    else { return; }
-    event.preventDefault();
-  });
-  window.addEventListener("hashchange", fromHash);
-  fromHash();
-})();"""

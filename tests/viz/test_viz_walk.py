@@ -115,6 +115,44 @@ def test_layout_is_pinned_nothing_moves_between_frames(tmp_path, graph):
         assert edges_now == edges_first
 
 
+def test_question_frames_are_pinned_and_hide_what_the_step_sends():
+    """E01, the quiz's question before Step 2 (q = x + y): the same picture as the answer frame,
+    in the same place, but x's and y's edges read '?' and no local gradient is drawn."""
+    f, _ = e01()
+    result = gl.walk(f)                                    # no folder: drawn, nothing written
+    asked = [frame for frame in result.frames if frame.question_svg is not None]
+    assert [frame.node for frame in asked] == ["f", "q"]   # the leaves send nothing: no question
+    positions, box = _positions(result.frames[0].svg)
+    for frame in asked:
+        question_positions, question_box = _positions(frame.question_svg)
+        assert question_box == box
+        for title, where in positions.items():
+            if title != "caption":    # a node pending in one frame only is outlined there: same centre
+                (x0, y0), (x1, y1) = _center(question_positions[title]), _center(where)
+                assert abs(x0 - x1) < 0.5 and abs(y0 - y1) < 5, (frame.node, title)
+    step_two = asked[1]
+    assert svg_strings(step_two.svg, labels.GRAD_COLOR) == ["downstream -4", "downstream -4", "3", "upstream -4", "1"]
+    assert svg_strings(step_two.question_svg, labels.GRAD_COLOR) == ["downstream ?", "downstream ?", "3",
+                                                                     "upstream -4", "1"]
+    assert svg_strings(step_two.svg, labels.LOCAL_COLOR) == ["local 1", "local 1"]
+    assert svg_strings(step_two.question_svg, labels.LOCAL_COLOR) == []
+    assert step_two.question_caption == [
+        "Step 2 of 5: q = x + y", "upstream -4",
+        "quiz: what does x, y receive? (local gradients hidden until answered)", "pending: z"]
+
+
+def _center(where) -> tuple:
+    """The middle of a node's first shape (ellipse, polygon, path) or, for a bare label, its text."""
+    cx, cy, points, d, x, y = where
+    if cx is not None:
+        return float(cx), float(cy)
+    if points is None and d is None:
+        return float(x), float(y)
+    numbers = [float(value) for value in re.findall(r"-?\d+\.?\d*", points or d)]
+    xs, ys = numbers[0::2], numbers[1::2]
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+
+
 def _same_center(a, b) -> bool:
     """Two outlines (polygon points or ellipse) around the same centre."""
     def center(where):
@@ -133,7 +171,11 @@ def test_walk_from_a_trace_and_its_html(tmp_path):
     result = gl.walk(trace, tmp_path / "walk")
     assert [frame.node for frame in result.frames] == [step.node.label for step in trace]
     page = result.index.read_text()
-    assert page.count('<figure class="frame"') == 5 and page.count(" hidden>") == 4
+    figures = re.findall(r'<figure class="(frame|question)" id="[a-z]+-(\d+)"[^>]*?( hidden)?>', page)
+    # every Step's frame, the first one shown; a question frame for the two Steps that send gradient
+    assert figures == [("frame", "1", ""), ("question", "1", " hidden"), ("frame", "2", " hidden"),
+                       ("question", "2", " hidden"), ("frame", "3", " hidden"), ("frame", "4", " hidden"),
+                       ("frame", "5", " hidden")]
     assert "<script>" in page and "src=" not in page and "href=" not in page   # self-contained
     assert 'data-caption="Step 2 of 5: q = x + y' in page
 
