@@ -25,16 +25,17 @@ from graphlab.practice.expressions import AnswerError, evaluate
 RELATIVE_TOLERANCE = 1e-3
 #: ... plus this much absolute, for values that are (nearly) 0 ...
 ABSOLUTE_TOLERANCE = 1e-6
-#: ... plus this fraction of the largest expected entry, so an array entry that cancels to nearly 0
+#: ... plus, in an array, this fraction of its largest expected entry, so an entry that cancels to nearly 0
 #: is not failed for the rounding of the 4-digit values shown
 SCALE_TOLERANCE = 1e-4
-_SHAPE = re.compile(r"^[\s\[\(]*(\d+(?:\s*[x×,*]\s*\d+)*)?\s*,?[\s\]\)]*$")
+#: sizes joined by x, ×, * or commas, in parentheses or not (brackets would be a list of values)
+_SHAPE = re.compile(r"^\s*\(?\s*(\d+(?:\s*[x×,*]\s*\d+)*)?\s*,?\s*\)?\s*$")
 
 
 def parse_shape(text: str) -> tuple:
     """``2x4``, ``(2, 4)``, ``2,4``, ``2 × 4``, ``4``, ``(4,)``, ``scalar`` or ``()``; AnswerError otherwise."""
     word = text.strip().lower()
-    if word in ("scalar", "()", "( )", "[]", "0-d", "0d"):
+    if word in ("scalar", "()", "( )", "0-d", "0d"):
         return ()
     found = _SHAPE.match(word)
     if not found or not found.group(1):
@@ -45,7 +46,7 @@ def parse_shape(text: str) -> tuple:
 
 def close_enough(given: np.ndarray, expected: np.ndarray) -> bool:
     """Every entry within the relative tolerance (plus the small absolute ones)."""
-    scale = float(np.abs(expected).max()) if expected.size else 0.0
+    scale = float(np.abs(expected).max()) if expected.size > 1 else 0.0
     allowed = RELATIVE_TOLERANCE * np.abs(expected) + ABSOLUTE_TOLERANCE + SCALE_TOLERANCE * scale
     return bool(np.all(np.abs(given - expected) <= allowed))
 
