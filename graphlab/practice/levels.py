@@ -39,6 +39,7 @@ class LevelError(GraphlabError):
 
 @dataclass(frozen=True)
 class Level:
+    """A practice level: its number and name (what ``:quiz`` takes), a title, and its graph builder."""
     number: int
     name: str
     title: str
@@ -47,6 +48,7 @@ class Level:
 
 @dataclass
 class GeneratedGraph:
+    """A level's graph for one seed: its nodes by name, inputs first and the output (``root``) last."""
     level: Level
     seed: int
     nodes: Dict[str, Tensor]
