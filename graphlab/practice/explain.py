@@ -46,6 +46,8 @@ OP_NOTES = {
 }
 #: the widest array shown whole in the quiz (a bigger one is shown by its shape and mean)
 MAX_SHOWN = 24
+#: the graph listing at the start of a quiz stops after this many lines (a CNN has hundreds of nodes)
+MAX_GRAPH_LINES = 40
 INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}
 FUNCTION_NAMES = {"maximum": "max", "minimum": "min"}
 
@@ -106,6 +108,9 @@ def forward_lines(nodes) -> List[str]:
     value when it is one number)."""
     lines = []
     for node in nodes:
+        if len(lines) >= MAX_GRAPH_LINES:
+            return lines + [f"  ... and {len(nodes) - nodes.index(node)} more nodes (the quiz asks about each "
+                            f"one that gets a gradient)"]
         if node.creator is None:
             if operand(node) != node.label:
                 continue                           # an unnamed constant shows in its formula
@@ -213,8 +218,11 @@ def wrong(question, answer, tries_left: int) -> str:
         head = (f"not yet ({tries_left} {'try' if tries_left == 1 else 'tries'} left): a gradient has the "
                 f"shape of its variable (one number per entry of {question.label})")
         return head + f"\n  you gave {rules.shape_text(answer)}"
-    lines = [f"not yet ({tries_left} {'try' if tries_left == 1 else 'tries'} left): {chain_rule(question)}",
-             f"  {why(question)}"]
+    head = f"not yet ({tries_left} {'try' if tries_left == 1 else 'tries'} left): "
+    if question.step.is_tensor and not isinstance(question, FanOutQuestion):
+        lines = [head + "upstream × local, vectorized:", f"  {chain_rule(question)}", f"  {why(question)}"]
+    else:
+        lines = [head + chain_rule(question), f"  {why(question)}"]
     local = _elementwise_local(question)
     if local is not None:
         lines += labelled("local", local, "  ")
@@ -287,6 +295,9 @@ def hint(question) -> str:
     local = step.local or ()
     parts = [f"d{step.node.label}/d{operand(tensor)} = {number(value)}" for tensor, value in zip(step.inputs, local)
              if tensor.requires_grad]
-    lines.append(f"  local gradients of {step.node.label} = {formula(step.node)}: {', '.join(parts)}")
+    if parts:
+        lines.append(f"  local gradients of {step.node.label} = {formula(step.node)}: {', '.join(parts)}")
+    else:                     # an op that states no local gradient: its backward still gives the answer
+        lines.append(f"  {step.op} states no local gradient to show; work it out from {formula(step.node)}")
     lines.append(f"  {question.gradient_name} = upstream × local")
     return "\n".join(lines)

@@ -70,7 +70,8 @@ def test_wrong_then_right_answers_are_explained_at_every_level(level):
         assert text.count("= upstream × local = ") >= len(values) - sum(q.kind == "fan-out" for q in values)
     else:                                                     # tensor steps: the vectorized rule
         assert text.count("a gradient has the shape of its variable") >= len(asked) - len(values)
-        assert re.search(r"not yet \(2 tries left\): dL/d\w+ \(\w+\) = .*upstream", text)
+        assert re.search(r"not yet \(2 tries left\): upstream × local, vectorized:\n  dL/d\w+ \(\w+\) = .*upstream",
+                         text)
     assert f"quiz done: score {len(asked)}/{len(asked)}" in text
 
 
