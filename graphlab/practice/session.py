@@ -98,8 +98,10 @@ class QuizSession:
     """The quiz on ``root``'s graph: ``intro()``, then ``answer(text)`` until ``finished``;
     ``hint()`` and ``stop()`` at any time. Every method returns the text to print."""
 
-    def __init__(self, root, title: str, nodes: Optional[list] = None):
+    def __init__(self, root, title: str, nodes: Optional[list] = None, label: Optional[str] = None):
         self.root, self.title = root, title
+        #: the short name the REPL's toolbar shows
+        self.label = label or f"quiz on {root.label}"
         self.root_label = root.label
         self.trace = walk_of(root)
         self.steps = [(step, questions) for step in self.trace
@@ -127,7 +129,7 @@ class QuizSession:
 
     def status(self) -> str:
         """For the REPL's toolbar."""
-        return f"{self.title}: step {self.step_number + 1} of {len(self.steps)}, {self.score}"
+        return f"{self.label}: step {self.step_number + 1} of {len(self.steps)}, {self.score}"
 
     def intro(self) -> str:
         lines = [self.title, "the graph:"]

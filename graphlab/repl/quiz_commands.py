@@ -64,6 +64,6 @@ def hint_command(workspace, argument: str) -> str:
 
 def refuse_during_quiz(workspace, name: str) -> None:
     """A command that would show the gradients the quiz asks for is refused, with what to do."""
-    if workspace.quiz is not None and name not in QUIZ_COMMANDS:
+    if getattr(workspace, "quiz", None) is not None and name not in QUIZ_COMMANDS:
         raise CommandError(f":{name} is not available during a quiz (it would show the gradients you are "
                            f"asked for); :hint helps with this step, :quiz stop ends the quiz")
