@@ -134,8 +134,8 @@ class QuizSession:
     def intro(self) -> str:
         lines = [self.title, "the graph:"]
         lines += explain.forward_lines(self.nodes if self.nodes is not None else _graph_nodes(self.root))
-        lines += [f"{len(self.steps)} steps backward from {self.root_label}. Type each gradient at its prompt: a number,",
-                  "a list, or a rule over the names shown. :hint helps, :quiz stop ends."]
+        lines += [f"{len(self.steps)} steps backward from {self.root_label}. Type each gradient at its prompt: "
+                  f"a number,", "a list, or a rule over the names shown. :hint helps, :quiz stop ends."]
         return "\n".join(lines + self._step_text())
 
     def _step_text(self) -> List[str]:
