@@ -195,7 +195,8 @@ def why(question) -> str:
     if isinstance(question, FanOutQuestion):
         return PATTERN_SENTENCES["adder"]
     pattern = step.node.creator.pattern if step.node.creator is not None else None
-    note = OP_NOTES.get(step.op, f"the local gradient is d{step.node.label}/d{question.label} of {step.op}")
+    note = OP_NOTES.get(step.op, f"the downstream is the upstream times {step.op}'s local gradient "
+                                 f"d{step.node.label}/d{question.label}")
     if pattern in PATTERN_SENTENCES:
         note = PATTERN_SENTENCES[pattern]
     elif isinstance(note, tuple):

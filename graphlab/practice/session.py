@@ -43,6 +43,8 @@ def rule_names(step) -> Dict[str, np.ndarray]:
     names = {"upstream": np.asarray(step.upstream, dtype=np.float64)}
     for tensor in (*step.inputs, step.node):
         label = tensor.label
+        if explain.operand(tensor) != label:
+            continue                       # an unnamed constant (the 2 of q ** 2): its number is shown
         if label.isidentifier() and not keyword.iskeyword(label) and label not in FUNCTIONS:
             names.setdefault(label, np.asarray(tensor.data, dtype=np.float64))
     if step.op == "batch_norm":
