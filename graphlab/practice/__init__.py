@@ -27,6 +27,6 @@ def start(level, seed=None, replay: str = ":quiz") -> QuizSession:
     title = (f"quiz: level {chosen.number} ({chosen.name}), seed {seed}: replay with "
              f"{replay} {chosen.name} --seed {seed}")
     quiz = QuizSession(graph.root, title, nodes=list(graph.nodes.values()),
-                       label=f"quiz level {chosen.number} ({chosen.name}), seed {seed}")
+                       label=f"quiz {chosen.name}, seed {seed}")
     quiz.graph = graph
     return quiz

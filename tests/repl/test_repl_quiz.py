@@ -172,7 +172,7 @@ def test_prompt_and_toolbar_follow_the_quiz():
     workspace = Workspace()
     workspace.execute(":quiz mlp --seed 1")
     assert workspace.prompt == "shape of dL/dp = "
-    assert workspace.toolbar() == " quiz level 4 (mlp), seed 1: step 1 of 7, score 0/0  |  :hint  |  :quiz stop"
+    assert workspace.toolbar() == " quiz mlp, seed 1: step 1 of 7, score 0/0  |  :hint  |  :quiz stop"
     workspace.execute(":quiz stop")
     assert workspace.prompt == "gl> "
 
