@@ -202,7 +202,8 @@ def why(question) -> str:
     elif isinstance(note, tuple):
         note = note[min(question.index, len(note) - 1)]
     tensor = step.inputs[question.index]
-    if step.is_tensor and step.op != "matmul" and 0 < tensor.ndim < len(step.node.shape):
+    broadcast = tensor.shape != step.node.shape and tensor.ndim <= len(step.node.shape)
+    if pattern in PATTERN_SENTENCES and broadcast:        # an elementwise gate that stretched this input
         note += BROADCAST_NOTE.format(label=question.label)
     return note
 
