@@ -177,7 +177,7 @@ def chain_rule(question, with_result: bool = False) -> str:
         return f"{question.gradient_name} = the sum of what each gate sent = {parts}{result}"
     if step.is_tensor:
         text = "\n  ".join(rules.wrap(rules.rule(step.node.creator, question.index, step.node.shape),
-                                      rules.LINE_WIDTH - 20))
+                                      rules.LINE_WIDTH - 8))
         return text + (f" =\n{_indented(question.answer_text())}" if with_result else "")
     local = step.local[question.index] if step.local is not None else None
     result = f" = {question.answer_text()}" if with_result else ""

@@ -143,3 +143,35 @@ def test_a_fresh_seed_is_printed_to_replay_the_graph():
     seed = int(quiz.title.split("seed ")[1].split(":")[0])
     assert quiz.title.endswith(f"replay with :quiz sigmoid --seed {seed}")
     assert signature(generate(resolve_level("sigmoid"), seed)) == signature(quiz.graph)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_each_level_practises_its_gates(seed):
+    def ops(name):
+        return {node.op for node in generate(resolve_level(name), seed).nodes.values() if node.op}
+
+    assert ops("gates") <= {"add", "mul"} and ops("gates") == {"add", "mul"}
+    assert ops("sigmoid") == {"mul", "add", "exp", "div"}
+    assert "maximum" in ops("fanout")
+    assert {"matmul", "add", "relu", "mul", "sum"} == ops("mlp")
+    assert "batch_norm" in ops("batchnorm")
+    fan_out = [question for _, questions in practice.start("fanout", seed).steps for question in questions
+               if isinstance(question, FanOutQuestion)]
+    assert len(fan_out) == 1 and fan_out[0].expected.item() == sum(
+        gradient.item() for _, gradient in fan_out[0].step.contributions)
+    mlp_shapes = [question.expected for _, questions in practice.start("mlp", seed).steps for question in questions
+                  if isinstance(question, ShapeQuestion)]
+    assert mlp_shapes == [(2, 2), (2, 2), (2, 2), (2,), (2, 4), (4, 2), (2, 4), (2, 4), (4,), (3, 4)]
+
+
+def test_batch_norm_feedback_names_each_inputs_rule():
+    quiz = practice.start("batchnorm", seed=3)
+    while quiz.question.label != "gamma" or isinstance(quiz.question, ShapeQuestion):
+        question = quiz.question
+        quiz.answer("x".join(map(str, question.expected)) if isinstance(question, ShapeQuestion)
+                    else str(question.expected.tolist()))
+    wrong = quiz.answer("sum(upstream, axis=0)")
+    assert "dL/dgamma (2) = upstream (4x2) ⊙ x̂ summed over axis 0 (batch)" in wrong
+    assert "gamma scales x̂, so it gets the upstream ⊙ x̂ summed over the batch" in wrong
+    assert quiz.answer("sum(upstream * xhat, axis=0)").startswith("right: dL/dgamma")
+    assert "beta shifts every row" in quiz.answer("2") + quiz.answer("0")
