@@ -225,3 +225,14 @@ def test_values_in_the_transcript_are_the_engines():
     shown = re.search(r"the answer: df/dd = upstream × local = 1 × (\S+) = (\S+)", text)
     assert float(shown.group(2)) == pytest.approx(asked[0].expected.item(), rel=1e-3)
     assert np.isclose(float(shown.group(1)), asked[0].expected.item(), rtol=1e-3)
+
+
+def test_a_quiz_on_the_current_graph_leaves_its_gradients_and_walk_alone():
+    workspace = Workspace()
+    for line in ("x = gl.scalar(-2); y = gl.scalar(5); z = gl.scalar(-4)", "q = x + y", "f = q * z", ":backward",
+                 ":step"):
+        workspace.execute(line)
+    before = {name: workspace.namespace[name].grad for name in "xyzqf"}
+    session(":quiz", "-4", "3", "-4", "-4", workspace=workspace)
+    assert {name: workspace.namespace[name].grad for name in "xyzqf"} == before
+    assert workspace.execute(":step").text.startswith("step 2 of 5: q = add(x, y)")   # the walk goes on
