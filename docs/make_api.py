@@ -36,6 +36,7 @@ SECTIONS = [
     ("graphlab.verify", "exact and numeric gradient checks"),
     ("graphlab.examples", "the lecture graphs shared by the REPL and the lessons"),
     ("graphlab.lessons", "running the lessons"),
+    ("graphlab.practice", "practice mode: the quiz that asks for each gradient (the REPL's :quiz, graphlab quiz)"),
     ("graphlab.interop", "PyTorch import/export and ONNX export (needs the torch / onnx extras)"),
 ]
 

@@ -25,8 +25,8 @@ FOUNDATION = ("config", "errors", "memory", "tables", "display")
 #: the layers of the picture, top to bottom, with what each one is for
 LAYERS = [
     ("front", ("cli", "lessons"), "graphlab COMMAND, lessons/"),
-    ("views", ("viz", "verify", "repl", "examples", "demo", "interop"),
-     "diagrams, SymPy checks, the REPL, lecture graphs, PyTorch/ONNX"),
+    ("views", ("viz", "verify", "repl", "practice", "examples", "demo", "interop"),
+     "diagrams, SymPy checks, the REPL and its quiz, lecture graphs, PyTorch/ONNX"),
     ("training", ("train", "optim", "data", "checkpoint"), "the trainer, optimizers, data, checkpoints"),
     ("networks", ("nn", "functional"), "modules, blocks, models; fused CNN ops"),
     ("engine", ("autodiff", "ops"), "Tensor, Function, the backward walk; one class per op"),

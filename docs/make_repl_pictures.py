@@ -3,6 +3,7 @@ document) and a screenshot of the interactive REPL in a real terminal (tmux), dr
 headless Chromium.
 
     .venv/bin/python docs/make_repl_pictures.py      # updates docs/repl.md, docs/pictures/repl_terminal.png
+                                                     # and docs/pictures/quiz_terminal.png (practice.md)
 """
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def terminal_screen(lines: list, width: int = 80, height: int = 34) -> str:
         try:
             _wait_for_banner(name)
             for line in lines:
-                subprocess.run(["tmux", "send-keys", "-t", name, "-l", line], check=True)
+                subprocess.run(["tmux", "send-keys", "-t", name, "-l", "--", line], check=True)   # "--": a line may start with "-"
                 subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
                 time.sleep(0.4)
             time.sleep(1.0)
@@ -169,7 +170,17 @@ def main() -> None:
     screen = terminal_screen(["x = gl.scalar(-2); y = gl.scalar(5); z = gl.scalar(-4)", "q = x + y",
                               "f = q * z", ":backward", ":step", ":step", ":focus q"])
     screenshot(screen, PICTURES / "repl_terminal.png")
-    print(f"wrote {document} and {PICTURES / 'repl_terminal.png'}")
+    quiz_screenshot()
+    print(f"wrote {document}, {PICTURES / 'repl_terminal.png'} and {PICTURES / 'quiz_terminal.png'}")
+
+
+#: what the practice-mode picture types: a wrong answer (explained), :hint, the right one
+QUIZ_LINES = [":quiz gates --seed 4711", "-4", ":hint", "4", "-5"]
+
+
+def quiz_screenshot() -> None:
+    """docs/practice.md's picture: the quiz in the interactive REPL, its prompt asking df/dq."""
+    screenshot(terminal_screen(QUIZ_LINES), PICTURES / "quiz_terminal.png")
 
 
 if __name__ == "__main__":

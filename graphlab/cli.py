@@ -26,6 +26,23 @@ def _repl(arguments: argparse.Namespace) -> int:
     return app.run(Workspace(preload=arguments.lesson))
 
 
+def _quiz(arguments: argparse.Namespace) -> int:
+    """Practice mode from the shell: the REPL with a quiz running (answers from stdin in a pipe)."""
+    from graphlab.repl import Workspace, app
+    workspace = Workspace()
+    intro = workspace.start_quiz(arguments.level, arguments.seed, replay="graphlab quiz")
+    return app.run(workspace, banner=intro)
+
+
+def level_argument(text: str) -> str:
+    """``quiz LEVEL``: a level's number or name (1/gates ... 5/batchnorm), with a did-you-mean."""
+    from graphlab.practice.levels import LevelError, resolve_level
+    try:
+        return resolve_level(text).name
+    except LevelError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("quiz: ")) from None
+
+
 def lesson_argument(text: str) -> str:
     """``repl --lesson``: what the REPL's :lesson takes (a lecture graph, a lesson's number or topic)."""
     from graphlab import examples, lessons
@@ -255,8 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="graphlab", description="See backpropagation node by node.")
     parser.add_argument("--version", action="version", version=f"graphlab {graphlab.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add_command in (_add_demo, _add_repl, _add_verify, _add_render, _add_bench, _add_lesson, _add_train,
-                        _add_evaluate):
+    for add_command in (_add_demo, _add_repl, _add_quiz, _add_verify, _add_render, _add_bench, _add_lesson,
+                        _add_train, _add_evaluate):
         add_command(commands)
     return parser
 
@@ -276,6 +293,22 @@ def _add_repl(commands) -> None:
     repl.add_argument("--lesson", metavar="NAME", type=lesson_argument,
                       help="load a lesson's lecture graph first (1-17, a topic, or scalar, sigmoid, vector, ...)")
     repl.set_defaults(handler=_repl)
+
+
+def _add_quiz(commands) -> None:
+    quiz = commands.add_parser("quiz", help="practice: you compute each gradient of a backward walk, graphlab "
+                                            "checks it",
+                               description="The REPL's :quiz from the shell: a graph is drawn at random for "
+                                           "LEVEL (1/gates, 2/sigmoid, 3/fanout, 4/mlp, 5/batchnorm) from "
+                                           "--seed, and the quiz asks each input's gradient, step by step, "
+                                           "with feedback and the score. With stdin from a pipe or file it "
+                                           "reads one answer a line; the end of the input ends the quiz with "
+                                           "its score: graphlab quiz gates --seed 7 < answers.txt")
+    quiz.add_argument("level", nargs="?", default="gates", metavar="LEVEL", type=level_argument,
+                      help="1/gates (default), 2/sigmoid, 3/fanout, 4/mlp or 5/batchnorm")
+    quiz.add_argument("--seed", type=seed_argument, default=None,
+                      help="seed of the graph, 0 to 2**32-1 (default: a fresh one, printed to replay it)")
+    quiz.set_defaults(handler=_quiz)
 
 
 def _add_verify(commands) -> None:

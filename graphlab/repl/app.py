@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, Optional, TextIO
 
 from graphlab.repl.text import wrap
-from graphlab.repl.workspace import CONTINUATION, PROMPT, Output, Workspace, is_incomplete, iter_blocks
+from graphlab.repl.workspace import CONTINUATION, Output, Workspace, is_incomplete, iter_blocks
 
 #: two lines, each under 80 columns
 HINT = ("graphlab REPL: Python with gl and np loaded.\n"
@@ -33,19 +33,27 @@ def run_stream(workspace: Workspace, stream, out: TextIO) -> int:
     """Run every block read from ``stream``, echoing it like a transcript; 1 if any failed.
     A line that is not UTF-8 is reported and skipped; Ctrl-C cancels the block it interrupts."""
     for block in iter_blocks(readable_lines(stream, workspace, out)):
+        prompt = workspace.prompt          # the quiz's question, while a quiz runs
         try:
             output = workspace.execute(block)
         except KeyboardInterrupt:      # between the guards (echo, bookkeeping): still only this block
             output = Output("KeyboardInterrupt", ok=False, interrupted=True)
             workspace.failures += 1
         first, *rest = block.splitlines()
-        out.write(f"{PROMPT}{first}\n" + "".join(f"{CONTINUATION}{line}\n" for line in rest))
+        out.write(f"{prompt}{first}\n" + "".join(f"{CONTINUATION}{line}\n" for line in rest))
         if output.text:
             out.write(output.text + "\n")
         out.flush()
         if output.quit:
             break
+    _end_quiz(workspace, lambda text: out.write(text + "\n"))
     return 1 if workspace.failures else 0
+
+
+def _end_quiz(workspace: Workspace, print_line) -> None:
+    """The end of the input (EOF, Ctrl-D, :quit) ends a quiz under way with its score."""
+    if workspace.quiz is not None:
+        print_line(wrap(workspace.stop_quiz()))
 
 
 def readable_lines(stream, workspace: Workspace, out: TextIO) -> Iterator[str]:
@@ -76,7 +84,7 @@ def build_session(workspace: Workspace, input=None, output=None, history=None):
     from graphlab.repl.completer import ReplCompleter
 
     return PromptSession(
-        message=PROMPT, multiline=True, prompt_continuation=CONTINUATION, key_bindings=enter_bindings(),
+        message=lambda: workspace.prompt, multiline=True, prompt_continuation=CONTINUATION, key_bindings=enter_bindings(),
         history=history if history is not None else file_history(), auto_suggest=AutoSuggestFromHistory(),
         completer=ReplCompleter(workspace), complete_while_typing=False, lexer=python_lexer(),
         bottom_toolbar=workspace.toolbar, input=input, output=output)
@@ -120,9 +128,13 @@ def python_lexer():
         return None
 
 
-def run_interactive(workspace: Workspace, session=None, print_line=print) -> int:
+def run_interactive(workspace: Workspace, session=None, print_line=print, banner: Optional[str] = None) -> int:
+    """The prompt-toolkit loop; ``banner`` replaces the opening hint (``graphlab quiz`` shows its quiz)."""
     session = session or build_session(workspace)
-    print_line(HINT + (f"\n{wrap(workspace.greeting.splitlines()[0])}" if workspace.greeting else ""))
+    if banner is not None:
+        print_line(banner)
+    else:
+        print_line(HINT + (f"\n{wrap(workspace.greeting.splitlines()[0])}" if workspace.greeting else ""))
     while True:
         try:
             text = session.prompt()
@@ -139,12 +151,18 @@ def run_interactive(workspace: Workspace, session=None, print_line=print) -> int
             continue
         if output.quit:
             break
+    _end_quiz(workspace, print_line)
     return 0
 
 
-def run(workspace: Optional[Workspace] = None, stream: TextIO = None, out: TextIO = None) -> int:
+def run(workspace: Optional[Workspace] = None, stream: TextIO = None, out: TextIO = None,
+        banner: Optional[str] = None) -> int:
+    """The REPL over ``workspace``; ``banner`` is printed first (in a pipe too) instead of the hint."""
     workspace = workspace or Workspace()
     stream = stream or sys.stdin
     if wants_simple_prompt(stream):
-        return run_stream(workspace, stream, out or sys.stdout)
-    return run_interactive(workspace)
+        out = out or sys.stdout
+        if banner is not None:
+            out.write(banner + "\n")
+        return run_stream(workspace, stream, out)
+    return run_interactive(workspace, banner=banner)

@@ -37,7 +37,7 @@ class Command:
     usage: str
     summary: str
     run: Callable
-    #: what the first argument completes to: "tensor", "node", "op", "lesson", "file" or None
+    #: what the first argument completes to: "tensor", "node", "op", "lesson", "level", "file" or None
     argument: Optional[str] = None
 
 
@@ -68,6 +68,7 @@ def dispatch(workspace, line: str) -> str:
         suggestion = closest(name)
         hint = f"; did you mean :{suggestion}?" if suggestion else ""
         raise CommandError(f"unknown command :{name}{hint} (:help lists them all)")
+    quiz_commands.refuse_during_quiz(workspace, name)
     return found.run(workspace, argument.strip())
 
 
@@ -486,6 +487,11 @@ def load_command(workspace, argument: str) -> str:
 @command("history", ":history", "the lines run so far in this session")
 def history_command(workspace, argument: str) -> str:
     return "\n".join(f"{index:>4}  {line}" for index, line in enumerate(workspace.inputs, 1)) or "(empty)"
+
+
+# -- practice mode: :quiz and :hint live in their own module; imported here, so :help lists them
+# -- before :quit (the module needs `command` from above)
+from graphlab.repl import quiz_commands  # noqa: E402
 
 
 @command("quit", ":quit", "leave the REPL (Ctrl-D too)")

@@ -62,6 +62,9 @@ class ReplCompleter(Completer):
             return tensors + op_names()      # the built-in ops' public names (user Functions apart)
         if kind == "lesson":
             return list(gl.examples.GRAPHS) + _lesson_words()
+        if kind == "level":
+            from graphlab.practice.levels import LEVELS
+            return [level.name for level in LEVELS] + [str(level.number) for level in LEVELS] + ["stop", "--seed"]
         return []
 
     # -- Python ----------------------------------------------------------------------------------

@@ -60,6 +60,18 @@ DETAILS = {
              "replaces an existing file unless you add --force.", ":save session.txt"),
     "load": ("Replays a saved session, line by line, printing each output.", ":load session.txt"),
     "history": ("The lines run so far, numbered.", ":history"),
+    "quiz": ("Practice mode: the quiz walks a graph backward, step by step, in the engine's order, and "
+             "asks each input's gradient on its own prompt; a plain line is your answer. Without LEVEL it "
+             "quizzes the current graph; with a LEVEL (1/gates, 2/sigmoid, 3/fanout, 4/mlp, 5/batchnorm) a "
+             "graph is drawn at random from --seed N (default: a fresh seed, printed so you can replay it). "
+             "Answer with a number, a list ([[1, 2], [3, 4]]; one number fills every entry) or a rule over "
+             "the names shown (upstream @ W.T, sum(upstream, axis=0), upstream * (z > 0)); a tensor step "
+             "asks the shape first (2x4). Right within a relative 1e-3; a wrong answer is explained "
+             "(upstream × local, the gate's pattern), 3 wrong tries show the answer. After each step: "
+             "score N/M. Commands that would show the gradients wait until :quiz stop.",
+             ":quiz gates    :quiz mlp --seed 7    :quiz stop"),
+    "hint": ("During a quiz: the current step's local gradients and, for a tensor step, its rule and the "
+             "names a rule can use.", ":hint"),
     "quit": ("Leaves the REPL (Ctrl-D does too).", ":quit"),
 }
 

@@ -42,7 +42,7 @@ SOURCE_NAME = "<graphlab>"
 PROMPT, CONTINUATION = "gl> ", "..> "
 SESSION_HEADER = "# graphlab session: replay with  graphlab repl < FILE  or  :load FILE\n"
 #: commands that are not replayed by :save (they act on the session itself)
-_NOT_SAVED = (":save", ":load", ":quit", ":history", ":help")
+_NOT_SAVED = (":save", ":load", ":quit", ":history", ":help", ":quiz", ":hint")
 #: how many session files :load may nest (one loading another)
 MAX_LOAD_DEPTH = 20
 #: numbers the inputs' file names for tracebacks (see _remember_source)
@@ -111,6 +111,8 @@ class Workspace:
         self.quitting = False
         #: the session files :load is replaying now (a file that loads itself is refused)
         self._loading: List[str] = []
+        #: the practice quiz under way (graphlab/practice/session.py); while it runs, a plain line is an answer
+        self.quiz = None
         #: what loading ``preload`` printed, shown under the REPL's opening hint
         self.greeting = self.execute(f":lesson {preload}").text if preload else ""
 
@@ -118,9 +120,11 @@ class Workspace:
     def execute(self, source: str) -> Output:
         stripped = source.strip()
         if not stripped:
-            return Output("")
+            return Output(wrap(self.quiz.repeat()) if self.quiz is not None else "")
         if stripped.startswith(":"):
             output = self._run_command(stripped)
+        elif self.quiz is not None:
+            return self._answer_quiz(stripped)    # an answer is not Python: never saved, never a failure
         else:
             output = self._run_python(source)
         if output.ok and not stripped.startswith(_NOT_SAVED):
@@ -145,6 +149,39 @@ class Workspace:
             return Output("")
         except Exception as error:  # noqa: BLE001 (the guard: report and go on)
             return Output(wrap(self.error_text(error, command=True)), ok=False)
+
+    # -- practice mode (graphlab/practice, graphlab/repl/quiz_commands.py) ---------------------------
+    @property
+    def prompt(self) -> str:
+        """What the prompt says: ``gl> ``, or the quiz's question (``df/dx = ``)."""
+        return self.quiz.prompt if self.quiz is not None else PROMPT
+
+    def start_quiz(self, level: Optional[str], seed: Optional[int], replay: str = ":quiz") -> str:
+        """A quiz on a generated graph of ``level`` (loaded into the workspace), or on the current graph;
+        its text (``replay``: how the title says to replay it, ``graphlab quiz`` from a shell)."""
+        from graphlab import practice
+        if level is None:
+            root = self.current_root()
+            quiz = practice.QuizSession(root, f"quiz on {self.root_label()}, the current graph")
+        else:
+            quiz = practice.start(level, seed, replay)
+            self.namespace.update(quiz.graph.nodes)
+            self.set_root(quiz.root, quiz.root.label)
+        self.quiz = quiz
+        return wrap(quiz.intro())
+
+    def stop_quiz(self) -> str:
+        text, self.quiz = self.quiz.stop(), None
+        return text
+
+    def _answer_quiz(self, text: str) -> Output:
+        try:
+            reply = self.quiz.answer(text)
+        except KeyboardInterrupt:
+            return Output("KeyboardInterrupt: the answer was not checked; type it again", interrupted=True)
+        if self.quiz.finished:
+            self.quiz = None
+        return Output(wrap(reply))
 
     def _run_python(self, source: str) -> Output:
         captured = io.StringIO()
@@ -331,6 +368,8 @@ class Workspace:
                     f"\n  try :backward, :step, :graph, :render")
 
     def toolbar(self) -> str:
+        if self.quiz is not None:
+            return f" {self.quiz.status()}  |  :hint  |  :quiz stop"
         if self._root is None:
             return " no graph yet: f = (x + y) * z, or :lesson scalar  |  :help"
         nodes = len(graph_nodes(self._root))
