@@ -39,6 +39,17 @@ class Terminal:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
 
+    def wait_for_prompt(self, timeout: float = 20.0) -> None:
+        """Until the REPL shows an empty prompt again: a line typed earlier would be echoed into
+        the previous command's output on a loaded machine."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = [line for line in self.screen().splitlines() if line.strip()]
+            if any(line.rstrip() == "gl>" for line in lines[-2:]):      # the toolbar may be last
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the prompt never came back; the screen shows:\n{self.screen()}")
+
     def history(self) -> str:
         """Everything printed so far; -J joins the lines the terminal wrapped, so a line longer than
         the terminal comes back whole (and shows it did not fit)."""
@@ -123,6 +134,7 @@ def test_a_first_session_at_80_columns_keeps_one_story(narrow_terminal):
     terminal.type(":step")
     terminal.wait_for("step 2 of ")
     terminal.type(":step back")
+    terminal.wait_for_prompt()
     terminal.type(":focus s")
     terminal.wait_for("s is not reached yet: the walk is at step 1 of ")
     terminal.type(":focus out")
