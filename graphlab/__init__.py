@@ -45,6 +45,7 @@ _LAZY_MODULES = (
     "verify",       # gl.gradcheck, gl.verify.op/graph/jacobian/structure (SymPy on first use)
     "examples",     # the lecture graphs
     "memory",       # the allocator setting the CNN ops and gl.train.fit apply on first use
+    "practice",     # the REPL's :quiz levels and answer checking (gl.quiz(level=...) uses them)
     "interop",      # gl.from_torch / gl.to_torch / gl.export_onnx (torch and onnx load when they run)
 )
 #: functions re-exported from a lazy subpackage: name -> the module that defines it

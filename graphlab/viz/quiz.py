@@ -66,20 +66,41 @@ class Quiz:
                 f"of a notebook cell, or quiz.save('quiz.html') and open the file in a browser>")
 
 
-def quiz(root_or_trace, *, rankdir: str = "LR", patterns: bool = False, precision: int = 4,
-         max_nodes: Optional[int] = 150) -> Quiz:
+def quiz(root_or_trace=None, *, level=None, seed: Optional[int] = None, rankdir: str = "LR",
+         patterns: bool = False, precision: int = 4, max_nodes: Optional[int] = 150) -> Quiz:
     """Practice the backward pass of ``root_or_trace``: the walk's page with the quiz on.
 
     ``root_or_trace`` is the output Tensor (one number; or any shape once a backward gave it a
     ``.grad``, which then seeds the walk) or the Trace of a backward that already ran. From a
     Tensor the walk runs on the graph itself with ``store_grads=False``: no ``.grad`` of any
     node changes (call it before or after ``backward``, leaves do not accumulate twice).
+    Instead of a graph, ``level`` (1-5 or ``"gates"``, ``"sigmoid"``, ``"fanout"``, ``"mlp"``,
+    ``"batchnorm"``) and ``seed`` give the practice graph ``:quiz LEVEL --seed N`` asks about.
     ``patterns`` writes each gate's pattern on the frames; the rest as ``gl.walk``.
     Needs Graphviz's ``dot`` (the frames are drawn like ``gl.walk``'s).
     """
     _check_options("both", rankdir, precision)
+    if (root_or_trace is None) == (level is None):
+        raise VizError(f"{WHO}: give either a graph (gl.quiz(f)) or a practice level (gl.quiz(level='gates', "
+                       f"seed=4711)), {'not both' if level is not None else 'got neither'}")
+    if level is not None:
+        root_or_trace = _practice_graph(level, seed)
+    elif seed is not None:
+        raise VizError(f"{WHO}: seed= chooses a practice level's graph; use it with level=, e.g. "
+                       f"gl.quiz(level='gates', seed={seed})")
     return quiz_from_trace(_trace(root_or_trace), rankdir=rankdir, patterns=patterns, precision=precision,
                            max_nodes=max_nodes)
+
+
+def _practice_graph(level, seed: Optional[int]) -> Tensor:
+    """The root of practice level ``level``'s graph for ``seed`` (the REPL's ``:quiz`` levels)."""
+    from graphlab.practice import levels     # the practice package loads only for this
+    try:
+        chosen = levels.resolve_level(level)
+        seed = levels.fresh_seed() if seed is None else levels.check_seed(seed)
+    except levels.LevelError as error:
+        raise VizError(f"{WHO}: {str(error).replace('quiz: ', '', 1).replace('--seed ', 'seed=')}") from None
+    return levels.generate(chosen, seed).root
 
 
 def quiz_from_trace(trace: Trace, *, rankdir: str = "LR", patterns: bool = False, precision: int = 4,

@@ -75,6 +75,31 @@ def test_e03_answers_are_the_engines_gradients():
     assert [len(question["explain"]) for index, question in questions if index == exp_step] == [1]
 
 
+@needs_dot
+def test_a_practice_level_and_seed_give_the_repls_graph_and_the_engines_answers():
+    from graphlab.practice import levels
+    first, again = gl.quiz(level="fanout", seed=11), gl.quiz(level=3, seed=11)
+    assert [question["expected"] for _, question in first.questions] == \
+        [question["expected"] for _, question in again.questions]
+    graph = levels.generate(levels.resolve_level("fanout"), 11)
+    trace = graph.root.backward()
+    engine = {(index, name): np.ravel(gradient).tolist() for index, step in enumerate(trace)
+              for name, gradient in zip([t.label for t in step.inputs], step.downstream) if gradient is not None}
+    asked = {(index, question["name"]): question["expected"] for index, question in first.questions}
+    assert asked and set(asked) <= set(engine)
+    assert all(engine[key] == pytest.approx(expected) for key, expected in asked.items())
+    other = gl.quiz(level="fanout", seed=12)
+    assert [q["expected"] for _, q in other.questions] != [q["expected"] for _, q in first.questions]
+    with pytest.raises(VizError, match=r"gl.quiz: no level 'gatez'; did you mean gates\?"):
+        gl.quiz(level="gatez")
+    with pytest.raises(VizError, match=r"gl.quiz: seed=-1 is out of range"):
+        gl.quiz(level=1, seed=-1)
+    with pytest.raises(VizError, match=r"gl.quiz: give either a graph .* got neither"):
+        gl.quiz()
+    with pytest.raises(VizError, match=r"seed= chooses a practice level's graph"):
+        gl.quiz(first.walk.frames[0].node, seed=3)
+
+
 def test_fan_out_names_the_sum_and_repeated_inputs_are_told_apart():
     f, nodes = fan_out_twice()
     trace, questions = asked(f)
