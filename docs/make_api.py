@@ -36,6 +36,7 @@ SECTIONS = [
     ("graphlab.verify", "exact and numeric gradient checks"),
     ("graphlab.examples", "the lecture graphs shared by the REPL and the lessons"),
     ("graphlab.lessons", "running the lessons"),
+    ("graphlab.notebooks", "the lessons as Jupyter notebooks, generated from their scripts"),
     ("graphlab.interop", "PyTorch import/export and ONNX export (needs the torch / onnx extras)"),
 ]
 
