@@ -363,7 +363,10 @@ def _add_lesson(commands) -> None:
                                  description="Without NAME (or with --list): the lessons and their titles. With NAME "
                                              "(a number such as 1, a topic such as scalar_backprop or the start of "
                                              "one, or a REPL lecture graph such as scalar, sigmoid, gates): print "
-                                             "its narrative with the numbers and write its pictures.")
+                                             "its narrative with the numbers and write its pictures. With "
+                                             "--notebook: write it as a Jupyter notebook instead, generated "
+                                             "from the script (GRAPHLAB_QUICK=1 in the kernel's environment "
+                                             "runs it quick).")
     lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number, topic (or its start), or REPL graph name")
     lesson.add_argument("--list", action="store_true", help="list the lessons with their titles")
     lesson.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
