@@ -244,6 +244,10 @@ class _Narrative:
                 self._skip(statement)
                 self.found.append(Cell("markdown", f"## {_markdown_escaped(heading)}", _slug(heading)))
                 self.section = _slug(heading)
+            elif self._section_function(statement) is not None:
+                self._flush()                            # a section written as a function: a cell of its own
+                self.section, self.waiting = _slug(self._section_function(statement)), [statement]
+                self._flush()
             else:
                 self.waiting.append(statement)
         self._flush()
@@ -287,6 +291,21 @@ class _Narrative:
             except Exception:                                       # a name of main's: known only when it runs
                 return None
         return None
+
+    def _section_function(self, statement: ast.stmt) -> Optional[str]:
+        """The heading of a module-level function that ``statement`` calls and that opens with a
+        ``lessons.heading("...")``: a whole section (its heading shows when it runs), or None."""
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+            return None
+        function = next((node for node in self.script.tree.body if isinstance(node, ast.FunctionDef)
+                         and node.name == call.func.id), None)
+        body = [node for node in (function.body if function else [])
+                if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+        if not body or _call_of(body[0], "heading") is None or not body[0].value.args:
+            return None
+        argument = body[0].value.args[0]
+        return argument.value if isinstance(argument, ast.Constant) and isinstance(argument.value, str) else None
 
     def _module_namespace(self) -> dict:
         if self._namespace is None:
