@@ -262,7 +262,7 @@ def heading(text: str) -> None:
         print(plain)
         return
     sys.stdout.flush()                      # the narrative printed so far comes before the heading
-    _display({"text/markdown": f"### {text}", "text/plain": plain})
+    _display({"text/markdown": f"## {text}", "text/plain": plain})        # as the notebook's own headings
 
 
 def table(rows: Sequence[Sequence], header: Sequence[str]) -> str:

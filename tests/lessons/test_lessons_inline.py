@@ -69,7 +69,7 @@ def test_outside_a_kernel_the_helpers_print_as_before_and_import_no_ipython(tmp_
 
 def test_a_heading_is_markdown_with_the_printed_text_as_its_plain_form(kernel, capsys):
     lessons.heading("By hand (E01)")
-    assert kernel.shown == [("bundle", {"text/markdown": "### By hand (E01)",
+    assert kernel.shown == [("bundle", {"text/markdown": "## By hand (E01)",
                                         "text/plain": "\nBy hand (E01)\n-------------"})]
     assert capsys.readouterr().out == ""
 
