@@ -1,4 +1,4 @@
-"""Regenerate every generated file of the documentation: the pictures and the API reference.
+"""Regenerate every generated file: the pictures, the lesson notebooks and the API reference.
 
     .venv/bin/python docs/make_all.py
 
@@ -11,6 +11,11 @@ runs, in order (each one can also be run alone):
 * ``docs/make_training_curve.py``: the README's training curve, docs/pictures/training_curve.png
   (trains the digits CNN, a few seconds);
 * ``docs/make_architecture.py``: the structure diagram of docs/architecture.md (Graphviz);
+* ``docs/make_notebooks.py``: notebooks/, every lesson as a notebook generated from its script
+  (needs the notebook extra);
+* ``docs/make_notebook_picture.py``: the README's screenshot of a lesson notebook,
+  docs/pictures/notebook_lesson_01.png (runs it in a kernel, exports it with nbconvert,
+  photographs it in Chromium);
 * ``docs/make_api.py``: docs/api.md from the docstrings.
 
 ``bash .ci/setup`` installs everything they need. The exit status is 0 only if every script
@@ -25,7 +30,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 SCRIPTS = ("make_pictures.py", "make_repl_pictures.py", "make_training_curve.py", "make_architecture.py",
-           "make_api.py")
+           "make_notebooks.py", "make_notebook_picture.py", "make_api.py")
 
 
 def main() -> int:

@@ -37,6 +37,7 @@ SECTIONS = [
     ("graphlab.examples", "the lecture graphs shared by the REPL and the lessons"),
     ("graphlab.lessons", "running the lessons"),
     ("graphlab.practice", "practice mode: the quiz that asks for each gradient (the REPL's :quiz, graphlab quiz)"),
+    ("graphlab.notebooks", "the lessons as Jupyter notebooks, generated from their scripts"),
     ("graphlab.interop", "PyTorch import/export and ONNX export (needs the torch / onnx extras)"),
 ]
 

@@ -145,11 +145,43 @@ def _bench(arguments: argparse.Namespace) -> int:
 def _lesson(arguments: argparse.Namespace) -> int:
     """List the lessons (source tree's lessons/ folder), or run one by number or topic."""
     from graphlab import lessons
+    _check_lesson_flags(arguments)
+    if arguments.notebook is not None:
+        return _lesson_notebook(arguments)
     if arguments.list or arguments.name is None:
-        print(lessons.listing() + "\nrun one with: graphlab lesson NUMBER_OR_TOPIC [--quick] [--out DIR]")
+        print(lessons.listing() + "\nrun one with: graphlab lesson NUMBER_OR_TOPIC [--quick] [--out DIR]"
+                                  "\nas a notebook: graphlab lesson NUMBER_OR_TOPIC --notebook [PATH]")
         return 0
     argv = (["--quick"] if arguments.quick else []) + (["--out", str(arguments.out)] if arguments.out else [])
     return lessons.resolve_lesson(arguments.name).run(argv)
+
+
+def _check_lesson_flags(arguments: argparse.Namespace) -> None:
+    """The flags that do not go together, refused before anything is read or written."""
+    if arguments.notebook is None:
+        if arguments.force:
+            arguments.lesson_parser.error("--force only goes with --notebook (it replaces an existing notebook file)")
+        return
+    clash = [flag for flag, given in (("--list", arguments.list), ("--quick", arguments.quick),
+                                      ("--out", arguments.out is not None)) if given]
+    if clash:
+        arguments.lesson_parser.error(f"--notebook writes the notebook without running it, so {' and '.join(clash)} "
+                                      f"do{'es' if len(clash) == 1 else ''} not apply; the notebook runs quick when "
+                                      f"GRAPHLAB_QUICK=1 is set for its kernel")
+    if arguments.name is None:
+        arguments.lesson_parser.error("--notebook needs a lesson NAME: graphlab lesson 1 --notebook [PATH]")
+
+
+def _lesson_notebook(arguments: argparse.Namespace) -> int:
+    """Write the lesson as a notebook (graphlab/notebooks.py), never over an existing file without --force."""
+    from graphlab import lessons, notebooks
+    notebooks.require_nbformat()
+    lesson = lessons.resolve_lesson(arguments.name)
+    path = notebooks.target_path(lesson, arguments.notebook)
+    notebooks.write(lesson, path, force=arguments.force)
+    print(f"wrote {path} (lesson {lesson.number}, {lesson.topic})")
+    print("open it in Jupyter, VS Code or Colab; with GRAPHLAB_QUICK=1 set, it runs quick")
+    return 0
 
 
 def _render(arguments: argparse.Namespace) -> int:
@@ -364,14 +396,22 @@ def _add_lesson(commands) -> None:
                                  description="Without NAME (or with --list): the lessons and their titles. With NAME "
                                              "(a number such as 1, a topic such as scalar_backprop or the start of "
                                              "one, or a REPL lecture graph such as scalar, sigmoid, gates): print "
-                                             "its narrative with the numbers and write its pictures.")
+                                             "its narrative with the numbers and write its pictures. With "
+                                             "--notebook: write it as a Jupyter notebook instead, generated "
+                                             "from the script (GRAPHLAB_QUICK=1 in the kernel's environment "
+                                             "runs it quick).")
     lesson.add_argument("name", nargs="?", metavar="NAME", help="lesson number, topic (or its start), or REPL graph name")
     lesson.add_argument("--list", action="store_true", help="list the lessons with their titles")
     lesson.add_argument("--quick", action="store_true", help="small sizes and fewer pictures (what the tests run)")
     from graphlab.train import flags
     lesson.add_argument("--out", metavar="DIR", type=flags.folder,
                         help="folder for the pictures (default: out/lessons/NN_topic)")
-    lesson.set_defaults(handler=_lesson)
+    lesson.add_argument("--notebook", nargs="?", const="", metavar="PATH",
+                        help="write the lesson as a Jupyter notebook instead of running it: PATH, a .ipynb file, "
+                             "or PATH/NN_topic.ipynb when PATH ends with / (default: NN_topic.ipynb in the "
+                             "current folder); needs the notebook extra")
+    lesson.add_argument("--force", action="store_true", help="with --notebook: replace an existing file")
+    lesson.set_defaults(handler=_lesson, lesson_parser=lesson)      # flag clashes are reported as its errors
 
 
 def _add_train(commands) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -199,6 +200,27 @@ def _folder(text: str) -> Path:
     return folder(text)
 
 
+#: the environment variable that runs a lesson notebook's quick version (CI sets it to 1)
+QUICK_VARIABLE = "GRAPHLAB_QUICK"
+
+#: what ``GRAPHLAB_QUICK`` may say, and whether it means quick
+_QUICK_VALUES = {"": False, "0": False, "false": False, "no": False, "off": False,
+                 "1": True, "true": True, "yes": True, "on": True}
+
+
+def notebook_options(name: str, environ=None) -> argparse.Namespace:
+    """A lesson notebook's ``options``: what ``arguments`` gives the script, read from the
+    environment instead of a command line. ``GRAPHLAB_QUICK=1`` is ``--quick``; the pictures go to
+    ``out/lessons/NN_topic`` under the current folder (in Jupyter, the notebook's)."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(QUICK_VARIABLE, "")
+    if value.strip().lower() not in _QUICK_VALUES:
+        raise LessonError(f"lesson: {QUICK_VARIABLE}={value!r} is neither on nor off; set it to 1 for the quick "
+                          f"lesson, or to 0 (or unset it) for the full one")
+    quick = _QUICK_VALUES[value.strip().lower()]
+    return arguments(["--quick"] if quick else [], f"{name}.py", f"the lesson {name}")
+
+
 #: the width a lesson's narrative fits in (a terminal's default; README's rule for all output)
 WIDTH = 80
 
@@ -211,6 +233,7 @@ def say(*parts, sep: str = " ", end: str = "\n", file=None, flush: bool = False)
     word boundaries (continuation lines keep its indentation, two more when it had one), and a
     statement followed by a note set apart by spaces (``x = 3    (the add gate)``) puts the note
     on the next line. Table rows (two gaps or more) are printed as they are: a table must fit."""
+    _show_waiting_pictures()
     text = sep.join(str(part) for part in parts)
     print("\n".join(_wrapped(line) for line in text.split("\n")), end=end, file=file, flush=flush)
 
@@ -232,8 +255,14 @@ def _wrapped(line: str) -> str:
 
 
 def heading(text: str) -> None:
-    """Print a section heading of the narrative."""
-    print(f"\n{text}\n{'-' * len(text)}")
+    """Print a section heading of the narrative (in a Jupyter kernel: a Markdown heading)."""
+    _show_waiting_pictures()
+    plain = f"\n{text}\n{'-' * len(text)}"
+    if _kernel() is None:
+        print(plain)
+        return
+    sys.stdout.flush()                      # the narrative printed so far comes before the heading
+    _display({"text/markdown": f"## {text}", "text/plain": plain})        # as the notebook's own headings
 
 
 def table(rows: Sequence[Sequence], header: Sequence[str]) -> str:
@@ -247,31 +276,43 @@ def table(rows: Sequence[Sequence], header: Sequence[str]) -> str:
 
 
 def wrote(path: Path) -> Path:
-    """Say where a picture went; returns the path."""
+    """Say where a picture went; returns the path. In a Jupyter kernel the picture also shows inline,
+    once it is written (``picture.savefig(lessons.wrote(path))`` writes it after this returns)."""
+    _show_waiting_pictures()
     print(f"  wrote {path}")
+    if _kernel() is not None and Path(path).suffix.lower() in _INLINE_PICTURES:
+        _wait_for_picture(Path(path))
     return Path(path)
 
 
 def diagram(root, path: Path, **draw_options) -> Path:
-    """``gl.render`` for a lesson: say where the picture went, and without Graphviz keep going
-    with the DOT source written beside it (the message says how to install Graphviz)."""
+    """``gl.render`` for a lesson: say where the picture went (in a Jupyter kernel, show it inline),
+    and without Graphviz keep going with the DOT source written beside it (the message says how to
+    install Graphviz)."""
     from graphlab.viz import GraphvizNotFoundError, render
     try:
-        return wrote(render(root, path, **draw_options))
+        written = wrote(render(root, path, **draw_options))
     except GraphvizNotFoundError as error:
         print(f"  {error}")
         return Path(path).with_suffix(".dot")
+    _show_waiting_pictures()                  # written already: it shows before what the lesson says next
+    return written
 
 
 def backward_walk(root, folder: Path, **walk_options) -> Optional[Path]:
-    """``gl.walk`` for a lesson: the frames and the HTML stepper, or a message without Graphviz."""
+    """``gl.walk`` for a lesson: the frames and the HTML stepper, or a message without Graphviz. In a
+    Jupyter kernel the walk is also displayed (the stepper inline, where the Walk can show it)."""
     from graphlab.viz import GraphvizNotFoundError, walk
     try:
         stepper = walk(root, folder, **walk_options)
     except GraphvizNotFoundError as error:
         print(f"  {error}")
         return None
-    return wrote(stepper.index)
+    written = wrote(stepper.index)
+    if _kernel() is not None:
+        sys.stdout.flush()
+        _display(stepper, raw=False)
+    return written
 
 
 def figure(width: float = 6.4, height: float = 4.8, layout: Optional[str] = "constrained"):
@@ -284,3 +325,64 @@ def figure(width: float = 6.4, height: float = 4.8, layout: Optional[str] = "con
         raise LessonError("lesson: this picture needs matplotlib: bash .ci/setup (installs the plot extra) "
                           "or pip install 'graphlab[plot]'") from None
     return Figure(figsize=(width, height), layout=layout)
+
+
+# -- in a Jupyter kernel: pictures inline --------------------------------------------------------------
+#: the pictures a notebook shows inline (a PDF or DOT file is only announced)
+_INLINE_PICTURES = (".svg", ".png", ".jpg", ".jpeg", ".gif")
+
+#: pictures announced by ``wrote`` that may not be written yet: (path, its mtime then, or None)
+_waiting: list = []
+
+#: the kernels whose end-of-cell hook shows what is still waiting (registered once per kernel)
+_hooked: set = set()
+
+
+def _kernel():
+    """The IPython shell of a running Jupyter kernel, or None (a script, a terminal, plain IPython).
+    IPython is only looked up in ``sys.modules``, never imported: outside a kernel nothing changes."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+
+def _display(value, raw: bool = True) -> None:
+    from IPython.display import display
+    display(value, raw=raw)
+
+
+def _wait_for_picture(path: Path) -> None:
+    """Show ``path`` once it is written: at the next narrative call, or when the cell ends."""
+    shell = _kernel()
+    if id(shell) not in _hooked:
+        shell.events.register("post_run_cell", _cell_ended)
+        _hooked.add(id(shell))
+    _waiting.append((path, _modified(path)))
+
+
+def _cell_ended(result=None) -> None:
+    _show_waiting_pictures(succeeded=getattr(result, "success", True))
+
+
+def _modified(path: Path) -> Optional[int]:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _show_waiting_pictures(succeeded: bool = True) -> None:
+    """Display the pictures ``wrote`` announced. Reaching the next narrative call means the code
+    in between ran, so every one that exists is shown; after a cell that failed, only those written
+    since (an older file of the same name may be all there is)."""
+    if not _waiting:
+        return
+    ready = [path for path, before in _waiting
+             if _modified(path) is not None and (succeeded or _modified(path) != before)]
+    _waiting.clear()
+    if ready:
+        sys.stdout.flush()
+        from IPython.display import SVG, Image
+        for path in ready:
+            _display(SVG(filename=str(path)) if path.suffix.lower() == ".svg" else Image(filename=str(path)),
+                     raw=False)

@@ -18,8 +18,8 @@ def _script(name: str):
 def test_readme_shows_the_three_pictures_and_names_the_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
-    assert {"docs/images/e01_backward.svg", "docs/pictures/repl_terminal.png", "docs/pictures/training_curve.png"} \
-        <= set(shown)
+    assert {"docs/images/e01_backward.svg", "docs/pictures/repl_terminal.png", "docs/pictures/training_curve.png",
+            "docs/pictures/notebook_lesson_01.png"} <= set(shown)
     for relative in shown:
         path = ROOT / relative
         assert path.is_file() and path.stat().st_size < 200_000, relative
@@ -31,12 +31,12 @@ def test_readme_shows_the_three_pictures_and_names_the_command():
 def test_make_all_runs_every_generator():
     make_all = _script("make_all")
     assert make_all.SCRIPTS == ("make_pictures.py", "make_repl_pictures.py", "make_training_curve.py",
-                                "make_architecture.py", "make_api.py")
+                                "make_architecture.py", "make_notebooks.py", "make_notebook_picture.py", "make_api.py")
     for script in make_all.SCRIPTS:
         assert (DOCS / script).is_file(), script
     generated = {"images/e01_backward.svg": "make_pictures.py", "pictures/repl_terminal.png": "make_repl_pictures.py",
                  "pictures/training_curve.png": "make_training_curve.py", "pictures/architecture.svg": "make_architecture.py",
-                 "api.md": "make_api.py"}
+                 "pictures/notebook_lesson_01.png": "make_notebook_picture.py", "api.md": "make_api.py"}
     for relative, script in generated.items():                  # each generated file, and the script that writes it
         assert (DOCS / relative).is_file(), relative
         assert Path(relative).name in (DOCS / script).read_text(encoding="utf-8"), (relative, script)
