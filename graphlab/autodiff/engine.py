@@ -49,6 +49,17 @@ def topological_order(roots: Iterable[Tensor], boundary: Iterable[Tensor] = ()) 
     return [found[node_id] for node_id in sorted(found)]
 
 
+def graph_nodes(root: Tensor) -> list:
+    """Every node of ``root``'s graph, constants included, inputs first (by creation)."""
+    found, stack = {root.id: root}, [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if parent.id not in found:
+                found[parent.id] = parent
+                stack.append(parent)
+    return [found[key] for key in sorted(found)]
+
+
 def sum_to(gradient, shape: tuple):
     """Undo numpy broadcasting: sum ``gradient`` down to ``shape`` (arrays or Tensors)."""
     if gradient.shape == shape:

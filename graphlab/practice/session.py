@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from graphlab.autodiff.engine import BackwardWalk
+from graphlab.autodiff.engine import BackwardWalk, graph_nodes
 from graphlab.errors import GraphlabError
 from graphlab.practice import explain
 from graphlab.practice.expressions import FUNCTIONS, AnswerError
@@ -135,7 +135,7 @@ class QuizSession:
 
     def intro(self) -> str:
         lines = [self.title, "the graph:"]
-        lines += explain.forward_lines(self.nodes if self.nodes is not None else _graph_nodes(self.root))
+        lines += explain.forward_lines(self.nodes if self.nodes is not None else graph_nodes(self.root))
         lines += [f"{len(self.steps)} steps backward from {self.root_label}. Type each gradient at its prompt: "
                   f"a number,", "a list, or a rule over the names shown. :hint helps, :quiz stop ends."]
         return "\n".join(lines + self._step_text())
@@ -214,12 +214,3 @@ def _is_statement(text: str) -> bool:
     return bool(tree.body) and not isinstance(tree.body[0], ast.Expr)
 
 
-def _graph_nodes(root) -> list:
-    """Every node of ``root``'s graph, constants included, inputs first (by creation)."""
-    found, stack = {root.id: root}, [root]
-    while stack:
-        for parent in stack.pop().parents:
-            if parent.id not in found:
-                found[parent.id] = parent
-                stack.append(parent)
-    return [found[key] for key in sorted(found)]

@@ -17,24 +17,13 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 import graphlab as gl
-from graphlab.autodiff.engine import topological_order
+from graphlab.autodiff.engine import graph_nodes, topological_order
 from graphlab.autodiff.tensor import Tensor
 from graphlab.errors import GraphlabError
 
 
 class WalkError(GraphlabError):
     """A :step that cannot be taken; the message says what to do instead."""
-
-
-def graph_nodes(root: Tensor) -> List[Tensor]:
-    """Every node of ``root``'s graph, constants included, inputs first."""
-    found, stack = {root.id: root}, [root]
-    while stack:
-        for parent in stack.pop().parents:
-            if parent.id not in found:
-                found[parent.id] = parent
-                stack.append(parent)
-    return [found[key] for key in sorted(found)]
 
 
 def clear_gradients(root: Tensor) -> int:
