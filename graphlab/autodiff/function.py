@@ -132,7 +132,7 @@ class Function:
     _saved: tuple = ()
     _returned = None   # forward's own return value when apply had to convert it to an array
     params: dict = {}  # forward's keyword parameters, set by apply
-    _arrays: list = []  # the arrays forward saw, set by apply (see check_unmodified)
+    _arrays: tuple = ()  # the arrays forward saw, set by apply (see check_unmodified)
     _epoch: int = 0     # Tensor._inplace_epoch when apply ran
 
     def __init_subclass__(cls, **kwargs):
@@ -229,7 +229,7 @@ class Function:
         if params:
             ctx._keep_params(params)
         # run forward on the inputs' arrays, kept so that `t.data = ...` later is seen by identity
-        ctx._arrays = arrays = list(map(_data_of, inputs))
+        ctx._arrays = arrays = tuple(map(_data_of, inputs))   # a tuple: the collector untracks it
         try:
             if cls.quiet_numpy or config.anomaly:
                 output = quietly(cls.forward, (ctx, *arrays), params, any(a.size == 0 for a in arrays))
