@@ -323,7 +323,7 @@ def _add_repl(commands) -> None:
                                            "With stdin from a file or pipe it runs the lines and exits "
                                            "non-zero if any failed: graphlab repl < lecture.session")
     repl.add_argument("--lesson", metavar="NAME", type=lesson_argument,
-                      help="load a lesson's lecture graph first (1-17, a topic, or scalar, sigmoid, vector, ...)")
+                      help="load a lesson's lecture graph first (1-18, a topic, or scalar, sigmoid, vector, ...)")
     repl.set_defaults(handler=_repl)
 
 

@@ -12,6 +12,12 @@ dL/dw = xᵀ dL/dy. The shapes alone force this: there is only one way to multip
 (or x) so that the result has x's (or w's) shape. The lesson ends with the notes' 3-layer net
 (E13): 41 parameters, and every gradient the shape of its parameter.
 
+Last, the bias trick (E94): a linear classifier's Wx + b is one matrix product [W | b]·[x; 1],
+with b as an extra column of W and a constant 1 appended to x. With W = [[1, 2], [3, 4]],
+b = [5, 6] and x = [1, 1] both give [8, 13]. On a linear classifier trained on the digits the
+two forms give the same scores, and backprop gives the same gradients: dL/d[W | b] is dL/dW
+with dL/db as its last column.
+
     .venv/bin/python lessons/04_vectorized_backprop.py [--quick] [--out DIR]
     graphlab lesson 4
 """
@@ -106,6 +112,51 @@ def linear_layers_collapse(seed: int = 0) -> float:
     return float(np.abs((W2 @ (W1 @ x)).data - ((W2 @ W1) @ x).data).max())
 
 
+# -- the bias trick (E94) ----------------------------------------------------------------------------------
+def with_ones(x):
+    """[x; 1]: a constant 1 appended to each input (along the last axis of the Tensor ``x``)."""
+    return gl.cat([x, gl.ones(*x.shape[:-1], 1, dtype=x.dtype)], axis=-1)
+
+
+def bias_trick(W=((1, 2), (3, 4)), b=(5, 6), x=(1, 1)) -> dict:
+    """E94: Wx + b against [W | b]·[x; 1], both by graphlab's ops."""
+    W, b, x = (gl.tensor(value, dtype=np.float64) for value in (W, b, x))
+    augmented = gl.cat([W, b.reshape(-1, 1)], axis=1)                    # [W | b], 2 × 3
+    return {"Wx + b": (W @ x + b).data, "[W | b]": augmented.data, "[x; 1]": with_ones(x).data,
+            "[W | b]·[x; 1]": (augmented @ with_ones(x)).data}
+
+
+def linear_classifier(steps: int = 100, seed: int = 0) -> gl.nn.Linear:
+    """A softmax linear classifier s = W x + b (10 × 64) on the digits: ``steps`` full-batch Adam steps."""
+    gl.manual_seed(seed)
+    model = gl.nn.Linear(64, 10, dtype=np.float64)
+    train = gl.data.digits("train")
+    images = gl.tensor(train.inputs.reshape(len(train), 64), dtype=np.float64)
+    optimizer = gl.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(steps):
+        loss = gl.functional.cross_entropy(model(images), train.targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+def both_forms(model: gl.nn.Linear, split: str = "test") -> dict:
+    """E94 on a trained classifier: the scores X Wᵀ + b and [X, 1]·[W | b]ᵀ for every image of ``split``,
+    and the cross-entropy's gradients in both forms: dL/dW, dL/db, and dL/d[W | b] from its own leaf."""
+    data = gl.data.digits(split)
+    images = gl.tensor(data.inputs.reshape(len(data), 64), dtype=np.float64)
+    model.zero_grad()
+    scores = model(images)
+    gl.functional.cross_entropy(scores, data.targets).backward()
+    augmented = gl.tensor(np.hstack([model.weight.data, model.bias.data[:, None]]), requires_grad=True)
+    trick_scores = with_ones(images) @ augmented.T
+    gl.functional.cross_entropy(trick_scores, data.targets).backward()
+    return {"scores": scores.data, "trick scores": trick_scores.data, "shape": augmented.shape,
+            "accuracy": float((scores.data.argmax(axis=1) == data.targets).mean()),
+            "dL/dW | dL/db": np.hstack([model.weight.grad, model.bias.grad[:, None]]), "dL/d[W | b]": augmented.grad}
+
+
 def main(argv=None) -> int:
     options = lessons.arguments(argv, __file__, __doc__)
     lessons.say(__doc__.split("\n\n")[0])
@@ -166,10 +217,30 @@ def main(argv=None) -> int:
     lessons.say(f"Without the sigmoids the layers collapse: W2 (W1 x) and (W2 W1) x differ by {linear_layers_collapse():.1e},\n"
           f"so a deep net of linear layers is one linear layer; the non-linearity is what makes depth count.")
 
+    _bias_trick_section(options.quick)
+
     lessons.heading("Pictures")
     lessons.diagram(f, options.out / "e12_norm_of_product.svg")
     lessons.diagram(net["out"], options.out / "e13_three_layer_net.svg", rankdir="TB")
     return 0
+
+
+def _bias_trick_section(quick: bool) -> None:
+    lessons.heading("The bias trick: Wx + b = [W | b]·[x; 1] (E94)")
+    trick = bias_trick()
+    exact = {name: value.astype(int).tolist() for name, value in trick.items()}        # whole numbers here
+    lessons.say(f"W = [[1, 2], [3, 4]], b = [5, 6], x = [1, 1]: Wx + b = {exact['Wx + b']}")
+    lessons.say(f"[W | b] = {exact['[W | b]']}, [x; 1] = {exact['[x; 1]']}: [W | b]·[x; 1] = {exact['[W | b]·[x; 1]']}")
+    lessons.say("One matrix now holds all the parameters, and the layer is a single matmul.")
+    model = linear_classifier(steps=60 if quick else 200)
+    forms = both_forms(model)
+    lessons.say(f"A linear classifier trained on the digits ({forms['accuracy']:.1%} test accuracy), on the "
+                f"{len(forms['scores'])} test images:")
+    lessons.say(f"  X Wᵀ + b and [X, 1]·[W | b]ᵀ ({forms['shape'][0]} × {forms['shape'][1]}) differ by at most "
+                f"{np.abs(forms['scores'] - forms['trick scores']).max():.1e}")
+    gap = np.abs(forms["dL/dW | dL/db"] - forms["dL/d[W | b]"]).max()
+    lessons.say(f"  dL/d[W | b] from its own leaf and [dL/dW | dL/db] differ by at most {gap:.1e}: the bias's "
+                f"gradient is the last column, the upstream summed over the batch (the 1s).")
 
 
 if __name__ == "__main__":

@@ -4,20 +4,23 @@ The lecture's example of a badly conditioned loss is L(W) = W1²/64 + W2², a ta
 curvature is 64 times larger along W2 than along W1 (catalogue E48). Plain SGD with a learning
 rate large enough to move along W1 overshoots across W2 at every step: it zig-zags. The
 optimizers of lecture 7 each fix part of that. Momentum keeps a velocity that averages the
-zig-zag out (E51, E52). Nesterov takes its gradient at the point the velocity is heading for
+zig-zag out (E51, E52), and carries the iterate off a saddle point, where the gradient is tiny,
+sooner than plain SGD does (E49). Nesterov takes its gradient at the point the velocity is heading for
 (E54). AdaGrad and RMSProp divide each coordinate's step by the root of its squared gradients
 (E55). Adam does both, with a bias correction for moments that start at zero (E56).
 
 Every step here is a real ``gl.optim`` optimizer updating a tensor from graphlab's gradient.
 The worked examples of the notes are reproduced to the last printed digit: momentum's -0.5 and
 -0.75, the exponential average's weights (E53), and the first two Adam steps with and without
-bias correction.
+bias correction. And a mini-batch gradient is a noisy estimate of the full one: measured on the
+digits MLP, its spread shrinks like 1/√B with the batch size B (E49).
 
     .venv/bin/python lessons/11_optimizers.py [--quick] [--out DIR]
     graphlab lesson 11
 """
 from __future__ import annotations
 
+import functools
 import math
 import sys
 
@@ -96,6 +99,72 @@ def measured_rate(path: np.ndarray, start: int, end: int) -> float:
     """(|W_end| / |W_start|)^(1 / (end - start)): the average factor per step between two steps."""
     norms = np.linalg.norm(path, axis=1)
     return float((norms[end] / norms[start]) ** (1 / (end - start)))
+
+
+# -- saddle points and gradient noise (E49) ------------------------------------------------------------------
+SADDLE_START = (1.0, 1e-4)                     # E49: on the valley's floor, a hair off the ridge
+
+
+def saddle(W):
+    """E49: f(x, y) = x² - y², a saddle at the origin: downhill along y, uphill along x."""
+    return W[0] ** 2 - W[1] ** 2
+
+
+def saddle_run(lr: float = 0.01, momentum: float = 0.0, steps: int = 1000, start=SADDLE_START) -> dict:
+    """``gl.optim.SGD`` on the saddle from ``start``: the gradient norm ‖∇f‖ before each step and the loss
+    after it, until the loss falls below -1 (the iterate has left the saddle) or ``steps`` run out."""
+    W = gl.tensor(start, dtype=np.float64, requires_grad=True)
+    optimizer = gl.optim.SGD([W], lr=lr, momentum=momentum)
+    norms, losses = [], []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        saddle(W).backward()
+        norms.append(float(np.linalg.norm(W.grad)))
+        optimizer.step()
+        losses.append(saddle(W).item())
+        if losses[-1] < -1:
+            break
+    return {"norms": np.array(norms), "losses": losses, "left": len(losses) if losses[-1] < -1 else None}
+
+
+def steps_below(run: dict, threshold: float) -> int:
+    """How many steps of ``run`` started where ‖∇f‖ < threshold: the flat stretch around the saddle."""
+    return int((run["norms"] < threshold).sum())
+
+
+@functools.lru_cache(maxsize=4)
+def most_steps_below(threshold: float = 1e-3, lrs=(0.01, 0.05, 0.1, 0.25, 0.4, 0.45, 0.5)) -> dict:
+    """The most steps any plain gradient descent (the given learning rates) spends with ‖∇f‖ < threshold.
+    ‖∇f‖ = 2‖(x, y)‖ < 1e-3 needs ‖(x, y)‖ < 5e-4, only 5 times the start's y = 1e-4; y grows by 1 + 2 lr per
+    step while x shrinks by 1 - 2 lr, so x is still large when y gets there, unless lr is near 0.5."""
+    counts = {lr: steps_below(saddle_run(lr, steps=5000), threshold) for lr in lrs}
+    return {"counts": counts, "most": max(counts.values())}
+
+
+@functools.lru_cache(maxsize=4)
+def gradient_noise(batch_sizes=(8, 32, 128), batches: int = 100, seed: int = 0) -> dict:
+    """E49 (and E50): the spread of the mini-batch gradient of the digits MLP (at its initialization) around
+    the full-batch gradient, for batches of B training digits drawn with replacement: the root mean squared
+    distance ‖g_B - g‖ over ``batches`` batches of each size. For independent draws E‖g_B - g‖² = σ²/B, so the
+    spread is ∝ 1/√B. ``relative error``: the standard error of each spread from its own samples. (Cached:
+    deterministic, and shared by the narrative and the tests.)"""
+    train = gl.data.digits("train")
+    gl.manual_seed(seed)
+    model = gl.train.RECIPES["digits-mlp"].model()
+
+    def gradient(rows) -> np.ndarray:
+        model.zero_grad()
+        gl.functional.cross_entropy(model(gl.tensor(train.inputs[rows])), train.targets[rows]).backward()
+        return np.concatenate([parameter.grad.ravel() for parameter in model.parameters()])
+
+    full = gradient(np.arange(len(train)))
+    rng = np.random.default_rng(seed)
+    result = {"full norm": float(np.linalg.norm(full))}
+    for size in batch_sizes:
+        squared = np.array([((gradient(rng.integers(0, len(train), size)) - full) ** 2).sum() for _ in range(batches)])
+        result[size] = {"spread": float(np.sqrt(squared.mean())),
+                        "relative error": float(squared.std() / squared.mean() / np.sqrt(batches) / 2)}
+    return result
 
 
 # -- the worked examples ------------------------------------------------------------------------------------
@@ -272,6 +341,8 @@ def main(argv=None) -> int:
           f"v2 = 0.9·(-0.5) - 0.3 = {example['notes form'][1]:g}: the same steps. "
           f"gl.optim (PyTorch) keeps b = 0.9b + g and steps -lr·b: v = -lr·b.")
 
+    _saddle_section(options.quick)
+
     lessons.heading("Exponentially weighted averages (E53)")
     weights = ewma_weights()
     lessons.say(f"v_t = 0.9 v_(t-1) + 0.1 θ_t: a sample 10 steps old weighs (1 - β)β¹⁰ = {weights['weight']:.5f}, "
@@ -337,6 +408,30 @@ def main(argv=None) -> int:
     _picture_paths(runs, options.out / "e48_e56_taco_shell_paths.png")
     _picture_ewma(year, options.out / "e53_exponential_averages.png")
     return 0
+
+
+def _saddle_section(quick: bool) -> None:
+    lessons.heading("Saddle points and mini-batch noise (E49)")
+    plain, heavy = saddle_run(), saddle_run(momentum=0.9)
+    lessons.say(f"f(x, y) = x² - y² from {SADDLE_START}, lr 0.01: ‖∇f‖ starts at {plain['norms'][0]:g}; steps "
+                f"taken with ‖∇f‖ < 0.1 near the origin:\n  SGD {steps_below(plain, 0.1)}, "
+                f"momentum 0.9 {steps_below(heavy, 0.1)}; the loss falls below -1 (the iterate has left the "
+                f"saddle) at step {plain['left']} and {heavy['left']}")
+    literal = most_steps_below()
+    lessons.say(f"The gradient never gets below 1e-3 on this path (smallest ‖∇f‖: SGD {plain['norms'].min():.3f}, "
+                f"momentum {heavy['norms'].min():.4f}); plain descent at lr 0.01 to 0.5 spends at most "
+                f"{literal['most']} steps there (at lr {max(literal['counts'], key=literal['counts'].get):g}), since "
+                f"‖∇f‖ < 1e-3 needs ‖(x, y)‖ < 5e-4, only 5x the starting y. The flat stretch is where the "
+                f"gradient is small against its start.")
+    noise = gradient_noise(batches=60 if quick else 400)
+    sizes = [size for size in noise if size != "full norm"]
+    lessons.say(f"The digits MLP's mini-batch gradient around the full one (norm {noise['full norm']:.3f}), "
+                f"{60 if quick else 400} batches of each size:")
+    lessons.say("  " + ", ".join(f"B = {size}: spread {noise[size]['spread']:.4f}" for size in sizes))
+    lessons.say("  " + ", ".join(f"B {small} -> {large}: {noise[small]['spread'] / noise[large]['spread']:.2f}x less "
+                                 f"(√{large // small} = {math.sqrt(large / small):g})"
+                                 for small, large in zip(sizes, sizes[1:])))
+    lessons.say("Momentum's velocity averages that noise over about 1/(1 - ρ) steps.")
 
 
 def _picture_paths(runs: dict, path) -> None:

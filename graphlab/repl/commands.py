@@ -448,12 +448,12 @@ def verify_command(workspace, argument: str) -> str:
 
 
 # -- lessons and sessions ----------------------------------------------------------------------------
-@command("lesson", ":lesson NAME", "load a lesson's lecture graph (1-17, a topic, or scalar, sigmoid, ...)",
+@command("lesson", ":lesson NAME", "load a lesson's lecture graph (1-18, a topic, or scalar, sigmoid, ...)",
          argument="lesson")
 def lesson_command(workspace, argument: str) -> str:
     from graphlab import lessons
     if not argument:
-        raise CommandError("usage: :lesson NAME: a lesson number 1-17 or topic (as graphlab lesson takes), or a "
+        raise CommandError("usage: :lesson NAME: a lesson number 1-18 or topic (as graphlab lesson takes), or a "
                            f"lecture graph: {', '.join(gl.examples.GRAPHS)}")
     if argument in gl.examples.GRAPHS:
         return workspace.load_example(argument)

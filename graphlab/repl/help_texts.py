@@ -53,7 +53,7 @@ DETAILS = {
     "verify": ("With a tensor (default: the root), checks every gradient of its graph against SymPy's "
                "exact derivative; with an op name, checks that op's cases.", ":verify    :verify relu"),
     "lesson": ("Loads a lesson's lecture graph into the workspace: the lesson numbers and names of "
-               "graphlab lesson (1-17, scalar_backprop, ...) or a graph's name (scalar, sigmoid, "
+               "graphlab lesson (1-18, scalar_backprop, ...) or a graph's name (scalar, sigmoid, "
                "sigmoid_fused, vector, gates). A lesson without a graph is loaded as the module `lesson`.",
                ":lesson 1    :lesson sigmoid"),
     "save": ("Writes what you typed as a script that :load or graphlab repl < FILE replays. It never "

@@ -66,8 +66,8 @@ def test_resolve_lesson_says_did_you_mean_and_lists_the_choices_at_80_columns():
     with pytest.raises(lessons.LessonError, match=r"'s' could be 1 \(scalar_backprop\), 2 \(sigmoid_neuron\), "
                                                   r"17 \(second_order\); give more of the name, or the number"):
         lessons.resolve_lesson("s")
-    with pytest.raises(lessons.LessonError, match=r"no lesson '18'; the lessons are numbered 1 to 17:"):
-        lessons.resolve_lesson("18")
+    with pytest.raises(lessons.LessonError, match=r"no lesson '19'; the lessons are numbered 1 to 18:"):
+        lessons.resolve_lesson("19")
 
 
 def test_every_lesson_has_the_same_command_line(tmp_path, monkeypatch):
@@ -142,7 +142,7 @@ def test_graphlab_lesson_by_topic_and_unknown_names(tmp_path):
     assert result.returncode == 0 and "df/dz = df/df × q = 1 × 3 = 3" in result.stdout
     assert (tmp_path / "pictures" / "e01_backward.svg").is_file() and not (tmp_path / "pictures" / "walk").exists()
     unknown = graphlab("lesson", "99", cwd=tmp_path)
-    assert unknown.returncode == 2 and "no lesson '99'; the lessons are numbered 1 to 17:" in unknown.stderr
+    assert unknown.returncode == 2 and "no lesson '99'; the lessons are numbered 1 to 18:" in unknown.stderr
     typo = graphlab("lesson", "sigmiod", cwd=tmp_path)
     assert typo.returncode == 2 and "did you mean 2 (sigmoid_neuron)?" in typo.stderr
 

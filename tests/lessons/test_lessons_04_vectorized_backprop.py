@@ -1,5 +1,5 @@
 """Lesson 4, vectorized backprop: E12 (f = ||W x||², exactly), E11 (the matmul rules), E07 (every gradient
-has its value's shape) and E13 (the 3-layer net's 41 parameters)."""
+has its value's shape), E13 (the 3-layer net's 41 parameters) and E94 (the bias trick)."""
 import contextlib
 import io
 
@@ -75,6 +75,27 @@ def test_E13_three_layer_net():
     assert LESSON.linear_layers_collapse() < 1e-12
 
 
+def test_E94_the_bias_trick_by_hand():
+    trick = LESSON.bias_trick()
+    np.testing.assert_array_equal(trick["Wx + b"], [8, 13])
+    np.testing.assert_array_equal(trick["[W | b]"], [[1, 2, 5], [3, 4, 6]])
+    np.testing.assert_array_equal(trick["[x; 1]"], [1, 1, 1])
+    np.testing.assert_array_equal(trick["[W | b]·[x; 1]"], [8, 13])
+    other = LESSON.bias_trick(W=((0.5, -1), (2, 0)), b=(-3, 0.25), x=(4, -2))          # any numbers, not just E94's
+    np.testing.assert_allclose(other["[W | b]·[x; 1]"], other["Wx + b"])
+    np.testing.assert_allclose(other["Wx + b"], [1, 8.25])
+
+
+def test_E94_a_trained_linear_classifier_scores_and_backprops_the_same_in_both_forms():
+    model = LESSON.linear_classifier(steps=60)
+    forms = LESSON.both_forms(model)
+    assert forms["accuracy"] > 0.9 and forms["shape"] == (10, 65)                   # trained, 64 pixels + the 1
+    assert forms["scores"].shape == (359, 10) and np.abs(forms["scores"]).max() > 1   # real, non-trivial scores
+    np.testing.assert_allclose(forms["trick scores"], forms["scores"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(forms["dL/d[W | b]"], forms["dL/dW | dL/db"], rtol=1e-12, atol=1e-15)
+    assert np.abs(forms["dL/d[W | b]"][:, -1]).max() > 1e-4                         # the bias column is not zero
+
+
 def test_narrative_and_pictures(narrative):
     text, out = narrative
     for line in ["q = W x = [0.22, 0.26],  f = q·q = 0.116",
@@ -85,7 +106,10 @@ def test_narrative_and_pictures(narrative):
                  "dL/dx[1,1] = w[1,:]·dL/dy[1,:] = 3·2 + 2·3 + 1·(-3) + (-1)·9 = 0",
                  "dL/dx[2,3] = w[3,:]·dL/dy[2,:] = 3·(-8) + 2·1 + 1·4 + (-2)·6 = -30",
                  "dL/dx = dL/dy wᵀ True, dL/dw = xᵀ dL/dy True",
-                 "41 parameters; every gradient has its parameter's shape (E07)."]:
+                 "41 parameters; every gradient has its parameter's shape (E07).",
+                 "W = [[1, 2], [3, 4]], b = [5, 6], x = [1, 1]: Wx + b = [8, 13]",
+                 "[W | b] = [[1, 2, 5], [3, 4, 6]], [x; 1] = [1, 1, 1]: [W | b]·[x; 1] = [8, 13]",
+                 "X Wᵀ + b and [X, 1]·[W | b]ᵀ (10 × 65) differ by at most"]:
         assert " ".join(line.split()) in " ".join(text.split()), line     # lines wrap at 80 columns
     assert {path.name for path in out.iterdir()} == {"e12_norm_of_product.svg", "e13_three_layer_net.svg"}
 

@@ -1,5 +1,6 @@
 """Lesson 11, optimizers on the taco shell: SGD's zig-zag and the best heavy ball (catalogue E48), momentum
-damping it (E51) and the worked example (E52), exponential averages (E53), Nesterov (E54), AdaGrad and RMSProp
+damping it (E51) and the worked example (E52), momentum leaving a saddle sooner and mini-batch noise ∝ 1/√B
+(E49), exponential averages (E53), Nesterov (E54), AdaGrad and RMSProp
 (E55), Adam's bias correction (E56), and the capability table (E58)."""
 import contextlib
 import io
@@ -39,6 +40,31 @@ def test_E51_momentum_damps_the_zig_zag():
     momentum = LESSON.trajectory("momentum", 30, lr=0.1)["path"]
     assert LESSON.sign_flips(sgd) == 30 and LESSON.sign_flips(momentum) <= 5
     assert LESSON.trajectory("momentum", 100, lr=0.1)["losses"][-1] < LESSON.trajectory("sgd", 100, lr=0.1)["losses"][-1]
+
+
+def test_E49_momentum_leaves_the_saddle_sooner():
+    plain, heavy = LESSON.saddle_run(), LESSON.saddle_run(momentum=0.9)           # lr 0.01 from (1, 1e-4)
+    assert plain["norms"][0] == pytest.approx(2.0, abs=1e-7)                       # ‖(2x, -2y)‖ at the start
+    assert (LESSON.steps_below(plain, 0.1), LESSON.steps_below(heavy, 0.1)) == (165, 17)
+    assert (plain["left"], heavy["left"]) == (466, 95)                              # the loss first below -1
+    assert plain["losses"][-1] < -1 <= plain["losses"][-2] and heavy["losses"][-1] < -1 <= heavy["losses"][-2]
+    # ‖∇f‖ < 1e-3 means ‖(x, y)‖ < 5e-4, only 5x the start's y: no run gets there for more than 2 steps
+    assert LESSON.steps_below(plain, 1e-3) == LESSON.steps_below(heavy, 1e-3) == 0
+    assert plain["norms"].min() == pytest.approx(0.027, abs=5e-4) and heavy["norms"].min() > 1e-3
+    literal = LESSON.most_steps_below()
+    assert literal["most"] == 2 == literal["counts"][0.5] and literal["counts"][0.01] == 0
+
+
+def test_E49_minibatch_gradient_noise_shrinks_like_one_over_root_B():
+    noise = LESSON.gradient_noise(batches=60)
+    spreads = [noise[size]["spread"] for size in (8, 32, 128)]
+    assert spreads[0] > 2 * noise["full norm"]                   # at B = 8 the noise is larger than the signal
+    # each spread comes from 60 batches, with a standard error under 4% (measured on its own samples), so a
+    # ratio of two has about 4% x √2 = 5.7%: 12% is two such errors (seeds 0-4 gave 1.90 to 2.13), and still
+    # tells √B (2x) from 1/B (4x) and from no effect (1x)
+    assert all(noise[size]["relative error"] < 0.04 for size in (8, 32, 128))
+    for small, large in zip(spreads, spreads[1:]):
+        assert small / large == pytest.approx(2.0, rel=0.12)                       # √(32/8) = √(128/32) = 2
 
 
 def test_E52_momentum_worked_example():
@@ -105,6 +131,8 @@ def test_narrative_and_pictures(narrative):
                  "G = 7.24 -> w = 0.833104",
                  "t = 2: g = 1.8, m = 0.36, v = 0.007236, m̂ = 1.894737, v̂ = 3.619810, w = 0.800412",
                  "without the correction the first step goes to w = 0.683772",
-                 "it agrees with the notes: True"]:
+                 "it agrees with the notes: True",
+                 "SGD 165, momentum 0.9 17; the loss falls below -1 (the iterate has left the saddle) at step 466 and 95",
+                 "spends at most 2 steps there (at lr 0.5)"]:
         assert " ".join(line.split()) in " ".join(text.split()), line     # lines wrap at 80 columns
     assert {path.name for path in out.iterdir()} == {"e48_e56_taco_shell_paths.png", "e53_exponential_averages.png"}
