@@ -51,6 +51,9 @@ def test_E49_momentum_leaves_the_saddle_sooner():
     # ‖∇f‖ < 1e-3 means ‖(x, y)‖ < 5e-4, only 5x the start's y: no run gets there for more than 2 steps
     assert LESSON.steps_below(plain, 1e-3) == LESSON.steps_below(heavy, 1e-3) == 0
     assert plain["norms"].min() == pytest.approx(0.027, abs=5e-4) and heavy["norms"].min() > 1e-3
+    # the literal 1e-3 on the escape direction: |∂f/∂y| = 2|y| < 1e-3 while y < 5e-4; SGD's y grows 1.02x a step
+    assert (LESSON.flat_escape_steps(plain), LESSON.flat_escape_steps(heavy)) == (82, 20)
+    assert np.all(np.diff(plain["escape"][:82]) > 0) and plain["escape"][81] < 1e-3 <= plain["escape"][82]
     literal = LESSON.most_steps_below()
     assert literal["most"] == 2 == literal["counts"][0.5] and literal["counts"][0.01] == 0
 
@@ -133,6 +136,7 @@ def test_narrative_and_pictures(narrative):
                  "without the correction the first step goes to w = 0.683772",
                  "it agrees with the notes: True",
                  "SGD 165, momentum 0.9 17; the loss falls below -1 (the iterate has left the saddle) at step 466 and 95",
-                 "spends at most 2 steps there (at lr 0.5)"]:
+                 "spends at most 2 steps there (at lr 0.5)",
+                 "the slope |∂f/∂y| = 2|y| is below 1e-3 for 82 steps of SGD and 20 with momentum"]:
         assert " ".join(line.split()) in " ".join(text.split()), line     # lines wrap at 80 columns
     assert {path.name for path in out.iterdir()} == {"e48_e56_taco_shell_paths.png", "e53_exponential_averages.png"}
