@@ -229,7 +229,12 @@ class Function:
         if params:
             ctx._keep_params(params)
         # run forward on the inputs' arrays, kept so that `t.data = ...` later is seen by identity
-        ctx._arrays = arrays = tuple(map(_data_of, inputs))   # a tuple: the collector untracks it
+        # (unrolled for binary ops: tuple(map(...)) costs 4x as much, 5% of building a chain)
+        if len(inputs) == 2:
+            arrays = (inputs[0].data, inputs[1].data)
+        else:
+            arrays = tuple(map(_data_of, inputs))
+        ctx._arrays = arrays       # a tuple of arrays: the collector untracks it
         try:
             if cls.quiet_numpy or config.anomaly:
                 output = quietly(cls.forward, (ctx, *arrays), params, any(a.size == 0 for a in arrays))
