@@ -1,4 +1,5 @@
-"""Shared harness of benchmarks/cnn_step.py and benchmarks/dense_block.py: one training step
+"""Shared harness of the CNN benchmarks (cnn_step.py, dense_block.py, resnet_cifar.py,
+densenet_cifar.py): one training step
 (forward, backward, update) of the same network in graphlab and in PyTorch, timed in the same
 run, interleaved in blocks.
 
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
@@ -44,8 +46,14 @@ from _openblas_env import OPENBLAS_VARIABLES  # noqa: E402
 
 
 
-def parse_arguments(description: str, argv=None) -> argparse.Namespace:
+def parse_arguments(description: str, argv=None, workloads: Optional[dict] = None) -> argparse.Namespace:
+    """The common options; with ``workloads`` ({name: Workload}) also --model, --batch, --image-size."""
     parser = argparse.ArgumentParser(description=description)
+    if workloads:
+        parser.add_argument("--model", choices=list(workloads) + ["all"], default="all",
+                            help="which network to time (default all, one after the other)")
+        parser.add_argument("--batch", type=int, help="batch size instead of each network's own (smoke tests)")
+        parser.add_argument("--image-size", type=int, default=32, help="image side (default 32, CIFAR)")
     parser.add_argument("--blocks", type=int, default=10, help="interleaved blocks per side (default 10)")
     parser.add_argument("--steps-per-block", type=int, default=10, help="timed steps per block (default 10)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps per side first (default 10)")
@@ -252,25 +260,26 @@ def memory_child(side) -> dict:
     return {"growth_mb": None if before is None or peak is None else peak - before, "reset": reset}
 
 
-def fresh_process_memory(script: str, side_name: str, removed: dict) -> Optional[dict]:
+def fresh_process_memory(script: str, side_name: str, removed: dict, child_arguments: tuple = ()) -> Optional[dict]:
     environment_copy = dict(os.environ)
     for name in removed:
         environment_copy.pop(name, None)
-    completed = subprocess.run([sys.executable, script, "--memory-child", side_name, "--keep-openblas-env"],
+    command = [sys.executable, script, "--memory-child", side_name, "--keep-openblas-env", *child_arguments]
+    completed = subprocess.run(command,
                                capture_output=True, text=True, env=environment_copy, timeout=600)
     if completed.returncode != 0:
         return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "failed"}
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def memory_lines(script: str, graphlab_side, torch, removed: dict, args) -> list:
+def memory_lines(script: str, graphlab_side, torch, removed: dict, args, child_arguments: tuple = ()) -> list:
     lines = ["== peak memory of one training step =="]
     lines.append(f"graphlab: {tracemalloc_peak(graphlab_side):.1f} MB of numpy allocations at the peak of one step "
                  f"(tracemalloc)")
     if args.no_memory:
         return lines
     for name in ("graphlab",) + (("pytorch",) if torch else ()):
-        result = fresh_process_memory(script, name, removed)
+        result = fresh_process_memory(script, name, removed, child_arguments)
         if result is None or "error" in result or result.get("growth_mb") is None:
             lines.append(f"{name}: resident-set growth unavailable ({(result or {}).get('error', 'no /proc')})")
         else:
@@ -288,8 +297,9 @@ def _single_thread_available() -> bool:
 
 
 def run(script: str, title: str, removed: dict, args, build_graphlab: Callable, build_torch: Callable,
-        make_batch: Callable) -> None:
-    """Build every side from the same weights, time them, print the report."""
+        make_batch: Callable, child_arguments: tuple = ()) -> None:
+    """Build every side from the same weights, time them, print the report (``child_arguments``:
+    what the fresh memory-measuring process needs to build the same network)."""
     gl.manual_seed(0)
     x, labels = make_batch(np.random.default_rng(0))
     torch = load_torch(args.threads) if args.memory_child != "graphlab" else None
@@ -323,5 +333,38 @@ def run(script: str, title: str, removed: dict, args, build_graphlab: Callable, 
     lines += timing_table(title, sides, results, per_block, args)
     lines.append(load_line("after timing"))
     lines.append("")
-    lines += memory_lines(script, graphlab_side, torch, removed, args)
-    print("\n".join(lines))
+    lines += memory_lines(script, graphlab_side, torch, removed, args, child_arguments)
+    print("\n".join(lines), flush=True)
+
+
+# -- scripts that time several networks (resnet_cifar.py, densenet_cifar.py) ---------------------------
+@dataclass(frozen=True)
+class Workload:
+    """One network of a multi-network script: how each side builds it, and its batch size."""
+    title: str
+    batch: int
+    build_graphlab: Callable
+    build_torch: Callable                   # torch -> a module whose state dict matches graphlab's
+
+
+def image_batch(batch: int, image_size: int, channels: int = 3, classes: int = 10) -> Callable:
+    """make_batch for ``run``: standard-normal images and random labels."""
+    def make_batch(rng):
+        images = rng.standard_normal((batch, channels, image_size, image_size)).astype(np.float32)
+        return images, rng.integers(0, classes, batch)
+    return make_batch
+
+
+def run_workloads(script: str, removed: dict, args, workloads: dict) -> None:
+    """``run`` for each selected network in turn (one, in the memory-measuring child)."""
+    names = list(workloads) if args.model == "all" else [args.model]
+    for name in names:
+        workload = workloads[name]
+        batch = args.batch or workload.batch
+        title = f"{workload.title}: one Adam training step (batch {batch}, 3x{args.image_size}x{args.image_size}, " \
+                f"float32)"
+        child = ("--model", name, "--batch", str(batch), "--image-size", str(args.image_size))
+        run(script, title, removed, args, workload.build_graphlab, workload.build_torch,
+            image_batch(batch, args.image_size), child)
+        if not args.memory_child and name != names[-1]:
+            print()

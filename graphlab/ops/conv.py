@@ -39,7 +39,7 @@ from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
 from graphlab.autodiff.rules import shape_text
 from graphlab.errors import ShapeError
-from graphlab.ops.kernels import im2col, implicit_gemm
+from graphlab.ops.kernels import im2col, implicit_gemm, shifted_gemm
 from graphlab.ops.kernels.layout import batch_inner, batch_outer, pad_inner
 
 
@@ -99,8 +99,22 @@ def _torch_conv2d(x, weight, *bias, **params):
 
 
 # -- the fused node --------------------------------------------------------------------------------
+#: the kernels of ``ops/kernels/`` that compute a convolution, tried in order (the first whose
+#: ``suits(window, groups, in_channels, out_channels)`` says yes; each saves what its backward needs):
+KERNELS = (
+    implicit_gemm,   # stride 1, 1 group, C_out·padded area < C_in·output area: DenseNet's few-output layers
+    shifted_gemm,    # stride 1, 1 group, "same" padding, kernel > 1x1, C_in >= 16, >= 32x32 pixels: ResNet's 3x3
+    im2col,          # everything else: strides, groups, other paddings, few input channels
+)
+
+
+def choose_kernel(window: "Window", groups: int, in_channels: int, out_channels: int):
+    """The first of ``KERNELS`` that suits this convolution (im2col suits every one)."""
+    return next(kernel for kernel in KERNELS if kernel.suits(window, groups, in_channels, out_channels))
+
+
 class Conv2d(Function):
-    """y = W ⋆ x + b over NCHW images, one node (im2col or implicit GEMM: ``ops/kernels/``)."""
+    """y = W ⋆ x + b over NCHW images, one node (computed by one of ``KERNELS``)."""
     name = "conv2d"
     cases = (
         Case([(1, 2, 3, 3), (2, 2, 2, 2), (2,)], numpy=_numpy_conv2d, torch=_torch_conv2d),
@@ -114,6 +128,10 @@ class Conv2d(Function):
         Case([(1, 4, 3, 3), (1, 4, 2, 2), (1,)], variant="implicit_gemm", params=dict(padding=1),
              numpy=_numpy_conv2d, torch=_torch_conv2d),
         Case([(2, 3, 2, 2), (1, 3, 1, 1), (1,)], variant="pointwise", numpy=_numpy_conv2d, torch=_torch_conv2d),
+        # 3x3 "same" convolution over 16 channels on a 1x1 image: every tap but the centre reads padding
+        # (the shifted-GEMM kernel takes such layers from 32x32 up: tests/ops/test_conv_kernels.py)
+        Case([(1, 16, 1, 1), (2, 16, 3, 3), (2,)], variant="same_16_channels", params=dict(padding=1),
+             numpy=_numpy_conv2d, torch=_torch_conv2d),
     )
 
     @staticmethod
@@ -121,15 +139,10 @@ class Conv2d(Function):
         check_conv_shapes(x.shape, weight.shape, bias[0].shape if bias else None, groups)
         window = Window.of("conv2d", x.shape[2:], weight.shape[2:], stride, padding, dilation)
         ctx.window, ctx.groups = window, groups       # groups may be the default, not in ctx.params
-        bias = bias[0] if bias else None
+        ctx.kernel = choose_kernel(window, groups, x.shape[1], weight.shape[0])
         x_pad = pad_inner(x, *window.padding)                      # (C, H_pad, W_pad, N)
-        ctx.implicit = implicit_gemm.suits(window, groups, x.shape[1], weight.shape[0])
-        if ctx.implicit:
-            output, stacked = implicit_gemm.forward(x_pad, weight, bias, window)
-            ctx.save_for_backward(x_pad, stacked)
-        else:
-            output, cols = im2col.forward(x_pad, weight, bias, window, groups)
-            ctx.save_for_backward(cols, weight)
+        output, kept = ctx.kernel.forward(x_pad, weight, bias[0] if bias else None, window, groups)
+        ctx.save_for_backward(*kept)
         return batch_outer(output.reshape((weight.shape[0],) + window.out_size + (x.shape[0],)))
 
     @staticmethod
@@ -138,14 +151,8 @@ class Conv2d(Function):
         docstring's matmul rule, each skipped when ``needs_input_grad`` says nobody wants it."""
         needs = ctx.needs_input_grad + (False,) * (3 - len(ctx.inputs))          # (x, weight, bias)
         upstream_rows = batch_inner(upstream).reshape(upstream.shape[1], -1)     # (C_out, H_out·W_out·N)
-        if ctx.implicit:
-            x_pad, stacked = ctx.saved_tensors
-            d_x_pad, d_weight, d_bias = implicit_gemm.backward(upstream_rows, x_pad, stacked, ctx.window, needs)
-        else:
-            cols, weight = ctx.saved_tensors
-            d_x_pad, d_weight, d_bias = im2col.backward(upstream_rows, cols, weight, ctx.window, ctx.groups, needs)
-        d_x = batch_outer(ctx.window.crop(d_x_pad)) if needs[0] else None
-        return (d_x, d_weight, d_bias)[:len(ctx.inputs)]
+        d_x, d_weight, d_bias = ctx.kernel.backward(upstream_rows, ctx.saved_tensors, ctx.window, ctx.groups, needs)
+        return (batch_outer(d_x) if needs[0] else None, d_weight, d_bias)[:len(ctx.inputs)]
 
     @staticmethod
     def composed(ctx, x, weight, *bias):

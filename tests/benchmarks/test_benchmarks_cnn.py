@@ -10,15 +10,26 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pat
 NUMBER = r"[0-9]+\.[0-9]+"
 
 
-@pytest.mark.parametrize("script,options", [("cnn_step.py", []), ("dense_block.py", ["--no-memory"])])
-def test_cnn_benchmark_quick_runs(script, options):
+def _has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _run(script: str, options: list) -> str:
     path = os.path.join(BENCHMARKS, script)
     if not os.path.exists(path):
         pytest.skip("benchmarks/ is not in this checkout")
     completed = subprocess.run([sys.executable, path, "--quick"] + options, capture_output=True, text=True,
-                               timeout=300)
+                               timeout=600)
     assert completed.returncode == 0, completed.stderr[-4000:]
-    out = completed.stdout
+    return completed.stdout
+
+
+def _check_report(out: str, memory: bool) -> None:
+    """One network's report: environment, equal first losses, the timing table, the ratio, memory."""
     assert "== environment ==" in out and "numpy BLAS:" in out or "threadpoolctl not installed" in out
     assert re.search(r"OpenBLAS overrides (unset for this run|kept)|no OpenBLAS overrides", out)
     losses = re.search(r"first-step loss \(same weights, same batch\): (.*)", out).group(1)
@@ -30,16 +41,38 @@ def test_cnn_benchmark_quick_runs(script, options):
     for cells in rows.values():
         forward, backward, update, total = (float(cell) for cell in cells)
         assert min(forward, backward, update, total) > 0
-    try:
-        import torch  # noqa: F401
-        has_torch = True
-    except ImportError:
-        has_torch = False
-    if has_torch:
+    if _has_torch():
         assert "pytorch" in rows
         assert re.search(rf"ratio graphlab / pytorch: total {NUMBER} \(median of per-block ratios {NUMBER}\)", out)
     assert re.search(rf"graphlab: {NUMBER} MB of numpy allocations at the peak of one step", out)
-    if not options:           # the fresh-process measurement (one script is enough: it takes seconds)
+    if memory:
         assert re.search(rf"graphlab: resident set grows -?{NUMBER} MB|graphlab: resident-set growth unavailable", out)
-        if has_torch:
+        if _has_torch():
             assert re.search(rf"pytorch: resident set grows -?{NUMBER} MB", out)
+
+
+@pytest.mark.parametrize("script,options", [("cnn_step.py", []), ("dense_block.py", ["--no-memory"])])
+def test_cnn_benchmark_quick_runs(script, options):
+    # the fresh-process measurement runs for one script only (it takes seconds)
+    _check_report(_run(script, options), memory=not options)
+
+
+@pytest.mark.parametrize("script,titles", [
+    ("resnet_cifar.py", ["ResNet-20 (CIFAR)", "ResNet-56 (CIFAR)"]),
+    ("densenet_cifar.py", ["DenseNet-BC 40/12 (CIFAR)", "DenseNet-BC 100/12 (CIFAR)"]),
+])
+def test_cifar_benchmark_runs_tiny(script, titles):
+    """Both networks of the script, on a batch of 2 8x8 images (the same layers as on CIFAR)."""
+    out = _run(script, ["--batch", "2", "--image-size", "8", "--no-single-thread", "--no-memory"])
+    reports = out.split("== environment ==")[1:]
+    assert len(reports) == len(titles), out
+    for report, title in zip(reports, titles):
+        assert f"== {title}: one Adam training step (batch 2, 3x8x8, float32) ==" in report, report
+        _check_report("== environment ==" + report, memory=False)
+
+
+def test_cifar_benchmark_measures_memory_of_the_chosen_network():
+    """--model picks one network, and the fresh processes measuring memory build that one."""
+    out = _run("resnet_cifar.py", ["--model", "resnet20", "--batch", "2", "--image-size", "8", "--no-single-thread"])
+    assert out.count("== environment ==") == 1 and "ResNet-56" not in out
+    _check_report(out, memory=True)

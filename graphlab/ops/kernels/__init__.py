@@ -8,6 +8,8 @@ fused nodes fast lives here, one file per idea:
 * ``gemm.py`` — GEMMs with a long shared axis, cut into single-threaded pieces;
 * ``im2col.py`` — convolution as one GEMM over the im2col matrix, and col2im;
 * ``implicit_gemm.py`` — convolution without the im2col copy (many in, few out channels);
+* ``shifted_gemm.py`` — stride-1 "same" convolution as kh·kw GEMMs on windows of the input;
+* ``blas.py`` — the one BLAS call numpy lacks: a GEMM that adds into a strided output;
 * ``pooling.py`` — window maxima, sums and the scatter of their gradients;
 * ``moments.py`` — batch-norm statistics in one pass, and sums over x̂ without building x̂.
 

@@ -42,8 +42,13 @@ def col2im(d_cols: np.ndarray, window) -> np.ndarray:
     return d_x_pad
 
 
+def suits(window, groups: int, channels: int, out_channels: int) -> bool:
+    """Every convolution: any stride, padding, dilation and groups."""
+    return True
+
+
 def forward(x_pad: np.ndarray, weight: np.ndarray, bias, window, groups: int) -> tuple:
-    """(y = W · cols + b as (C_out, H_out·W_out·N), cols to keep for backward)."""
+    """(y = W · cols + b as (C_out, H_out·W_out·N), (cols, W) to keep for backward)."""
     out_channels = weight.shape[0]
     fold_bias = bias is not None and groups == 1
     cols = im2col(x_pad, window, ones_row=fold_bias)
@@ -52,22 +57,21 @@ def forward(x_pad: np.ndarray, weight: np.ndarray, bias, window, groups: int) ->
         matrix = weight.reshape(out_channels, columns)
         if fold_bias:
             matrix = np.concatenate([matrix, bias.reshape(out_channels, 1)], axis=1)
-        return matrix @ cols, cols
+        return matrix @ cols, (cols, weight)
     grouped = cols.reshape(groups, columns // groups, -1)
     output = np.matmul(weight.reshape(groups, out_channels // groups, -1), grouped).reshape(out_channels, -1)
     if bias is not None:
         output += bias.reshape(out_channels, 1)
-    return output, cols
+    return output, (cols, weight)
 
 
-def backward(upstream_rows: np.ndarray, cols: np.ndarray, weight: np.ndarray, window, groups: int,
-             needs: tuple) -> tuple:
-    """(dx_pad, dW, db), None where ``needs`` (x, weight, bias) says nobody wants it.
+def backward(upstream_rows: np.ndarray, kept: tuple, window, groups: int, needs: tuple) -> tuple:
+    """(dx as (C, H, W, N), dW, db), None where ``needs`` (x, weight, bias) says nobody wants it.
 
     The matmul rule on y = W · cols: dW = upstream · colsᵀ, dcols = Wᵀ · upstream; then
     dx_pad = col2im(dcols). With the bias folded in as a row of ones, [dW | db] is one GEMM.
     """
-    needs_x, needs_weight, needs_bias = needs
+    (cols, weight), (needs_x, needs_weight, needs_bias) = kept, needs
     out_channels = weight.shape[0]
     columns = weight[0].size * groups                               # C·kh·kw
     d_weight = d_bias = d_cols = None
@@ -89,4 +93,4 @@ def backward(upstream_rows: np.ndarray, cols: np.ndarray, weight: np.ndarray, wi
             d_cols = np.matmul(grouped_w.transpose(0, 2, 1), grouped_up).reshape(columns, -1)
     if needs_bias and d_bias is None:
         d_bias = row_sums(upstream_rows)                            # db = Σ upstream per channel
-    return (col2im(d_cols, window) if needs_x else None), d_weight, d_bias
+    return (window.crop(col2im(d_cols, window)) if needs_x else None), d_weight, d_bias

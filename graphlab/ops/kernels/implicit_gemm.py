@@ -36,8 +36,8 @@ def _is_pointwise(window) -> bool:
     return window.kernel == (1, 1) and window.padding == (0, 0)
 
 
-def forward(x_pad: np.ndarray, weight: np.ndarray, bias, window) -> tuple:
-    """(y as (C_out, H_out·W_out·N), the stacked weights W_k to keep for backward)."""
+def forward(x_pad: np.ndarray, weight: np.ndarray, bias, window, groups: int = 1) -> tuple:
+    """(y as (C_out, H_out·W_out·N), (x_pad, the stacked weights W_k) to keep for backward)."""
     out_channels, channels, kh, kw = weight.shape
     (h_pad, w_pad), (h_out, w_out) = window.padded_size, window.out_size
     batch = x_pad.shape[3]
@@ -48,7 +48,7 @@ def forward(x_pad: np.ndarray, weight: np.ndarray, bias, window) -> tuple:
         output = responses.reshape(out_channels, -1)
         if bias is not None:
             output += bias.reshape(out_channels, 1)
-        return output, stacked
+        return output, (x_pad, stacked)
     output = np.empty((out_channels, h_out, w_out, batch), dtype=x_pad.dtype)
     for i, j, rows, cols in window.offsets():
         shifted = responses[i, j, :, rows, cols]
@@ -59,7 +59,7 @@ def forward(x_pad: np.ndarray, weight: np.ndarray, bias, window) -> tuple:
                 output[...] = shifted
         else:
             output += shifted
-    return output.reshape(out_channels, -1), stacked
+    return output.reshape(out_channels, -1), (x_pad, stacked)
 
 
 def _place(upstream_rows: np.ndarray, window, out_channels: int) -> tuple:
@@ -88,19 +88,19 @@ def _release(kept) -> None:
         _PLACEMENTS.pop(next(iter(_PLACEMENTS)))
 
 
-def backward(upstream_rows: np.ndarray, x_pad: np.ndarray, stacked: np.ndarray, window, needs: tuple) -> tuple:
-    """(dx_pad, dW, db), None where ``needs`` (x, weight, bias) says nobody wants it."""
-    needs_x, needs_weight, needs_bias = needs
+def backward(upstream_rows: np.ndarray, kept: tuple, window, groups: int, needs: tuple) -> tuple:
+    """(dx as (C, H, W, N), dW, db), None where ``needs`` (x, weight, bias) says nobody wants it."""
+    (x_pad, stacked), (needs_x, needs_weight, needs_bias) = kept, needs
     (kh, kw), channels = window.kernel, x_pad.shape[0]
     out_channels = stacked.shape[0] // (kh * kw)
     d_bias = row_sums(upstream_rows) if needs_bias else None       # db = Σ upstream per channel
     d_x_pad = d_weight = None
     if needs_x or needs_weight:
-        placed, kept = _place(upstream_rows, window, out_channels)
+        placed, placement = _place(upstream_rows, window, out_channels)
         if needs_weight:
             d_stacked = matmul_nt(placed, x_pad.reshape(channels, -1))                  # (kh·kw·C_out, C)
             d_weight = np.ascontiguousarray(d_stacked.reshape(kh, kw, out_channels, channels).transpose(2, 3, 0, 1))
         if needs_x:
-            d_x_pad = (stacked.T @ placed).reshape(x_pad.shape)
-        _release(kept)
+            d_x_pad = window.crop((stacked.T @ placed).reshape(x_pad.shape))
+        _release(placement)
     return d_x_pad, d_weight, d_bias
