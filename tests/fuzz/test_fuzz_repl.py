@@ -31,6 +31,8 @@ def _survives(workspace):
         if not output.ok:    # a failure is reported in words, never as a raw traceback with internal paths
             assert output.text.strip() and "Traceback (most recent" not in output.text, output.text
             assert "site-packages" not in output.text and "graphlab/" not in output.text, output.text
+        if workspace.quiz is not None:     # :quiz LEVEL started a quiz: plain lines are answers until :quiz stop
+            assert "score 0/0" in workspace.execute(":quiz stop").text
         after = workspace.execute("print('alive')")
         assert after.text.endswith("alive"), after.text
         return True
