@@ -46,17 +46,55 @@ def test_committed_notebooks_have_no_outputs():
         assert code and all(cell.outputs == [] and cell.execution_count is None for cell in code), path.name
 
 
-def _run(lesson, folder: Path, monkeypatch):
-    """The lesson's notebook executed in a fresh kernel whose working folder is ``folder`` (the pictures go
-    to folder/out/lessons/NN_topic) and whose environment has GRAPHLAB_QUICK=1."""
+#: notebooks run two at a time (one per core), each kernel with one BLAS thread: two kernels with two
+#: OpenBLAS threads each would spin against each other on a 2-core machine
+CONCURRENT_KERNELS = 2
+KERNEL_ENVIRONMENT = {lessons.QUICK_VARIABLE: "1", "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
+                      "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+async def _run_all(every, folders: dict) -> dict:
+    """Every lesson's notebook executed in a fresh kernel whose working folder is ``folders[name]`` (the
+    pictures go to folder/out/lessons/NN_topic): name -> the executed notebook, or the error it raised."""
+    import asyncio
     import nbformat
     from nbclient import NotebookClient
-    monkeypatch.setenv(lessons.QUICK_VARIABLE, "1")              # the kernel inherits the environment
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))                   # ... and imports this graphlab
-    book = nbformat.reads(notebooks.notebook_text(lesson), as_version=4)
-    NotebookClient(book, timeout=1800, startup_timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(folder)}}).execute()
-    return book
+    slots = asyncio.Semaphore(CONCURRENT_KERNELS)
+
+    async def run(lesson):
+        async with slots:
+            book = nbformat.reads(notebooks.notebook_text(lesson), as_version=4)
+            client = NotebookClient(book, timeout=1800, startup_timeout=300, kernel_name="python3",
+                                    resources={"metadata": {"path": str(folders[lesson.name])}})
+            try:
+                await client.async_execute()
+            except Exception as error:          # reported by that lesson's own test
+                return error
+            return book
+
+    results = await asyncio.gather(*(run(lesson) for lesson in every))
+    return {lesson.name: result for lesson, result in zip(every, results)}
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """(name -> executed notebook or error, name -> its working folder), for every lesson at once."""
+    import asyncio
+    folders = {lesson.name: tmp_path_factory.mktemp(lesson.name) for lesson in EVERY}
+    with pytest.MonkeyPatch.context() as patch:           # the kernels inherit this environment
+        for variable, value in KERNEL_ENVIRONMENT.items():
+            patch.setenv(variable, value)
+        results = asyncio.run(_run_all(EVERY, folders))
+    return results, folders
+
+
+def _run(executed, lesson) -> tuple:
+    """The lesson's executed notebook and its working folder; nbclient's error if a cell failed."""
+    results, folders = executed
+    result = results[lesson.name]
+    if isinstance(result, Exception):
+        raise result
+    return result, folders[lesson.name]
 
 
 def _outputs(book) -> list:
@@ -69,8 +107,8 @@ def _text(book) -> str:
 
 @needs_kernel
 @pytest.mark.parametrize("lesson", EVERY, ids=lambda lesson: lesson.name)
-def test_every_notebook_runs_quick_in_a_kernel_and_shows_its_pictures_inline(lesson, tmp_path, monkeypatch):
-    book = _run(lesson, tmp_path, monkeypatch)                    # nbclient raises on any cell's error
+def test_every_notebook_runs_quick_in_a_kernel_and_shows_its_pictures_inline(lesson, executed):
+    book, tmp_path = _run(executed, lesson)                       # nbclient raises on any cell's error
     options = next(output for output in _outputs(book) if output.output_type == "execute_result")
     assert "quick=True" in options.data["text/plain"]
     code = [cell for cell in book.cells if cell.cell_type == "code"]
@@ -89,8 +127,8 @@ def test_every_notebook_runs_quick_in_a_kernel_and_shows_its_pictures_inline(les
 
 
 @needs_kernel
-def test_lesson_1_notebook_prints_the_lecture_numbers_and_draws_the_graph(tmp_path, monkeypatch):
-    book = _run(lessons.resolve_lesson(1), tmp_path, monkeypatch)
+def test_lesson_1_notebook_prints_the_lecture_numbers_and_draws_the_graph(executed):
+    book, _ = _run(executed, lessons.resolve_lesson(1))
     text = _text(book)
     assert "forward:  q = x + y = -2 + 5 = 3,  f = q z = 3 × -4 = -12" in text
     assert "f = mul(q, z): upstream 1 × local (-4, 3) = downstream (-4, 3)" in text
