@@ -39,3 +39,11 @@ def test_scalar_graph_benchmark_quick_runs():
     assert "== ratios graphlab / other" in out
     assert "no super-linear growth" in out
     assert "graphlab runs in the main thread" in out
+
+
+def test_instruction_count_benchmark_checks_its_flags_before_running_valgrind(tmp_path):
+    script = os.path.join(os.path.dirname(SCRIPT), "instructions.py")
+    for flags, message in ((["--nodes", "0"], "--nodes and --repeats must be at least 1"),
+                           (["--against", str(tmp_path)], "no graphlab/__init__.py there")):
+        completed = subprocess.run([sys.executable, script, *flags], capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 2 and message in completed.stderr, completed.stderr
