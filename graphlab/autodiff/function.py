@@ -213,28 +213,21 @@ class Function:
         return result if isinstance(result, tuple) else (result,)
 
     # -- building the graph ---------------------------------------------------------------
+    # apply's three steps: check the inputs, run forward, record the node. Running forward stays
+    # inline: it is the hot path of every scalar graph (benchmarks/instructions.py: a call per step
+    # cost 3% of building a chain, and tuple(map(...)) for the arrays 4x the unrolled pair below).
     @classmethod
     def apply(cls, *args, **params):
-        """Run ``forward`` on the arrays of ``args`` and return the output Tensor.
-
-        Positional arguments are the op's inputs (Tensors, or numbers and arrays that become
-        constants); keyword arguments are settings passed to ``forward`` unchanged and kept
-        on ``ctx.params``. Three steps: check the inputs, run forward, record the node. (The
-        forward step stays inline: it is the hot path of every scalar graph, see
-        benchmarks/scalar_graph.py; a call per step cost 3% of building a chain.)
-        """
+        """Run ``forward`` on the arrays of ``args`` and return the output Tensor. The inputs are
+        Tensors (numbers and arrays become constants); keyword arguments go to ``forward``
+        unchanged and are kept on ``ctx.params``."""
         inputs, float_dtype, requires_grad, tracks = _check_inputs(cls, args)
         ctx = object.__new__(cls)
         ctx.inputs = inputs
         if params:
             ctx._keep_params(params)
-        # run forward on the inputs' arrays, kept so that `t.data = ...` later is seen by identity
-        # (unrolled for binary ops: tuple(map(...)) costs 4x as much, 5% of building a chain)
-        if len(inputs) == 2:
-            arrays = (inputs[0].data, inputs[1].data)
-        else:
-            arrays = tuple(map(_data_of, inputs))
-        ctx._arrays = arrays       # a tuple of arrays: the collector untracks it
+        arrays = (inputs[0].data, inputs[1].data) if len(inputs) == 2 else tuple(map(_data_of, inputs))
+        ctx._arrays = arrays   # `t.data = ...` later is seen by identity; a tuple the collector untracks
         try:
             if cls.quiet_numpy or config.anomaly:
                 output = quietly(cls.forward, (ctx, *arrays), params, any(a.size == 0 for a in arrays))
@@ -251,7 +244,6 @@ class Function:
             output = np.asarray(output)
         if output.dtype is not float_dtype or config.anomaly:
             output = ctx._settle_output(output, float_dtype)
-        # record the node
         if not config.grad_enabled:
             return Tensor._from_op(output, None, False)
         # a node is recorded when an input needs a gradient, and also below a comparison
