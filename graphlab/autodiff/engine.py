@@ -305,12 +305,10 @@ class BackwardWalk:
 
     def _fit_to_input(self, gradient, tensor: Tensor, creator):
         """The gradient as an array (a Tensor under create_graph) of the input's shape and dtype:
-        broadcast axes summed away (lecture 4: a gradient always has its variable's shape)."""
-        if self.create_graph:
-            if not isinstance(gradient, Tensor):
-                gradient = Tensor._from_op(np.asarray(gradient), None, False)
-        elif type(gradient) is not np.ndarray:
-            gradient = np.asarray(gradient)   # numpy returns scalars for 0-d math
+        broadcast axes summed away (lecture 4: a gradient always has its variable's shape).
+        Without create_graph, ``_downstream`` has already made a numpy scalar an array."""
+        if self.create_graph and not isinstance(gradient, Tensor):
+            gradient = Tensor._from_op(np.asarray(gradient), None, False)
         data = tensor.data
         if gradient.shape != data.shape:
             gradient = sum_to(gradient, data.shape)
