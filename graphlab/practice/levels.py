@@ -221,25 +221,26 @@ def level_list() -> str:
     return ", ".join(f"{level.number}/{level.name}" for level in LEVELS)
 
 
-def resolve_level(text: str) -> Level:
-    """A level by its number or name (any case); LevelError naming the levels otherwise."""
+def resolve_level(text: str, who: str = "quiz") -> Level:
+    """A level by its number or name (any case); LevelError naming the levels otherwise
+    (``who`` starts the message: the command or function that was given ``text``)."""
     word = str(text).strip().lower()
     for level in LEVELS:
         if word in (str(level.number), level.name):
             return level
     close = difflib.get_close_matches(word, [level.name for level in LEVELS], n=1, cutoff=0.5)
     hint = f"did you mean {close[0]}? " if close else ""
-    raise LevelError(f"quiz: no level {text!r}; {hint}the levels are {level_list()} (a number or a name)")
+    raise LevelError(f"{who}: no level {text!r}; {hint}the levels are {level_list()} (a number or a name)")
 
 
-def check_seed(text: str) -> int:
-    """A seed from the command line: a whole number from 0 to 2**32 - 1."""
+def check_seed(text: str, who: str = "quiz", flag: str = "--seed ") -> int:
+    """A seed from the command line (``flag``, as ``who`` spells it): a whole number from 0 to 2**32 - 1."""
     try:
         seed = int(str(text).strip())
     except ValueError:
-        raise LevelError(f"quiz: --seed {text!r} is not a whole number; give a seed such as 4711") from None
+        raise LevelError(f"{who}: {flag}{text!r} is not a whole number; give a seed such as 4711") from None
     if not 0 <= seed <= MAX_SEED:
-        raise LevelError(f"quiz: --seed {seed} is out of range; give a seed from 0 to {MAX_SEED}")
+        raise LevelError(f"{who}: {flag}{seed} is out of range; give a seed from 0 to {MAX_SEED}")
     return seed
 
 

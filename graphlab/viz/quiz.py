@@ -96,10 +96,10 @@ def _practice_graph(level, seed: Optional[int]) -> Tensor:
     """The root of practice level ``level``'s graph for ``seed`` (the REPL's ``:quiz`` levels)."""
     from graphlab.practice import levels     # the practice package loads only for this
     try:
-        chosen = levels.resolve_level(level)
-        seed = levels.fresh_seed() if seed is None else levels.check_seed(seed)
+        chosen = levels.resolve_level(level, WHO)
+        seed = levels.fresh_seed() if seed is None else levels.check_seed(seed, WHO, "seed=")
     except levels.LevelError as error:
-        raise VizError(f"{WHO}: {str(error).replace('quiz: ', '', 1).replace('--seed ', 'seed=')}") from None
+        raise VizError(str(error)) from None
     return levels.generate(chosen, seed).root
 
 
