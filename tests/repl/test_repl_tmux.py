@@ -22,9 +22,25 @@ class Terminal:
         # keep everything the session printed, to read it back whole
         subprocess.run(["tmux", "set-option", "-t", self.name, "history-limit", "20000"], check=True)
 
-    def type(self, text: str) -> None:
+    def type(self, text: str, wait: bool = True) -> None:
+        """Type a line and press Enter; with wait, return only once the REPL has answered and
+        drawn a fresh prompt, so the next line is never typed (and echoed by the terminal) into
+        this line's output on a loaded machine."""
+        prompts = self.prompt_count()
         subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
         subprocess.run(["tmux", "send-keys", "-t", self.name, "Enter"], check=True)
+        if not wait:
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.prompt_count() > prompts:
+                self.wait_for_prompt()
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no new prompt after {text!r}; the screen shows:\n{self.screen()}")
+
+    def prompt_count(self) -> int:
+        return sum(line.startswith("gl>") for line in self.history().splitlines())
 
     def screen(self) -> str:
         return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True,
@@ -103,7 +119,7 @@ def test_lecture_session_in_a_real_terminal(terminal, tmp_path):
     assert svg.lstrip().startswith(("<?xml", "<svg")) and "-12" in svg
     terminal.type("undefined_name")
     terminal.wait_for("NameError")
-    terminal.type(":quit")
+    terminal.type(":quit", wait=False)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         alive = subprocess.run(["tmux", "has-session", "-t", terminal.name], capture_output=True).returncode == 0
