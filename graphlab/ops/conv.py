@@ -39,7 +39,7 @@ from graphlab.autodiff.cases import Case, F
 from graphlab.autodiff.function import Function
 from graphlab.autodiff.rules import shape_text
 from graphlab.errors import ShapeError
-from graphlab.ops.kernels import im2col, implicit_gemm, shifted_gemm
+from graphlab.ops.kernels import im2col, implicit_gemm, shifted_gemm, threads
 from graphlab.ops.kernels.layout import batch_inner, batch_outer, pad_inner
 
 
@@ -137,6 +137,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, *bias, stride=1, padding=0, dilation=1, groups=1):
         check_conv_shapes(x.shape, weight.shape, bias[0].shape if bias else None, groups)
+        threads.busy()                  # a heavy op: share the cores with other graphlab runs
         window = Window.of("conv2d", x.shape[2:], weight.shape[2:], stride, padding, dilation)
         ctx.window, ctx.groups = window, groups       # groups may be the default, not in ctx.params
         ctx.kernel = choose_kernel(window, groups, x.shape[1], weight.shape[0])
@@ -149,6 +150,7 @@ class Conv2d(Function):
     def backward(ctx, upstream):
         """dW = upstream · colsᵀ, db = Σ upstream, dx = col2im(Wᵀ · upstream): the module
         docstring's matmul rule, each skipped when ``needs_input_grad`` says nobody wants it."""
+        threads.busy()
         needs = ctx.needs_input_grad + (False,) * (3 - len(ctx.inputs))          # (x, weight, bias)
         upstream_rows = batch_inner(upstream).reshape(upstream.shape[1], -1)     # (C_out, H_out·W_out·N)
         d_x, d_weight, d_bias = ctx.kernel.backward(upstream_rows, ctx.saved_tensors, ctx.window, ctx.groups, needs)

@@ -28,6 +28,7 @@ import numpy as np
 
 from graphlab.argcheck import flag, real
 from graphlab.errors import GraphlabError, ShapeError
+from graphlab.ops.kernels import threads
 
 
 class OptimizerError(GraphlabError, ValueError):
@@ -153,6 +154,7 @@ class Optimizer:
         return loss
 
     def _update_parameters(self) -> None:
+        threads.busy()                  # a training step: share the cores with other graphlab runs
         for group in self.param_groups:
             for parameter in group["params"]:
                 if parameter.grad is None:

@@ -47,3 +47,19 @@ def test_instruction_count_benchmark_checks_its_flags_before_running_valgrind(tm
                            (["--against", str(tmp_path)], "no graphlab/__init__.py there")):
         completed = subprocess.run([sys.executable, script, *flags], capture_output=True, text=True, timeout=60)
         assert completed.returncode == 2 and message in completed.stderr, completed.stderr
+
+
+def test_contention_benchmark_runs_two_lessons_side_by_side_and_reports_both_figures():
+    script = os.path.join(os.path.dirname(SCRIPT), "contention.py")
+    completed = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    out = completed.stdout
+    for configuration in ("lesson 1 alone, policy on", "lesson 2 alone, policy off", "both at once, policy on",
+                          "both at once, 1 BLAS thread each", "both at once, policy off"):
+        row = next(line for line in out.splitlines() if line.startswith(configuration))
+        assert float(row[len(configuration):].split()[0]) > 0, row
+    assert "together, policy on / 1 BLAS thread each:" in out and "alone, policy on / policy off:" in out
+    for flags, message in ((["--rounds", "0"], "--rounds must be at least 1"),
+                           (["--lessons", "0", "3"], "--lessons takes lesson numbers")):
+        completed = subprocess.run([sys.executable, script, *flags], capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 2 and message in completed.stderr, completed.stderr

@@ -11,6 +11,7 @@ fused nodes fast lives here, one file per idea:
 * ``shifted_gemm.py`` — stride-1 "same" convolution as kh·kw GEMMs on windows of the input;
 * ``blas.py`` — the one BLAS call numpy lacks: a GEMM that adds into a strided output;
 * ``pooling.py`` — window maxima, sums and the scatter of their gradients;
+* ``threads.py`` — how many BLAS threads to use when other graphlab runs share the cores;
 * ``moments.py`` — batch-norm statistics in one pass, and sums over x̂ without building x̂.
 
 Nothing here imports the op modules (a kernel gets a ``Window`` and arrays), so the ops

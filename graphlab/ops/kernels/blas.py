@@ -29,6 +29,12 @@ _SYMBOLS = (("scipy_cblas_{}gemm64_", ctypes.c_int64), ("cblas_{}gemm64_", ctype
             ("scipy_cblas_{}gemm", ctypes.c_int), ("cblas_{}gemm", ctypes.c_int))
 
 _gemms: Optional[dict] = None          # {dtype: ctypes function}, {} when numpy's BLAS is not reachable
+_library = None                        # numpy's OpenBLAS (ctypes.CDLL), once found
+
+#: OpenBLAS's thread-count functions under the names numpy's builds give them (scipy-openblas first)
+_THREAD_SYMBOLS = (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                   ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+                   ("openblas_get_num_threads", "openblas_set_num_threads"))
 
 
 def _bind(library, pattern: str, integer) -> Optional[dict]:
@@ -47,6 +53,7 @@ def _bind(library, pattern: str, integer) -> Optional[dict]:
 
 def _load() -> dict:
     """numpy's own OpenBLAS (the wheels ship it in ``numpy.libs``), or {} when not found."""
+    global _library
     folder = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
     for path in sorted(glob.glob(os.path.join(folder, "lib*openblas*"))):
         try:
@@ -56,8 +63,26 @@ def _load() -> dict:
         for pattern, integer in _SYMBOLS:
             functions = _bind(library, pattern, integer)
             if functions:
+                _library = library
                 return functions
     return {}
+
+
+def thread_functions() -> Optional[tuple]:
+    """(get, set) of the number of threads numpy's OpenBLAS uses, or None when not reachable.
+
+    ``set`` is process-wide and must not run while a GEMM is in flight (``threads.py`` calls it
+    only from the thread that does the work, between two ops).
+    """
+    if not available():
+        return None
+    for get_name, set_name in _THREAD_SYMBOLS:
+        getter, setter = getattr(_library, get_name, None), getattr(_library, set_name, None)
+        if getter is not None and setter is not None:
+            getter.argtypes, getter.restype = [], ctypes.c_int
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            return getter, setter
+    return None
 
 
 def available() -> bool:
