@@ -317,13 +317,18 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward((~(x <= 0)).astype(x.dtype))   # 1 at NaN, as PyTorch (only x <= 0 blocks)
-        return np.maximum(x, 0)
+        output = np.maximum(x, 0)
+        # the output, which the graph keeps anyway, rather than a mask as large as it: a CNN's
+        # ReLUs then hold no extra copy of their activations until backward
+        ctx.save_for_backward(output)
+        return output
 
     @staticmethod
     def local(ctx):
-        (mask,) = ctx.saved_tensors
-        return mask
+        # output > 0 exactly where x > 0, and NaN where x is NaN: 1 there too, as PyTorch (only
+        # x <= 0 blocks). The plain array even under create_graph: the mask is piecewise constant.
+        (output,) = ctx._saved
+        return (~(output <= 0)).astype(output.dtype)
 
     @staticmethod
     def symbolic(x):
