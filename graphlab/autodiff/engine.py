@@ -14,6 +14,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from graphlab.argcheck import flag
 from graphlab.autodiff.function import check_finite, quietly
 from graphlab.autodiff.tensor import Tensor
 from graphlab.autodiff.trace import Step, Trace
@@ -381,9 +382,44 @@ def _backward_through_twin(node: Tensor, creator, upstream: Tensor) -> tuple:
     return tuple(downstream)
 
 
-def backward(root: Tensor, grad=None, *, create_graph: bool = False) -> Trace:
+def backward(root: Tensor, grad=None, *, create_graph: bool = False, record: bool = True) -> Optional[Trace]:
     """Run the whole walk from ``root``; see ``Tensor.backward``."""
+    if not flag(record, "record", "backward"):
+        if create_graph:
+            raise BackwardError("backward: record=False keeps only the leaves' gradients, but create_graph=True "
+                                "needs the gradient graph; use one or the other")
+        return _UnrecordedWalk([root], [_seed(root, grad, False)]).run()
     return BackwardWalk([root], [_seed(root, grad, create_graph)], create_graph=create_graph).run()
+
+
+class _UnrecordedWalk(BackwardWalk):
+    """``backward(record=False)``, for training: the same gradients into the leaves' ``.grad``, but
+    no Trace and no ``.grad`` on intermediate nodes (PyTorch's default). A recorded walk keeps
+    every upstream and downstream gradient, as large as the activations they belong to: for a
+    ResNet-20 step that is a second copy of its 99 MB of activations. Here each gradient is gone
+    once its node has passed it on."""
+
+    def run(self) -> None:
+        super().run()
+        return None
+
+    def _process(self, node: Tensor, waiting) -> None:
+        if type(waiting) is tuple:
+            upstream = waiting[1]
+        else:
+            upstream = waiting[0][1]
+            for _, gradient in waiting[1:]:
+                upstream = upstream + gradient    # copy gate: fan-out gradients add up
+            if type(upstream) is not np.ndarray:
+                upstream = np.asarray(upstream)
+        creator = node.creator
+        if creator is None:        # leaves accumulate, as in PyTorch
+            node.grad = upstream.copy() if node.grad is None else np.asarray(node.grad + upstream)
+            return None
+        if node.grad is not None:  # from an earlier recorded walk: it would no longer match
+            node.grad = None
+        self._downstream(node, creator, upstream)
+        return None
 
 
 def backward_steps(root: Tensor, grad=None) -> BackwardWalk:

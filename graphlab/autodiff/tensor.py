@@ -358,14 +358,16 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def backward(self, grad=None, create_graph: bool = False):
+    def backward(self, grad=None, create_graph: bool = False, record: bool = True):
         """Backpropagate from this tensor; returns the Trace of every Step.
 
         Leaves accumulate into ``.grad`` across calls (as in PyTorch: call ``zero_grad`` between
-        steps); every intermediate node gets a fresh ``.grad`` on each call.
+        steps); every intermediate node gets a fresh ``.grad`` on each call. ``record=False``
+        (training loops: ``gl.train.fit`` uses it) fills only the leaves' ``.grad``, keeps no
+        Trace and returns None, so a step holds no second copy of its activations' size.
         """
         from graphlab.autodiff.engine import backward
-        return backward(self, grad, create_graph=create_graph)
+        return backward(self, grad, create_graph=create_graph, record=record)
 
     # -- operators ------------------------------------------------------------------------
     def __add__(self, other): return _ops.add(self, other)

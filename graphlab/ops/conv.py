@@ -143,7 +143,10 @@ class Conv2d(Function):
         ctx.kernel = choose_kernel(window, groups, x.shape[1], weight.shape[0])
         x_pad = pad_inner(x, *window.padding)                      # (C, H_pad, W_pad, N)
         output, kept = ctx.kernel.forward(x_pad, weight, bias[0] if bias else None, window, groups)
-        ctx.save_for_backward(*kept)
+        # a kernel that keeps the padded input would hold a second copy of every activation (the
+        # graph keeps x itself): keep x and pad it again in backward, one copy per step instead
+        ctx.repad = kept[0] is x_pad and window.padding != (0, 0)
+        ctx.save_for_backward(*((x,) + kept[1:] if ctx.repad else kept))
         return batch_outer(output.reshape((weight.shape[0],) + window.out_size + (x.shape[0],)))
 
     @staticmethod
@@ -153,7 +156,10 @@ class Conv2d(Function):
         threads.busy()
         needs = ctx.needs_input_grad + (False,) * (3 - len(ctx.inputs))          # (x, weight, bias)
         upstream_rows = batch_inner(upstream).reshape(upstream.shape[1], -1)     # (C_out, H_out·W_out·N)
-        d_x, d_weight, d_bias = ctx.kernel.backward(upstream_rows, ctx.saved_tensors, ctx.window, ctx.groups, needs)
+        kept = ctx.saved_tensors
+        if ctx.repad:
+            kept = (pad_inner(kept[0], *ctx.window.padding),) + kept[1:]
+        d_x, d_weight, d_bias = ctx.kernel.backward(upstream_rows, kept, ctx.window, ctx.groups, needs)
         return (batch_outer(d_x) if needs[0] else None, d_weight, d_bias)[:len(ctx.inputs)]
 
     @staticmethod

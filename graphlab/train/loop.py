@@ -148,7 +148,7 @@ class Trainer:
             self.batch_outputs = self.batch_targets = None
             return value
         self.optimizer.zero_grad()
-        loss.backward()
+        loss.backward(record=False)          # leaves only: no Trace, no intermediate .grad (memory)
         self._call("on_before_step")
         self.optimizer.step()
         self.step += 1

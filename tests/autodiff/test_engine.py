@@ -349,3 +349,49 @@ def test_inputs_that_need_no_gradient_get_none_downstream():
     out = gl.functional.linear(linear_input, weight)
     out.sum().backward()
     assert weight.grad is None and linear_input.grad.tolist() == [[3.0, 4.0]]
+
+
+# -- backward(record=False): training's walk ------------------------------------------------------
+def test_unrecorded_backward_gives_the_leaves_the_same_gradients_and_keeps_nothing_else():
+    """record=False (gl.train.fit's walk) fills the same leaf gradients as the recorded walk,
+    through fan-outs and a CNN block, and leaves no Trace and no intermediate .grad behind."""
+    import graphlab.functional as F
+    from graphlab.autodiff.engine import graph_nodes
+    rng = np.random.default_rng(3)
+    x = gl.tensor(rng.standard_normal((2, 16, 8, 8)), requires_grad=True)
+    w = gl.tensor(rng.standard_normal((16, 16, 3, 3)) * 0.1, requires_grad=True)
+    v = gl.tensor(0.7, dtype=np.float64, requires_grad=True)
+
+    def loss():
+        h = F.conv2d(x, w, padding=1)
+        h = F.relu(F.batch_norm(h, None, None, training=True)) + h * v    # fan-out of h and of v
+        return (h * h).sum() * v
+
+    recorded = loss()
+    trace = recorded.backward()
+    expected = [t.grad.copy() for t in (x, w, v)]
+    for t in (x, w, v):
+        t.grad = None
+    unrecorded = loss()
+    assert unrecorded.backward(record=False) is None
+    for t, gradient in zip((x, w, v), expected):
+        np.testing.assert_allclose(t.grad, gradient, rtol=1e-10, atol=1e-12)
+    assert len(trace) > 0 and all(node.grad is None for node in graph_nodes(unrecorded) if node.creator)
+
+
+def test_unrecorded_backward_clears_stale_intermediate_gradients_and_accumulates_leaves():
+    a = gl.scalar(2.0, requires_grad=True)
+    b = (a * a).named("b")
+    c = b * 3
+    c.backward()
+    assert float(b.grad) == 3 and float(a.grad) == 12
+    c.backward(record=False)                       # leaves accumulate, as in PyTorch
+    assert b.grad is None and float(a.grad) == 24
+
+
+def test_unrecorded_backward_refuses_create_graph_and_non_flags():
+    a = gl.scalar(2.0, requires_grad=True)
+    with pytest.raises(gl.BackwardError, match="record=False keeps only the leaves' gradients"):
+        (a * a).backward(record=False, create_graph=True)
+    with pytest.raises(TypeError, match="record must be True or False"):
+        (a * a).backward(record="no")
