@@ -125,6 +125,9 @@ def _start() -> None:
         os.makedirs(folder(), exist_ok=True)
     except OSError:
         return                           # no writable temp folder: run with the BLAS's own count
+    _tick(_heartbeat_path())             # the first look now: this op already runs with the right count
+    if state.desired is not None and state.desired != state.applied:
+        _apply(state.desired)
     threading.Thread(target=_watch, name="graphlab-blas-threads", daemon=True).start()
 
 
@@ -185,24 +188,30 @@ def _remove(path: str) -> None:
         pass
 
 
-def _watch() -> None:
+def _tick(path: str) -> None:
+    """One look: refresh this process's heartbeat (or remove it when idle), count the busy peers
+    and choose the thread count for ``busy()`` to apply."""
     state = _state
+    if state.enabled and time.monotonic() - state.last_busy < ACTIVE_SECONDS:
+        try:
+            with open(path, "a"):
+                pass
+            os.utime(path)               # the heartbeat: mtime says "busy now"
+        except OSError:
+            pass
+        state.peers = count_busy_peers(time.time())
+        state.desired = share(state.base, 1 + state.peers, cores())
+    elif state.enabled:
+        _remove(path)                    # idle: other processes may have the cores
+        state.peers = 0
+        state.desired = state.base
+
+
+def _watch() -> None:
     path = _heartbeat_path()
     while True:
-        if state.enabled and time.monotonic() - state.last_busy < ACTIVE_SECONDS:
-            try:
-                with open(path, "a"):
-                    pass
-                os.utime(path)           # the heartbeat: mtime says "busy now"
-            except OSError:
-                pass
-            state.peers = count_busy_peers(time.time())
-            state.desired = share(state.base, 1 + state.peers, cores())
-        elif state.enabled:
-            _remove(path)                # idle: other processes may have the cores
-            state.peers = 0
-            state.desired = state.base
         time.sleep(PERIOD_SECONDS)
+        _tick(path)
 
 
 def _forget_at_exit() -> None:
