@@ -1,6 +1,4 @@
 """Lesson 1, scalar backprop: the notes' numbers for f = (x + y) z (catalogue E01, E02), exactly."""
-import contextlib
-import io
 
 import pytest
 
@@ -10,12 +8,9 @@ LESSON = lessons.find(1).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson01")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(1)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E01_by_hand():

@@ -1,7 +1,5 @@
 """Lesson 2, the sigmoid neuron: E03 (the gate-by-gate numbers, exact and as the notes round them),
 E04 (the fused gate) and E06 (the flat code and the bug in the notes' forward)."""
-import contextlib
-import io
 
 import pytest
 
@@ -15,12 +13,9 @@ E03 = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson02")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(2)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E03_inputs_and_the_implied_w2():

@@ -1,7 +1,5 @@
 """Lesson 3, gate patterns (catalogue E05): each gate with the catalogue's test values, and the lecture's
 pattern slide walked step by step."""
-import contextlib
-import io
 
 import pytest
 
@@ -11,12 +9,9 @@ LESSON = lessons.find(3).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson03")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(3)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 @pytest.mark.parametrize("gate, pattern, output, downstream", [

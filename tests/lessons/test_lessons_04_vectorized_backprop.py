@@ -1,7 +1,5 @@
 """Lesson 4, vectorized backprop: E12 (f = ||W x||², exactly), E11 (the matmul rules), E07 (every gradient
 has its value's shape), E13 (the 3-layer net's 41 parameters) and E94 (the bias trick)."""
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -13,12 +11,9 @@ LESSON = lessons.find(4).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson04")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(4)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E12_forward_and_backward():

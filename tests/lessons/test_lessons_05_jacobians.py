@@ -1,8 +1,6 @@
 """Lesson 5, Jacobians: E07 (derivative, gradient, Jacobian by their shapes), E08 (SymPy's Jacobian at (1, 2)),
 E10 (ReLU's diagonal Jacobian) and E09 (the sizes that make building it impossible, the notes' extra zero
 corrected)."""
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -14,12 +12,9 @@ LESSON = lessons.find(5).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson05")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(5)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E07_derivative_gradient_jacobian_shapes():

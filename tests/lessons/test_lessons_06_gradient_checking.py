@@ -1,7 +1,5 @@
 """Lesson 6, gradient checking: the finite-difference error trade-off on E04's σ'(1), gl.gradcheck passing the
 E03 neuron, catching the notes' E06 and E12 bugs (and missing E06 where the sigmoid saturates), and the kink."""
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -14,12 +12,9 @@ STEPS = [10.0 ** -k for k in range(1, 13)]
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson06")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(6)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
 """Lesson 7, activation functions: sigmoid saturation (catalogue E32), the one-sign gradients of positive inputs
 (E33), tanh (E34), ReLU's gradients and dead units (E35), and Leaky ReLU, PReLU, ELU, SELU, GELU, Maxout (E36)."""
-import contextlib
-import io
 import math
 
 import numpy as np
@@ -13,12 +11,9 @@ LESSON = lessons.find(7).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson07")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(7)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E32_sigmoid_saturates_at_plus_minus_ten():

@@ -1,7 +1,5 @@
 """Lesson 8, weight initialization: preprocessing (catalogue E37), constant weights (E38), and the lecture's
 6-layer, 4096-wide experiment with std 0.01 (E39), 0.05 (E40), Xavier (E41) and He (E42)."""
-import contextlib
-import io
 import math
 
 import numpy as np
@@ -13,12 +11,9 @@ LESSON = lessons.find(8).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson08")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(8)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
 """Lesson 9, batch normalization: the forward transform on [1, 2, 3, 4] (catalogue E43), running statistics,
 train vs test and folding into the layer before (E44), per-channel statistics for convolutions (E45),
 whitening (E46), and what BN does for a 10-layer net (E47)."""
-import contextlib
-import io
 import math
 
 import numpy as np
@@ -14,12 +12,9 @@ LESSON = lessons.find(9).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson09")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(9)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E43_forward_on_one_two_three_four():

@@ -1,7 +1,5 @@
 """Lesson 10, convolution arithmetic: E14-E31, from real conv/pool ops, gl.nn layers and gradients, with the
 catalogue's corrections (E16 weight shape, E20 padding not stride, E26 35K not 25k, E30 72% not 30%)."""
-import contextlib
-import io
 from fractions import Fraction
 
 import pytest
@@ -13,12 +11,9 @@ LESSON = lessons.find(10).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson10")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(10)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 damping it (E51) and the worked example (E52), momentum leaving a saddle sooner and mini-batch noise ∝ 1/√B
 (E49), exponential averages (E53), Nesterov (E54), AdaGrad and RMSProp
 (E55), Adam's bias correction (E56), and the capability table (E58)."""
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -14,12 +12,9 @@ LESSON = lessons.find(11).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson11")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(11)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E48_sgd_zig_zags_and_the_best_heavy_ball():

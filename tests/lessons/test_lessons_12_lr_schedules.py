@@ -1,8 +1,6 @@
 """Lesson 12, learning-rate schedules: step decay and decay on a plateau (catalogue E61), cosine, linear and
 inverse sqrt against the catalogue's table (E62), linear warm-up (E63), DenseNet's /10 where the notes say
 "halve" (E64), and a run under each schedule with Polyak averaging (E65)."""
-import contextlib
-import io
 
 import pytest
 
@@ -12,12 +10,9 @@ LESSON = lessons.find(12).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson12")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(12)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 four-mask expectation and the keep-probability scale (E68), inverted dropout (E69), where dropout sits (E70),
 augmentation and ten-crop (E71, with E91's correction), ensembles (E66), early stopping (E65), and the sharper
 minimum a large batch ends in (E60)."""
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -16,12 +14,9 @@ LESSON = lessons.find(13).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson13")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(13)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E72_weight_decay_is_the_l2_penalty_and_l1_gives_exact_zeros():

@@ -1,8 +1,6 @@
 """Lesson 14, training a CNN on the digits: the initial loss (catalogue E73), overfitting 20 digits (E74), learning
 rates too low and too high (E75), random search coarse to fine (E76), mini-batch gradient noise (E50), the real run
 to >= 97% test accuracy (E78) and its update/weight ratios (E79)."""
-import contextlib
-import io
 import math
 
 import numpy as np
@@ -14,12 +12,9 @@ LESSON = lessons.find(14).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson14")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(14)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
 """Lesson 15, ResNet: a block with F = 0 is the identity and the shortcut is free (catalogue E81), the degradation
 of deeper plain nets (E82), the skip's +1 in backward (E83), bottleneck and projection blocks (E84), width (E85)."""
-import contextlib
-import io
 
 import pytest
 
@@ -11,12 +9,9 @@ LESSON = lessons.find(15).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson15")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(15)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E81_zero_residual_is_the_identity_and_the_shortcut_is_free():

@@ -1,8 +1,6 @@
 """Lesson 16, DenseNet: connections and linear channel growth (catalogue E86), the -B/-C/-BC bookkeeping and
 transitions (E87), Table 2's errors with the labels fixed and the notes' claims (E89), every parameter count of the
 table reproduced (E90), and the feature-reuse heatmap of a trained DenseNet-BC (E92)."""
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -13,12 +11,9 @@ LESSON = lessons.find(16).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson16")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(16)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E86_connections_and_linear_growth():

@@ -1,7 +1,5 @@
 """Lesson 17, second-order methods: the taco shell's Hessian and conditioning and the gradient-descent zig-zag
 (catalogue E48), Newton in one step and the Hessian's size (E57), L-BFGS in two."""
-import contextlib
-import io
 import math
 
 import numpy as np
@@ -14,12 +12,9 @@ LESSON = lessons.find(17).load()
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson17")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(17)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E48_hessian_and_condition_number():

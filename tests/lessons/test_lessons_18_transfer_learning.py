@@ -2,8 +2,6 @@
 frozen (a new last layer only), fine-tuned, or trained from scratch, with frozen random convolutions as the
 control. On this pair of datasets the frozen shapes features lose to scratch: the table's "little data,
 different dataset" cell."""
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -15,12 +13,9 @@ QUICK = {"epochs": 8, "shapes": 600, "shape_epochs": 3}          # what --quick 
 
 
 @pytest.fixture(scope="module")
-def narrative(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lesson18")
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        LESSON.main(["--quick", "--out", str(out)])
-    return text.getvalue(), out
+def narrative(quick_run):
+    _, text, out = quick_run(18)            # shared with test_lessons.py (conftest.py)
+    return text, out
 
 
 def test_E80_the_four_strategies_on_100_digits():
