@@ -12,7 +12,8 @@ counts the live, active peers twice a second, and the process's BLAS gets
     threads = max(1, min(threads at start, cores // active processes))
 
 so a run alone keeps its speed and two runs together take one core each. The count is applied by
-the working thread itself at its next heavy op (``busy()``), never under a running GEMM.
+the main thread at its next heavy op (``busy()``), between two ops, never under its own running
+GEMM; a process that computes only in other threads keeps the BLAS's count.
 
 What it never does: change an environment variable, or override a count somebody else set
 (threadpoolctl, ``openblas_set_num_threads``): while the BLAS's count is not the one this module
@@ -87,8 +88,9 @@ def busy() -> None:
     state.last_busy = time.monotonic()
     if not state.started:
         _start()
-    elif state.desired is not None and state.desired != state.applied:
-        _apply(state.desired)
+    elif state.desired is not None and state.desired != state.applied and \
+            threading.current_thread() is threading.main_thread():
+        _apply(state.desired)            # only the main thread: another may be inside a GEMM meanwhile
 
 
 def sharing(enabled: bool) -> None:
@@ -117,6 +119,9 @@ def _functions():
 def _start() -> None:
     state = _state
     state.started = True                 # set first: busy() must not start a second watcher
+    if threading.current_thread() is not threading.main_thread():
+        state.started = False            # not yet: the policy starts (and applies) from the main thread
+        return
     functions = _functions()
     if functions is None or not state.enabled:
         return
