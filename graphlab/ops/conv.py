@@ -103,7 +103,7 @@ def _torch_conv2d(x, weight, *bias, **params):
 #: ``suits(window, groups, in_channels, out_channels)`` says yes; each saves what its backward needs):
 KERNELS = (
     implicit_gemm,   # stride 1, 1 group, C_out·padded area < C_in·output area: DenseNet's few-output layers
-    shifted_gemm,    # stride 1, 1 group, "same" padding, kernel > 1x1, C_in >= 16, >= 8x8 pixels: ResNet's 3x3
+    shifted_gemm,    # stride 1, 1 group, "same" padding, kernel > 1x1, C_in >= 16, >= 16x16 pixels: ResNet's 3x3
     im2col,          # everything else: strides, groups, other paddings, few input channels
 )
 
@@ -129,7 +129,7 @@ class Conv2d(Function):
              numpy=_numpy_conv2d, torch=_torch_conv2d),
         Case([(2, 3, 2, 2), (1, 3, 1, 1), (1,)], variant="pointwise", numpy=_numpy_conv2d, torch=_torch_conv2d),
         # 3x3 "same" convolution over 16 channels on a 1x1 image: every tap but the centre reads padding
-        # (the shifted-GEMM kernel takes such layers from 8x8 up: tests/ops/test_conv_kernels.py)
+        # (the shifted-GEMM kernel takes such layers from 16x16 up: tests/ops/test_conv_kernels.py)
         Case([(1, 16, 1, 1), (2, 16, 3, 3), (2,)], variant="same_16_channels", params=dict(padding=1),
              numpy=_numpy_conv2d, torch=_torch_conv2d),
     )

@@ -18,8 +18,8 @@ RNG = np.random.default_rng(16)
 # -- the dispatch table --------------------------------------------------------------------------------
 @pytest.mark.parametrize("x_shape,w_shape,params,kernel", [
     ((2, 16, 32, 32), (16, 16, 3, 3), dict(padding=1), shifted_gemm),        # ResNet-20, stage 1
-    ((2, 64, 8, 8), (64, 64, 3, 3), dict(padding=1), shifted_gemm),           # ResNet-20, stage 3
-    ((2, 64, 4, 4), (64, 64, 3, 3), dict(padding=1), im2col),                 # too few pixels
+    ((2, 32, 16, 16), (32, 32, 3, 3), dict(padding=1), shifted_gemm),         # ResNet-20, stage 2
+    ((2, 64, 8, 8), (64, 64, 3, 3), dict(padding=1), im2col),                 # ResNet-20, stage 3: few pixels
     ((2, 17, 33, 32), (17, 17, 5, 5), dict(padding=2), shifted_gemm),         # 5x5 "same"
     ((2, 16, 32, 32), (16, 16, 3, 3), dict(padding=2, dilation=2), shifted_gemm),
     ((2, 48, 32, 32), (12, 48, 3, 3), dict(padding=1), implicit_gemm),        # DenseNet-BC layer: few outputs

@@ -41,11 +41,11 @@ MIN_CHANNELS = 16
 #: below this many output pixels per image (H_out·W_out) each of the kh·kw GEMMs is too short to
 #: pay for its call. Measured on the quiet 2-core machine, a whole ResNet step in one process with
 #: the threshold switched between blocks of steps: taking the 16x16 stage too made ResNet-20
-#: (batch 32) and ResNet-56 (batch 16) 0.94-0.95x the time, and the 8x8 stage as well 1.00x,
-#: while the step keeps 60 MB less (x_pad instead of im2col's matrix, 9x larger). On a machine
-#: loaded by other work (load 6) the 16x16 and 8x8 stages ran slower than im2col with two BLAS
-#: threads: OpenBLAS's threads meet at each of the kh·kw calls.
-MIN_PIXELS = 8 * 8
+#: (batch 32) and ResNet-56 (batch 16) 0.88-0.95x the time and the step keeps 40 MB less (x_pad
+#: instead of im2col's matrix, 9x larger); the 8x8 stage as well measured 1.00-1.06x, so it stays
+#: with im2col. On a machine loaded by other work (load 6) the 16x16 stage ran slower than im2col
+#: with two BLAS threads: OpenBLAS's threads meet at each of the kh·kw calls.
+MIN_PIXELS = 16 * 16
 
 
 def suits(window, groups: int, channels: int, out_channels: int) -> bool:
