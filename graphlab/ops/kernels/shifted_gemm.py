@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphlab.ops.kernels import blas
+from graphlab.ops.kernels.gemm import matmul_nt
 from graphlab.ops.kernels.layout import batch_outer, pad_inner, row_sums
 
 
@@ -98,9 +99,10 @@ def _weight_gradient(dy_flat: np.ndarray, x_flat: np.ndarray, window, batch: int
     length = _wide_length(window, batch)
     start = (ph * w_pad + pw) * batch
     dy_wide = dy_flat[:, start:start + length]         # upstream on the wide grid, zeros between rows
-    d_taps = np.empty((kh * kw, dy_flat.shape[0], x_flat.shape[0]), dtype=dy_flat.dtype)
-    for k, offset in enumerate(_offsets(window, batch)):
-        blas.gemm(dy_wide, x_flat[:, offset:offset + length].T, d_taps[k])
+    # each dW_k is a tiny (C_out, C) result summed over every pixel of the batch: in single-threaded
+    # pieces (gemm.matmul_nt) it took 0.45-0.8x the time of one BLAS call per tap (ResNet's shapes)
+    d_taps = np.stack([matmul_nt(dy_wide, x_flat[:, offset:offset + length])
+                       for offset in _offsets(window, batch)])
     return np.ascontiguousarray(d_taps.reshape(kh, kw, *d_taps.shape[1:]).transpose(2, 3, 0, 1))
 
 
