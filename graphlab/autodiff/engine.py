@@ -396,7 +396,7 @@ class _UnrecordedWalk(BackwardWalk):
     """``backward(record=False)``, for training: the same gradients into the leaves' ``.grad``, but
     no Trace and no ``.grad`` on intermediate nodes (PyTorch's default). A recorded walk keeps
     every upstream and downstream gradient, as large as the activations they belong to: for a
-    ResNet-20 step that is a second copy of its 99 MB of activations. Here each gradient is gone
+    CNN step that is a second copy of its activations. Here each gradient is gone
     once its node has passed it on."""
 
     def run(self) -> None:

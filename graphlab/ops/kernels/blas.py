@@ -72,7 +72,7 @@ def thread_functions() -> Optional[tuple]:
     """(get, set) of the number of threads numpy's OpenBLAS uses, or None when not reachable.
 
     ``set`` is process-wide and must not run while a GEMM is in flight (``threads.py`` calls it
-    only from the thread that does the work, between two ops).
+    only from the main thread, between two ops).
     """
     if not available():
         return None
