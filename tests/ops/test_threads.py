@@ -105,3 +105,13 @@ print(threads.status()["policy"])
                             timeout=60).stdout.strip()
     assert output == "fixed"
     assert not any(name.isdigit() for name in os.listdir(registry))     # no heartbeat written
+
+
+def test_sharing_takes_a_flag_and_can_be_turned_on_after_a_fixed_start(monkeypatch):
+    state = threads._State()
+    state.enabled, state.started = False, True                 # started under GRAPHLAB_BLAS_THREADS=fixed
+    monkeypatch.setattr(threads, "_state", state)
+    with pytest.raises(TypeError, match="threads.sharing: enabled must be True or False"):
+        threads.sharing("yes")
+    threads.sharing(True)
+    assert state.enabled and not state.started                # the next heavy op starts the watcher

@@ -32,6 +32,7 @@ import threading
 import time
 from typing import Optional
 
+from graphlab.argcheck import flag
 from graphlab.ops.kernels import blas
 
 #: a process counts as busy this long after its last heavy op
@@ -47,7 +48,8 @@ class _State:
     def __init__(self) -> None:
         self.enabled = os.environ.get(POLICY_VARIABLE, "share").strip().lower() != "fixed"
         self.functions = None            # (get, set) of OpenBLAS, once looked up
-        self.started = False             # the watcher thread runs
+        self.started = False             # _start has run (the watcher runs unless it returned early)
+        self.watching = False            # the watcher thread runs
         self.base: Optional[int] = None  # the BLAS's thread count when the policy started
         self.applied: Optional[int] = None   # the count this module set last
         self.desired: Optional[int] = None   # what the watcher wants, applied by busy()
@@ -95,10 +97,13 @@ def busy() -> None:
 
 def sharing(enabled: bool) -> None:
     """Turn the policy on or off for this process; off restores the count it found at start."""
-    _state.enabled = bool(enabled)
-    if not enabled and _state.base is not None and _state.applied is not None:
-        _apply(_state.base)
-        _state.desired = None
+    state = _state
+    state.enabled = flag(enabled, "enabled", "threads.sharing")
+    if not state.enabled and state.base is not None and state.applied is not None:
+        _apply(state.base)
+        state.desired = None
+    elif state.enabled and not state.watching:
+        state.started = False            # started while off: the next heavy op starts the watcher
 
 
 def status() -> dict:
@@ -133,6 +138,7 @@ def _start() -> None:
     _tick(_heartbeat_path())             # the first look now: this op already runs with the right count
     if state.desired is not None and state.desired != state.applied:
         _apply(state.desired)
+    state.watching = True
     threading.Thread(target=_watch, name="graphlab-blas-threads", daemon=True).start()
 
 
