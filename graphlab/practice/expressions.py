@@ -25,6 +25,7 @@ from typing import Dict
 
 import numpy as np
 
+from graphlab.ast_walk import walk_within
 from graphlab.errors import GraphlabError
 
 #: limits that keep an answer small and fast to check
@@ -92,15 +93,11 @@ def parse(text: str, names: Dict[str, np.ndarray]) -> ast.Expression:
 
 
 def _check(tree: ast.Expression, names: Dict[str, np.ndarray]) -> None:
-    count, stack = 0, [(tree.body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES or depth > MAX_DEPTH:
-            raise AnswerError(f"the answer is too big (more than {MAX_NODES} parts or {MAX_DEPTH} levels of "
-                              f"nesting); write a shorter rule")
+    def too_big():
+        return AnswerError(f"the answer is too big (more than {MAX_NODES} parts or {MAX_DEPTH} levels of "
+                           f"nesting); write a shorter rule")
+    for node in walk_within(tree.body, _children, MAX_NODES, MAX_DEPTH, too_big):
         _check_node(node, names)
-        stack.extend((child, depth + 1) for child in _children(node))
 
 
 def _check_node(node: ast.AST, names: Dict[str, np.ndarray]) -> None:

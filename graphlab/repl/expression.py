@@ -22,6 +22,7 @@ from typing import Dict, Optional, Set
 
 import numpy as np
 
+from graphlab.ast_walk import walk_within
 from graphlab.errors import GraphlabError
 
 #: graphlab functions an expression may call (those the installed graphlab has): every elementwise
@@ -82,15 +83,12 @@ def parse(text: str) -> ast.Expression:
 def _check(tree: ast.Expression, text: str) -> None:
     """Refuse every node type outside the allow-list, and trees too big or deep to walk."""
     functions = set(available_functions())
-    count, stack = 0, [(tree.body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES or depth > MAX_DEPTH:
-            raise ExpressionError(f"render: the expression {_short(text)} is too big (more than {MAX_NODES} "
-                                  f"parts or {MAX_DEPTH} levels of nesting); {SCRIPT_HINT}")
+
+    def too_big():
+        return ExpressionError(f"render: the expression {_short(text)} is too big (more than {MAX_NODES} "
+                               f"parts or {MAX_DEPTH} levels of nesting); {SCRIPT_HINT}")
+    for node in walk_within(tree.body, _children, MAX_NODES, MAX_DEPTH, too_big):
         _check_node(node, text, functions)
-        stack.extend((child, depth + 1) for child in _children(node))
 
 
 def _check_node(node: ast.AST, text: str, functions: Set[str]) -> None:
