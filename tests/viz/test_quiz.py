@@ -4,6 +4,7 @@ and the page driven in headless Chromium (wrong answer, explanation, right answe
 
 Lecture ids refer to docs/catalogue.md (E01 (x+y)z, E03 sigmoid neuron, E05 copy gate).
 """
+import contextlib
 import html
 import json
 import re
@@ -253,14 +254,21 @@ class Page:
             self.click("#check")
 
 
+@contextlib.contextmanager
+def quiz_page(root, tmp_path, width: int = 1200, height: int = 800):
+    """``gl.quiz(root)`` saved as a file and opened in headless Chromium, as a student opens it."""
+    url = gl.quiz(root).save(tmp_path / "quiz.html").resolve().as_uri()
+    with Browser(width, height) as browser:
+        browser.open(url)
+        yield Page(browser)
+
+
 @needs_dot
 @needs_chromium
 def test_quiz_page_in_chromium_wrong_right_three_tries_and_score(tmp_path):
     f, _ = e01()
-    url = gl.quiz(f).save(tmp_path / "quiz.html").resolve().as_uri()
-    with Browser(1200, 800) as browser:
-        browser.open(url)
-        page = Page(browser)
+    with quiz_page(f, tmp_path) as page:
+        browser = page.browser
         assert page.text("score") == "score 0/0"
         assert page.visible() == ["question-1"]                  # Step 1 before it sends: edges '?'
         assert page.text("question") == "Step 1 of 5: what does q receive? dL/dq = ?"
@@ -303,10 +311,7 @@ def test_quiz_page_in_chromium_wrong_right_three_tries_and_score(tmp_path):
 @needs_chromium
 def test_tensor_quiz_in_chromium_checks_elementwise(tmp_path):
     loss, _ = matrix_vector()
-    url = gl.quiz(loss).save(tmp_path / "quiz.html").resolve().as_uri()
-    with Browser(1200, 800) as browser:
-        browser.open(url)
-        page = Page(browser)
+    with quiz_page(loss, tmp_path) as page:
         assert page.text("question") == "Step 1 of 4: what does h receive? dL/dh = ?"
         page.answer("1")                                         # one number: every element
         assert page.text("score") == "score 1/1"
@@ -384,10 +389,7 @@ def test_names_that_look_like_html_stay_text_in_the_page():
 @needs_chromium
 def test_names_that_look_like_html_stay_text_in_chromium(tmp_path):
     a = gl.scalar(2.0, name=HTML_LIKE)
-    url = gl.quiz((a * 3).named("f")).save(tmp_path / "quiz.html").resolve().as_uri()
-    with Browser(1000, 700) as browser:
-        browser.open(url)
-        page = Page(browser)
+    with quiz_page((a * 3).named("f"), tmp_path, 1000, 700) as page:
         assert page.text("question") == f"Step 1 of 2: what does {HTML_LIKE} receive? dL/d{HTML_LIKE} = ?"
         assert page.value("doc.querySelectorAll('b').length") == 0
         page.answer("3")
