@@ -42,7 +42,7 @@ if _ROOT not in sys.path:
 
 import graphlab as gl  # noqa: E402
 import graphlab.functional as F  # noqa: E402
-from _openblas_env import OPENBLAS_VARIABLES  # noqa: E402
+from _openblas_env import OPENBLAS_VARIABLES, blas_in_use  # noqa: E402
 
 
 
@@ -135,14 +135,7 @@ def environment(torch, removed: dict, args) -> list:
     lines = ["== environment ==",
              f"python {platform.python_version()}, numpy {np.__version__}, "
              f"torch {torch.__version__ if torch else 'not installed (graphlab only)'}, {os.cpu_count()} CPUs"]
-    try:
-        from threadpoolctl import threadpool_info
-        for pool in threadpool_info():
-            if pool.get("user_api") == "blas":
-                lines.append(f"numpy BLAS: {pool.get('internal_api')} {pool.get('version')}, kernel "
-                             f"{pool.get('architecture')}, {pool.get('num_threads')} threads")
-    except ImportError:
-        lines.append("numpy BLAS: (threadpoolctl not installed: kernel unknown)")
+    lines.append(f"numpy BLAS: {blas_in_use()}")
     if removed:
         settings = ", ".join(f"{name}={value}" for name, value in removed.items())
         lines.append(f"OpenBLAS overrides unset for this run ({settings}); --keep-openblas-env keeps them")

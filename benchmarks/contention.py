@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _openblas_env import OPENBLAS_VARIABLES  # noqa: E402
+from _openblas_env import OPENBLAS_VARIABLES, blas_in_use  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POLICY_VARIABLE = "GRAPHLAB_BLAS_THREADS"       # read by graphlab/ops/kernels/threads.py
@@ -78,16 +78,6 @@ def run_together(lessons: list, environment: dict) -> float:
     return time.perf_counter() - start
 
 
-def blas_report() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "numpy BLAS: threadpoolctl not installed (kernel unknown)"
-    pools = [f"{pool.get('internal_api')} {pool.get('version')} ({pool.get('architecture')}, "
-             f"{pool.get('num_threads')} threads)" for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    return "numpy BLAS: " + (", ".join(pools) or "none found")
-
-
 def main(argv=None):
     args = parse_arguments(argv)
     import numpy  # noqa: F401  (so threadpoolctl sees the BLAS numpy loads)
@@ -96,7 +86,7 @@ def main(argv=None):
     print("== environment ==")
     print(f"python {platform.python_version()} on {platform.platform()}; {os.cpu_count()} logical CPUs; "
           f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    print(blas_report())
+    print(f"numpy BLAS: {blas_in_use()}")
     print(f"OpenBLAS overrides unset for the children: {', '.join(removed)}" if removed
           else "no OpenBLAS overrides unset")
     print(f"lessons {first} and {second} (--quick), {args.rounds} round(s), configurations interleaved\n")

@@ -31,10 +31,10 @@ from __future__ import annotations
 import os
 import sys
 
-_OPENBLAS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-# before numpy: OpenBLAS reads these once, when it loads
-_REMOVED = {} if "--keep-openblas-env" in sys.argv else {name: os.environ.pop(name) for name in _OPENBLAS
-                                                          if name in os.environ}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _openblas_env import blas_in_use, unset_openblas_environment  # noqa: E402
+
+_REMOVED = unset_openblas_environment(sys.argv)   # before numpy: OpenBLAS reads them once, when it loads
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -133,16 +133,6 @@ class TorchSide:
         return float(loss.item())
 
 
-def blas_kernel() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed (pip install threadpoolctl)"
-    entries = [f"{info.get('internal_api')} {info.get('version')} kernel {info.get('architecture')} "
-               f"{info.get('num_threads')} threads" for info in threadpool_info() if info.get("user_api") == "blas"]
-    return "; ".join(entries) or "no BLAS found"
-
-
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     try:
@@ -159,7 +149,7 @@ def main(argv=None) -> int:
     else:
         print("OpenBLAS environment: nothing to unset" + (" (kept by --keep-openblas-env)"
                                                           if arguments.keep_openblas_env else ""))
-    print(f"numpy BLAS (threadpoolctl): {blas_kernel()}")
+    print(f"numpy BLAS (threadpoolctl): {blas_in_use()}")
 
     gl.manual_seed(0)
     model = _digits_cnn()                       # the initial weights every side starts from
