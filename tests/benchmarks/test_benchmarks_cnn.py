@@ -78,3 +78,31 @@ def test_cifar_benchmark_measures_memory_of_the_chosen_network():
     out = _run("resnet_cifar.py", ["--model", "resnet20", "--batch", "2", "--image-size", "8", "--no-single-thread"])
     assert out.count("== environment ==") == 1 and "ResNet-56" not in out
     _check_report(out, memory=True)
+
+
+def test_gemm_floor_records_every_convolution_and_times_the_floors():
+    """ResNet-20 has 21 convolutions (19 in the blocks and stem, 2 projections), 17 of them 3x3
+    stride 1; the floors and both steps get a time, and a ratio to PyTorch's step where it runs."""
+    out = _run("gemm_floor.py", ["--model", "resnet20", "--batch", "2", "--image-size", "8"])
+    assert "== ResNet-20 (CIFAR), batch 2 of 3x8x8: 21 convolutions, 17 of them 3x3 stride 1 ==" in out, out
+    for entry in ("im2col GEMMs alone", "Winograd GEMMs alone", "Winograd GEMMs + transforms", "graphlab step"):
+        row = next(line for line in out.splitlines() if line.startswith(entry))
+        cells = row[len(entry):].split()
+        assert float(cells[0]) > 0, row
+        if _has_torch():
+            assert re.fullmatch(NUMBER, cells[-1]), row
+    # the first stage's 3x3 convolutions to 16 channels: the stem (from 3) and 3 blocks of 2 (from 16)
+    assert re.search(r"^\s+3-16\s+16 3x3\s+1\s+8x8\s+7\s", out, re.MULTILINE), out
+    for flags, message in ((["--blocks", "0"], "--blocks must be at least 1"),
+                           (["--model", "vgg"], "invalid choice")):
+        completed = subprocess.run([sys.executable, os.path.join(BENCHMARKS, "gemm_floor.py"), *flags],
+                                   capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 2 and message in completed.stderr, completed.stderr
+
+
+def test_winograd_benchmark_matches_a_float64_convolution():
+    out = _run("winograd.py", [])
+    errors = re.findall(r"max error against float64: winograd ([0-9.e+-]+), shifted GEMMs ([0-9.e+-]+)", out)
+    assert len(errors) == 3, out                                   # one per ResNet stage
+    for winograd, shifted in errors:
+        assert float(winograd) < 1e-4 and float(shifted) < 1e-4
