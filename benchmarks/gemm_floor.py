@@ -18,6 +18,10 @@ recorded from one graphlab forward pass), it times the GEMMs a convolution needs
   input, output and gradients (4x the pixels: 16 numbers per 2x2 tile); "+ transforms" adds one
   copy of each transformed tensor, a lower bound of what any numpy implementation spends there
   (a real one takes several passes per transform).
+* One pass per node and per gradient: numpy materialises every op's result, so a step writes
+  each node's forward value (batch norm, ReLU, addition, concatenation, pooling...) and each
+  gradient at least once. "+ passes" adds one copy of an array of each size (views, such as
+  reshapes, are not counted): with the GEMMs, the least any numpy graph of these nodes costs.
 
 All of them and PyTorch's whole training step (the twin from resnet_cifar.py/densenet_cifar.py)
 and graphlab's whole training step are timed in the same run, in interleaved blocks whose
@@ -49,6 +53,7 @@ import _training_step as harness  # noqa: E402
 import densenet_cifar  # noqa: E402
 import resnet_cifar  # noqa: E402
 import graphlab as gl  # noqa: E402
+from graphlab.autodiff.engine import graph_nodes  # noqa: E402
 
 WORKLOADS = {**resnet_cifar.WORKLOADS, **densenet_cifar.WORKLOADS}
 WINOGRAD_TILE_VALUES = 16          # F(2x2, 3x3): a 4x4 input tile gives a 2x2 output tile
@@ -103,6 +108,20 @@ class ConvShape:
         inputs, outputs = WINOGRAD_TILE_VALUES * self.in_channels * self.tiles, \
             WINOGRAD_TILE_VALUES * self.out_channels * self.tiles
         return [inputs, outputs, outputs] + ([inputs] if self.needs_input_gradient else [])
+
+
+def pass_sizes(model, x: np.ndarray, labels: np.ndarray) -> list:
+    """The size of every array a training step must write once: each node's forward value that is
+    not a view of its inputs', and the gradient of each node that needs one (leaves included)."""
+    loss = gl.functional.cross_entropy(model(gl.tensor(x)), labels)
+    sizes = []
+    for node in graph_nodes(loss):
+        parents = node.parents
+        if parents and not any(np.may_share_memory(node.data, parent.data) for parent in parents):
+            sizes.append(node.data.size)
+        if node.requires_grad:
+            sizes.append(node.data.size)
+    return sizes
 
 
 def record_convolutions(model, x: np.ndarray) -> list:
@@ -239,8 +258,10 @@ def report(name: str, args, torch) -> list:
     winograd = Products([p for shape in shapes
                          for p in (shape.winograd_products() if shape.winograd else shape.im2col_products())], rng)
     transforms = Copies([size for shape in shapes if shape.winograd for size in shape.winograd_transformed_sizes()], rng)
-    entries = [Floor("im2col GEMMs alone", [im2col]), Floor("Winograd GEMMs alone", [winograd]),
-               Floor("Winograd GEMMs + transforms", [winograd, transforms]),
+    passes = Copies(pass_sizes(model, x, labels), rng)
+    entries = [Floor("im2col GEMMs alone", [im2col]), Floor("im2col GEMMs + passes", [im2col, passes]),
+               Floor("Winograd GEMMs alone", [winograd]),
+               Floor("Winograd + transforms + passes", [winograd, transforms, passes]),
                Step(harness.GraphlabSide(model, x, labels))]
     if torch is not None:
         reference = workload.build_torch(torch)
@@ -253,13 +274,14 @@ def report(name: str, args, torch) -> list:
              f"blocks of {args.steps_per_block} after {args.warmup} warm-up",
              f"{'':<30} {'ms':>9} {'GFLOP':>7} {'/ pytorch step':>15}"]
     reference_time = medians.get("pytorch step")
-    flops = {"im2col GEMMs alone": im2col.flops, "Winograd GEMMs alone": winograd.flops,
-             "Winograd GEMMs + transforms": winograd.flops}
+    flops = {"im2col GEMMs alone": im2col.flops, "im2col GEMMs + passes": im2col.flops,
+             "Winograd GEMMs alone": winograd.flops, "Winograd + transforms + passes": winograd.flops}
     for entry in entries:
         seconds = medians[entry.name]
         ratio = f"{seconds / reference_time:>15.2f}" if reference_time else f"{'(no torch)':>15}"
         work = f"{flops[entry.name] / 1e9:>7.2f}" if entry.name in flops else f"{'':>7}"
         lines.append(f"{entry.name:<30} {seconds * 1e3:>9.2f} {work} {ratio}")
+    lines.append(f"passes: {len(passes.sizes)} arrays, {4 * sum(passes.sizes) / 1e6:.0f} MB written once each")
     lines += ["", "im2col GEMMs by kind of convolution (each timed alone):"] + by_kind(shapes, rng, args.steps_per_block)
     return lines
 

@@ -85,7 +85,8 @@ def test_gemm_floor_records_every_convolution_and_times_the_floors():
     stride 1; the floors and both steps get a time, and a ratio to PyTorch's step where it runs."""
     out = _run("gemm_floor.py", ["--model", "resnet20", "--batch", "2", "--image-size", "8"])
     assert "== ResNet-20 (CIFAR), batch 2 of 3x8x8: 21 convolutions, 17 of them 3x3 stride 1 ==" in out, out
-    for entry in ("im2col GEMMs alone", "Winograd GEMMs alone", "Winograd GEMMs + transforms", "graphlab step"):
+    for entry in ("im2col GEMMs alone", "im2col GEMMs + passes", "Winograd GEMMs alone",
+                  "Winograd + transforms + passes", "graphlab step"):
         row = next(line for line in out.splitlines() if line.startswith(entry))
         cells = row[len(entry):].split()
         assert float(cells[0]) > 0, row
