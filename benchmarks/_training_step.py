@@ -42,6 +42,7 @@ if _ROOT not in sys.path:
 
 import graphlab as gl  # noqa: E402
 import graphlab.functional as F  # noqa: E402
+from _flags import keep_openblas_flag, require_counts  # noqa: E402
 from _openblas_env import OPENBLAS_VARIABLES, blas_in_use  # noqa: E402
 
 
@@ -61,11 +62,12 @@ def parse_arguments(description: str, argv=None, workloads: Optional[dict] = Non
     parser.add_argument("--no-single-thread", action="store_true",
                         help="skip the graphlab run with numpy's BLAS limited to 1 thread")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 blocks of 3 steps, no warm-up to speak of")
-    parser.add_argument("--keep-openblas-env", action="store_true",
-                        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (by default they are unset for this run)")
+    keep_openblas_flag(parser)
     parser.add_argument("--no-memory", action="store_true", help="skip the fresh-process memory measurement")
     parser.add_argument("--memory-child", choices=("graphlab", "pytorch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    require_counts(parser, args, "blocks", "steps_per_block", "threads", *(("batch", "image_size") if workloads else ()))
+    require_counts(parser, args, "warmup", minimum=0)
     if args.quick:
         args.blocks, args.steps_per_block, args.warmup = 2, 3, 2
     return args

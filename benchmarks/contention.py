@@ -29,6 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _flags import keep_openblas_flag, require_counts  # noqa: E402
 from _openblas_env import OPENBLAS_VARIABLES, blas_in_use  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,11 +42,9 @@ def parse_arguments(argv=None):
                         help="the two lessons to run side by side (default 14 15; --quick: 1 2)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3; --quick: 1)")
     parser.add_argument("--quick", action="store_true", help="two short lessons, one round: a smoke test")
-    parser.add_argument("--keep-openblas-env", action="store_true",
-                        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the children's environment")
+    keep_openblas_flag(parser, "keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the children's environment")
     args = parser.parse_args(argv)
-    if args.rounds is not None and args.rounds < 1:
-        parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    require_counts(parser, args, "rounds")
     if args.lessons is not None and min(args.lessons) < 1:
         parser.error(f"--lessons takes lesson numbers (1 and up), got {args.lessons}")
     args.lessons = args.lessons or ([1, 2] if args.quick else [14, 15])

@@ -50,6 +50,7 @@ from dataclasses import dataclass  # noqa: E402
 import numpy as np  # noqa: E402
 
 import _training_step as harness  # noqa: E402
+from _flags import keep_openblas_flag, require_counts  # noqa: E402
 import densenet_cifar  # noqa: E402
 import resnet_cifar  # noqa: E402
 import graphlab as gl  # noqa: E402
@@ -297,15 +298,10 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per entry first (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads (default 2)")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 blocks of 1 step, 1 warm-up")
-    parser.add_argument("--keep-openblas-env", action="store_true",
-                        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (by default they are unset for this run)")
+    keep_openblas_flag(parser)
     args = parser.parse_args(argv)
-    for flag in ("blocks", "steps_per_block", "batch", "image_size", "threads"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            parser.error(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
-    if args.warmup < 0:
-        parser.error(f"--warmup must be 0 or more, got {args.warmup}")
+    require_counts(parser, args, "blocks", "steps_per_block", "batch", "image_size", "threads")
+    require_counts(parser, args, "warmup", minimum=0)
     if args.quick:
         args.blocks, args.steps_per_block, args.warmup = 2, 1, 1
     return args

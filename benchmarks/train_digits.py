@@ -32,6 +32,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _flags import keep_openblas_flag, require_counts  # noqa: E402
 from _openblas_env import blas_in_use, unset_openblas_environment  # noqa: E402
 
 _REMOVED = unset_openblas_environment(sys.argv)   # before numpy: OpenBLAS reads them once, when it loads
@@ -59,8 +60,9 @@ def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description="digits CNN epoch: graphlab vs PyTorch")
     parser.add_argument("--blocks", type=int, default=7, help="interleaved blocks (one epoch per side each)")
     parser.add_argument("--quick", action="store_true", help="2 blocks of 5-step epochs (smoke test)")
-    parser.add_argument("--keep-openblas-env", action="store_true", help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE")
+    keep_openblas_flag(parser)
     arguments = parser.parse_args(argv)
+    require_counts(parser, arguments, "blocks")
     if arguments.quick:
         arguments.blocks = 2
     return arguments

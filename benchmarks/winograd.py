@@ -37,6 +37,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from _flags import keep_openblas_flag, require_counts  # noqa: E402
 from _openblas_env import blas_in_use  # noqa: E402
 from graphlab.ops.conv import Window  # noqa: E402
 from graphlab.ops.kernels import im2col, shifted_gemm  # noqa: E402
@@ -134,12 +135,9 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=32, help="images per batch (default 32, ResNet-20's)")
     parser.add_argument("--repeats", type=int, default=21, help="timed rounds (default 21)")
     parser.add_argument("--quick", action="store_true", help="smoke run: batch 2, 3 rounds")
-    parser.add_argument("--keep-openblas-env", action="store_true",
-                        help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (by default they are unset for this run)")
+    keep_openblas_flag(parser)
     args = parser.parse_args(argv)
-    for flag in ("batch", "repeats"):
-        if getattr(args, flag) < 1:
-            parser.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    require_counts(parser, args, "batch", "repeats")
     if args.quick:
         args.batch, args.repeats = 2, 3
     print(f"numpy BLAS: {blas_in_use()}" + (f"; unset for this run: {', '.join(REMOVED)}" if REMOVED else ""))

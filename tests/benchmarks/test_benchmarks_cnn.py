@@ -107,3 +107,14 @@ def test_winograd_benchmark_matches_a_float64_convolution():
     assert len(errors) == 3, out                                   # one per ResNet stage
     for winograd, shifted in errors:
         assert float(winograd) < 1e-4 and float(shifted) < 1e-4
+
+
+@pytest.mark.parametrize("script,flags,message", [
+    ("resnet_cifar.py", ["--blocks", "0"], "--blocks must be at least 1, got 0"),
+    ("cnn_step.py", ["--warmup", "-1"], "--warmup must be at least 0, got -1"),
+    ("winograd.py", ["--repeats", "0"], "--repeats must be at least 1, got 0"),
+])
+def test_cnn_benchmarks_check_their_counts_before_timing(script, flags, message):
+    completed = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), *flags], capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 2 and message in completed.stderr, completed.stderr
