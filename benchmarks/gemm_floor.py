@@ -142,8 +142,7 @@ def record_convolutions(model, x: np.ndarray) -> list:
     for conv in convolutions:
         conv.forward = recording(conv)          # an instance attribute shadows the class's forward
     try:
-        with gl.no_grad():
-            model(gl.tensor(x))
+        model(gl.tensor(x))     # with gradients on: an input that needs one is what adds the dx GEMM
     finally:
         for conv in convolutions:
             del conv.forward
@@ -270,7 +269,8 @@ def report(name: str, args, torch) -> list:
         entries.append(Step(harness.TorchSide(torch, reference, x, labels)))
     medians = time_interleaved(entries, args.blocks, args.steps_per_block, args.warmup)
     lines = [f"== {workload.title}, batch {batch} of 3x{args.image_size}x{args.image_size}: "
-             f"{len(shapes)} convolutions, {sum(s.winograd for s in shapes)} of them 3x3 stride 1 ==",
+             f"{len(shapes)} convolutions, {sum(s.winograd for s in shapes)} of them 3x3 stride 1, "
+             f"{sum(s.needs_input_gradient for s in shapes)} with an input gradient ==",
              f"ms per step, median of {args.blocks * args.steps_per_block} per entry, {args.blocks} interleaved "
              f"blocks of {args.steps_per_block} after {args.warmup} warm-up",
              f"{'':<30} {'ms':>9} {'GFLOP':>7} {'/ pytorch step':>15}"]

@@ -82,9 +82,11 @@ def test_cifar_benchmark_measures_memory_of_the_chosen_network():
 
 def test_gemm_floor_records_every_convolution_and_times_the_floors():
     """ResNet-20 has 21 convolutions (19 in the blocks and stem, 2 projections), 17 of them 3x3
-    stride 1; the floors and both steps get a time, and a ratio to PyTorch's step where it runs."""
+    stride 1, and all but the stem (whose input is the images) need an input gradient; the floors
+    and both steps get a time, and a ratio to PyTorch's step where it runs."""
     out = _run("gemm_floor.py", ["--model", "resnet20", "--batch", "2", "--image-size", "8"])
-    assert "== ResNet-20 (CIFAR), batch 2 of 3x8x8: 21 convolutions, 17 of them 3x3 stride 1 ==" in out, out
+    assert "== ResNet-20 (CIFAR), batch 2 of 3x8x8: 21 convolutions, 17 of them 3x3 stride 1, " \
+           "20 with an input gradient ==" in out, out
     for entry in ("im2col GEMMs alone", "im2col GEMMs + passes", "Winograd GEMMs alone",
                   "Winograd + transforms + passes", "graphlab step"):
         row = next(line for line in out.splitlines() if line.startswith(entry))
