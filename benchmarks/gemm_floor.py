@@ -43,6 +43,7 @@ from _openblas_env import unset_openblas_environment  # noqa: E402  (before nump
 REMOVED = unset_openblas_environment(sys.argv)
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -111,10 +112,9 @@ class ConvShape:
         return [inputs, outputs, outputs] + ([inputs] if self.needs_input_gradient else [])
 
 
-def pass_sizes(model, x: np.ndarray, labels: np.ndarray) -> list:
+def pass_sizes(loss) -> list:
     """The size of every array a training step must write once: each node's forward value that is
     not a view of its inputs', and the gradient of each node that needs one (leaves included)."""
-    loss = gl.functional.cross_entropy(model(gl.tensor(x)), labels)
     sizes = []
     for node in graph_nodes(loss):
         parents = node.parents
@@ -125,8 +125,9 @@ def pass_sizes(model, x: np.ndarray, labels: np.ndarray) -> list:
     return sizes
 
 
-def record_convolutions(model, x: np.ndarray) -> list:
-    """Every Conv2d's shapes in one forward pass of ``model`` on ``x`` (each module once per call)."""
+def record_convolutions(model, x: np.ndarray) -> tuple:
+    """(every Conv2d's shapes, each module once per call, and the output) of one forward pass of
+    ``model`` on ``x``."""
     shapes = []
     convolutions = [module for module in model.modules() if isinstance(module, gl.nn.Conv2d)]
 
@@ -142,11 +143,11 @@ def record_convolutions(model, x: np.ndarray) -> list:
     for conv in convolutions:
         conv.forward = recording(conv)          # an instance attribute shadows the class's forward
     try:
-        model(gl.tensor(x))     # with gradients on: an input that needs one is what adds the dx GEMM
+        output = model(gl.tensor(x))     # with gradients on: an input that needs one adds the dx GEMM
     finally:
         for conv in convolutions:
             del conv.forward
-    return shapes
+    return shapes, output
 
 
 class Products:
@@ -171,7 +172,10 @@ class Products:
 
 
 class Copies:
-    """One copy per transformed tensor: the least a transform can cost (read once, write once)."""
+    """One copy of an array of each of ``sizes`` (float32 numbers): read once, write once, the
+    least a transform or an op's result can cost."""
+
+    flops = 0
 
     def __init__(self, sizes: list, rng):
         self.sizes = sizes
@@ -185,39 +189,24 @@ class Copies:
 
 
 class Floor:
-    """A named piece of work that is timed like a training step."""
+    """Named pieces of work, timed by the harness (``_training_step.measure``) like a side's
+    training step, interleaved with the real ones."""
 
     def __init__(self, name: str, pieces: list):
         self.name, self.pieces = name, pieces
+        self.flops = sum(piece.flops for piece in pieces)
 
-    def step(self) -> float:
-        start = time.perf_counter()
+    def context(self):
+        return contextlib.nullcontext()
+
+    def run(self):
         for piece in self.pieces:
             piece.run()
-        return time.perf_counter() - start
 
-
-class Step:
-    """A whole training step of one side (the harness's GraphlabSide or TorchSide)."""
-
-    def __init__(self, side):
-        self.name, self.side = f"{side.name} step", side
-
-    def step(self) -> float:
-        return sum(self.side.step()[:3])
-
-
-def time_interleaved(entries: list, blocks: int, steps_per_block: int, warmup: int) -> dict:
-    """Median seconds per step of each entry, blocks interleaved with a rotating order."""
-    for entry in entries:
-        for _ in range(warmup):
-            entry.step()
-    times = {entry.name: [] for entry in entries}
-    for block in range(blocks):
-        shift = block % len(entries)
-        for entry in entries[shift:] + entries[:shift]:
-            times[entry.name] += [entry.step() for _ in range(steps_per_block)]
-    return {name: statistics.median(values) for name, values in times.items()}
+    def step(self) -> tuple:
+        """(forward, backward, update, loss) as a side's step: a floor has no parts, all its time
+        counts as forward."""
+        return _timed(self.run), 0.0, 0.0, float("nan")
 
 
 def by_kind(shapes: list, rng, steps: int) -> list:
@@ -253,35 +242,36 @@ def report(name: str, args, torch) -> list:
     rng = np.random.default_rng(0)
     x, labels = harness.image_batch(batch, args.image_size)(rng)
     model = workload.build_graphlab()
-    shapes = record_convolutions(model, x)
+    shapes, output = record_convolutions(model, x)
     im2col = Products([p for shape in shapes for p in shape.im2col_products()], rng)
     winograd = Products([p for shape in shapes
                          for p in (shape.winograd_products() if shape.winograd else shape.im2col_products())], rng)
     transforms = Copies([size for shape in shapes if shape.winograd for size in shape.winograd_transformed_sizes()], rng)
-    passes = Copies(pass_sizes(model, x, labels), rng)
+    passes = Copies(pass_sizes(gl.functional.cross_entropy(output, labels)), rng)
     entries = [Floor("im2col GEMMs alone", [im2col]), Floor("im2col GEMMs + passes", [im2col, passes]),
                Floor("Winograd GEMMs alone", [winograd]),
                Floor("Winograd + transforms + passes", [winograd, transforms, passes]),
-               Step(harness.GraphlabSide(model, x, labels))]
+               harness.GraphlabSide(model, x, labels)]
     if torch is not None:
         reference = workload.build_torch(torch)
         reference.load_state_dict({key: torch.tensor(value) for key, value in model.state_dict().items()})
-        entries.append(Step(harness.TorchSide(torch, reference, x, labels)))
-    medians = time_interleaved(entries, args.blocks, args.steps_per_block, args.warmup)
+        entries.append(harness.TorchSide(torch, reference, x, labels))
+    results, _ = harness.measure(entries, args)
+    medians = {name: statistics.median(total for *_, total in steps) for name, steps in results.items()}
     lines = [f"== {workload.title}, batch {batch} of 3x{args.image_size}x{args.image_size}: "
              f"{len(shapes)} convolutions, {sum(s.winograd for s in shapes)} of them 3x3 stride 1, "
              f"{sum(s.needs_input_gradient for s in shapes)} with an input gradient ==",
              f"ms per step, median of {args.blocks * args.steps_per_block} per entry, {args.blocks} interleaved "
              f"blocks of {args.steps_per_block} after {args.warmup} warm-up",
              f"{'':<30} {'ms':>9} {'GFLOP':>7} {'/ pytorch step':>15}"]
-    reference_time = medians.get("pytorch step")
-    flops = {"im2col GEMMs alone": im2col.flops, "im2col GEMMs + passes": im2col.flops,
-             "Winograd GEMMs alone": winograd.flops, "Winograd + transforms + passes": winograd.flops}
+    reference_time = medians.get("pytorch")
     for entry in entries:
         seconds = medians[entry.name]
         ratio = f"{seconds / reference_time:>15.2f}" if reference_time else f"{'(no torch)':>15}"
-        work = f"{flops[entry.name] / 1e9:>7.2f}" if entry.name in flops else f"{'':>7}"
-        lines.append(f"{entry.name:<30} {seconds * 1e3:>9.2f} {work} {ratio}")
+        floor = isinstance(entry, Floor)
+        work = f"{entry.flops / 1e9:>7.2f}" if floor else f"{'':>7}"
+        label = entry.name if floor else f"{entry.name} step"
+        lines.append(f"{label:<30} {seconds * 1e3:>9.2f} {work} {ratio}")
     lines.append(f"passes: {len(passes.sizes)} arrays, {4 * sum(passes.sizes) / 1e6:.0f} MB written once each")
     lines += ["", "im2col GEMMs by kind of convolution (each timed alone):"] + by_kind(shapes, rng, args.steps_per_block)
     return lines
